@@ -1,0 +1,63 @@
+# scicurate — make targets for a fresh machine. Needs only git, make and some Node with npm:
+# when the system Node is older than 22, Node 24 comes from the npm registry into .tools/.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+NODE_VERSION := 24.21.0
+ARCH := $(shell uname -m | sed -e 's/x86_64/x64/' -e 's/aarch64/arm64/')
+OS := $(shell uname -s | tr A-Z a-z)
+SYSTEM_NODE_MAJOR := $(shell node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0)
+ifeq ($(shell [ "$(SYSTEM_NODE_MAJOR)" -ge 24 ] && echo yes),yes)
+  NODE_BIN_DIR := $(dir $(shell command -v node))
+  NODE_STAMP :=
+else
+  NODE_BIN_DIR := $(CURDIR)/.tools/node_modules/node-$(OS)-$(ARCH)/bin/
+  NODE_STAMP := $(NODE_BIN_DIR)node
+endif
+# Every recipe sees the project's Node first on PATH (npx, vitest and the worker processes use it).
+export PATH := $(NODE_BIN_DIR):$(CURDIR)/node_modules/.bin:$(PATH)
+NODE := $(NODE_BIN_DIR)node
+SCICURATE := $(NODE) bin/scicurate.mjs
+
+.PHONY: help setup demo test test-unit bench schemas lint typecheck clean
+
+help:
+	@echo "make demo    run pipelines/demo.yaml on a built-in sample corpus and show the bundle"
+	@echo "make test    type-check, check schemas, run the test suite"
+	@echo "make bench   throughput and peak memory per stage on the shared corpus"
+	@echo "make schemas regenerate schemas/*.json from the Effect Schemas"
+	@echo "make setup   install Node >= 22 (if needed) and the npm dependencies"
+
+$(CURDIR)/.tools/node_modules/node-$(OS)-$(ARCH)/bin/node:
+	@echo "system Node is $$(node --version 2>/dev/null || echo missing); installing Node $(NODE_VERSION) from the npm registry into .tools/"
+	mkdir -p .tools && npm install --no-save --no-package-lock --no-audit --no-fund --prefix .tools node-$(OS)-$(ARCH)@$(NODE_VERSION)
+
+node_modules/.installed: package.json package-lock.json $(NODE_STAMP)
+	npm ci --no-audit --no-fund
+	touch $@
+
+setup: $(NODE_STAMP) node_modules/.installed
+
+demo: setup
+	$(NODE) src/demo/write-sample.ts work/sample
+	$(SCICURATE) run pipelines/demo.yaml
+	$(SCICURATE) verify work/demo/bundles/demo
+
+typecheck: setup
+	tsc -p tsconfig.json
+
+schemas: setup
+	$(NODE) src/schemas.ts
+
+lint: typecheck
+
+test: setup typecheck
+	mkdir -p .test-results
+	vitest run --reporter=default --reporter=json --outputFile.json=.test-results/vitest.json; status=$$?; \
+	  $(NODE) scripts/test-summary.mjs .test-results/vitest.json; exit $$status
+
+bench: setup
+	$(NODE) bench/run.ts
+
+clean:
+	rm -rf work .test-results .bench

@@ -1,0 +1,162 @@
+/**
+ * The `scicurate` command line. Commands only parse flags, call the pipeline API and print; the work is
+ * done in src/pipeline, src/executors and the stage folders.
+ *
+ * Exit codes: 0 success; 1 a stage failed or a bundle did not verify; 2 bad usage or an invalid config.
+ */
+import * as os from "node:os"
+import * as path from "node:path"
+import { NodeRuntime, NodeServices } from "@effect/platform-node"
+import { Console, Data, Effect, Option } from "effect"
+import { Argument, Command, Flag } from "effect/cli"
+import { makeDuckDBLayer } from "../core/duckdb.ts"
+import { UsageError } from "../core/errors.ts"
+import { SCICURATE_VERSION } from "../core/version.ts"
+import { verifyBundle } from "../bundle/verify.ts"
+import { bundleName } from "../bundle/stage.ts"
+import { loadPipeline, STAGE_NAMES, type StageName } from "../pipeline/config.ts"
+import { executeStage, runPipeline } from "../pipeline/run.ts"
+import { planSingleStage } from "../pipeline/single.ts"
+import { readWorkStatus, renderManifestSummary, renderStatus, renderVerify } from "./report.ts"
+import * as fs from "node:fs"
+import type { Manifest } from "../bundle/manifest.ts"
+
+/** A bundle that does not match its manifest: already reported line by line, so only the exit code is left. */
+class VerifyFailed extends Data.TaggedError("VerifyFailed")<{}> {}
+
+const log = (line: string) => process.stderr.write(`${line}\n`)
+
+const workers = Flag.Int("workers").pipe(
+  Flag.withDescription("Worker processes running tasks in parallel (default: the number of CPUs)"),
+  Flag.optional
+)
+const workerCount = (w: Option.Option<number>): number => Math.max(1, Option.getOrElse(w, () => os.availableParallelism()))
+const stageFlag = (name: string, description: string) => Flag.String(name).pipe(Flag.withDescription(description), Flag.optional)
+const configFlag = Flag.String("config").pipe(
+  Flag.withDescription("A pipeline YAML whose stage of the same name gives this command its parameters"),
+  Flag.optional
+)
+const outFlag = Flag.String("out").pipe(Flag.withDescription("Output folder"))
+
+const asStage = (flag: string, value: Option.Option<string>) =>
+  Option.match(value, {
+    onNone: () => Effect.succeed(undefined),
+    onSome: (v) =>
+      STAGE_NAMES.includes(v as StageName)
+        ? Effect.succeed(v as StageName)
+        : Effect.fail(new UsageError({ message: `${flag} ${v}: unknown stage (expected one of ${STAGE_NAMES.join(", ")})` }))
+  })
+
+const run = Command.make(
+  "run",
+  {
+    pipeline: Argument.String("pipeline").pipe(Argument.withDescription("Pipeline definition (YAML), e.g. pipelines/demo.yaml")),
+    work: Flag.String("work").pipe(Flag.withDescription("Work folder (overrides the pipeline's)"), Flag.optional),
+    workers,
+    from: stageFlag("from", "Redo this stage and all later ones"),
+    only: stageFlag("only", "Run only this stage (earlier stages must be complete)")
+  },
+  (args) =>
+    Effect.gen(function* () {
+      const pipeline = yield* loadPipeline(args.pipeline, { work: Option.getOrUndefined(args.work) })
+      const from = yield* asStage("--from", args.from)
+      const only = yield* asStage("--only", args.only)
+      const w = workerCount(args.workers)
+      log(`scicurate ${SCICURATE_VERSION}: pipeline ${pipeline.config.name} (${args.pipeline}), work ${pipeline.work}, ${w} worker(s)`)
+      const reports = yield* runPipeline(pipeline, { workers: w, from, only, log })
+      yield* Console.log(renderStatus(readWorkStatus(pipeline.work)))
+      const bundle = reports.find((r) => r.plan.stage === "bundle")
+      if (bundle) {
+        const dir = path.join(pipeline.output, bundleName(bundle.plan))
+        yield* Console.log(`\n${renderManifestSummary(dir, JSON.parse(fs.readFileSync(path.join(dir, "manifest.json"), "utf8")) as Manifest)}`)
+      }
+    })
+).pipe(Command.withDescription("Run a pipeline: plan every stage, run pending tasks, resume after a crash"))
+
+const singleStage = (stage: StageName, description: string, extraFlags: Record<string, Flag.Flag<Option.Option<string>>> = {}) =>
+  Command.make(
+    stage,
+    {
+      inputs: Argument.String(stage === "ingest" ? "paths" : "input").pipe(
+        Argument.withDescription(stage === "ingest" ? "Files and folders to ingest" : "Dataset folder of part-*.parquet shards"),
+        Argument.variadic({ min: 1 })
+      ),
+      out: outFlag,
+      workers,
+      config: configFlag,
+      tasks: Flag.Int("tasks").pipe(Flag.withDescription("Number of tasks (default: from --config, else 4)"), Flag.optional),
+      ...extraFlags
+    },
+    (args) =>
+      Effect.gen(function* () {
+        const params: Record<string, unknown> = {}
+        if (Option.isSome(args.tasks)) params.tasks = args.tasks.value
+        for (const key of Object.keys(extraFlags)) {
+          const v = (args as unknown as Record<string, Option.Option<string>>)[key]!
+          if (Option.isSome(v)) params[key] = v.value
+        }
+        const plan = yield* planSingleStage({ stage, inputs: args.inputs, out: args.out, configFile: Option.getOrUndefined(args.config), params })
+        const report = yield* executeStage(plan, { workers: workerCount(args.workers), log })
+        yield* Console.log(renderStatus(readWorkStatus(path.dirname(plan.dir)).filter((s) => s.plan.dir === plan.dir)))
+        if (stage === "bundle" && report) {
+          const dir = path.join(plan.pipeline.output, bundleName(plan))
+          yield* Console.log(`\n${renderManifestSummary(dir, JSON.parse(fs.readFileSync(path.join(dir, "manifest.json"), "utf8")) as Manifest)}`)
+        }
+      })
+  ).pipe(Command.withDescription(description))
+
+const ingest = singleStage("ingest", "Turn files (JSONL, text, Markdown, PDF) into a dataset of document shards")
+const dedup = singleStage("dedup", "Remove exact duplicates from a dataset")
+const tokenize = singleStage("tokenize", "Count tokens per document", {
+  tokenizer: Flag.String("tokenizer").pipe(Flag.withDescription("o200k_base (default) or cl100k_base"), Flag.optional)
+})
+const bundle = singleStage("bundle", "Write a dataset as a checksummed bundle: OUT/<name>/data/*.parquet + manifest.json", {
+  name: Flag.String("name").pipe(Flag.withDescription("Bundle name (default: the pipeline's name, or 'bundle')"), Flag.optional)
+})
+
+const status = Command.make(
+  "status",
+  { work: Argument.String("work").pipe(Argument.withDescription("A work folder (e.g. work/demo) or a stage folder")) },
+  (args) =>
+    Effect.gen(function* () {
+      const here = readWorkStatus(args.work)
+      const stages = here.length > 0 ? here : readWorkStatus(path.dirname(path.resolve(args.work))).filter((s) => s.plan.dir === path.resolve(args.work))
+      if (stages.length === 0) return yield* new UsageError({ message: `${args.work}: no stage plans found (not a scicurate work folder)` })
+      yield* Console.log(renderStatus(stages))
+    })
+).pipe(Command.withDescription("What each stage did: tasks done, counts in/out/filtered/duplicates/rejected, time"))
+
+const verify = Command.make(
+  "verify",
+  { bundle: Argument.String("bundle").pipe(Argument.withDescription("A bundle folder (holding manifest.json)")) },
+  (args) =>
+    Effect.gen(function* () {
+      const report = yield* verifyBundle(args.bundle).pipe(Effect.provide(makeDuckDBLayer({ threads: 2 })))
+      yield* Console.log(renderVerify(args.bundle, report))
+      if (!report.ok) return yield* new VerifyFailed()
+    })
+).pipe(Command.withDescription("Recompute every shard's checksum, size, rows and tokens against manifest.json"))
+
+
+const scicurate = Command.make("scicurate").pipe(
+  Command.withDescription("Curate scientific papers, code and simulation outputs into training bundles"),
+  Command.withSubcommands([run, ingest, dedup, tokenize, bundle, status, verify])
+)
+
+const program = Command.run(scicurate, { version: SCICURATE_VERSION }).pipe(
+  Effect.catch((error: unknown) =>
+    Effect.sync(() => {
+      const tag = (error as { _tag?: string })._tag
+      if (tag === "VerifyFailed") {
+        process.exitCode = 1
+        return
+      }
+      const message = (error as { message?: string }).message ?? String(error)
+      process.stderr.write(`scicurate: ${message}\n`)
+      process.exitCode = tag === "ConfigError" || tag === "UsageError" ? 2 : 1
+    })
+  ),
+  Effect.provide(NodeServices.layer)
+)
+
+NodeRuntime.runMain(program as Effect.Effect<void>)

@@ -1,0 +1,89 @@
+/** What `status`, `run` and `verify` print: plain text tables, one screen. */
+import * as fs from "node:fs"
+import * as path from "node:path"
+import { readJson, stageLayout } from "../core/layout.ts"
+import type { StagePlan } from "../core/stage.ts"
+import { sumStats } from "../core/stats.ts"
+import type { Manifest } from "../bundle/manifest.ts"
+import type { VerifyReport } from "../bundle/verify.ts"
+import { readStageStats } from "../pipeline/run.ts"
+
+export interface StageStatus {
+  readonly plan: StagePlan
+  readonly done: number
+  readonly summary: ReturnType<typeof sumStats>
+}
+
+/** The stages found in a work folder, in pipeline order. */
+export function readWorkStatus(work: string): StageStatus[] {
+  if (!fs.existsSync(work)) return []
+  return fs
+    .readdirSync(work)
+    .map((d) => path.join(work, d))
+    .filter((d) => fs.existsSync(stageLayout(d).planFile))
+    .map((d) => readJson<StagePlan>(stageLayout(d).planFile))
+    .sort((a, b) => a.position - b.position)
+    .map((plan) => {
+      const layout = stageLayout(plan.dir)
+      const done = Array.from({ length: plan.world }, (_, r) => r).filter((r) => fs.existsSync(layout.done(r))).length
+      return { plan, done, summary: sumStats(plan.stage, readStageStats(plan)) }
+    })
+}
+
+const fmtInt = (n: number): string => n.toLocaleString("en-US")
+const fmtMB = (b: number): string => `${(b / 1e6).toFixed(1)} MB`
+
+function table(header: string[], rows: string[][]): string {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)))
+  const line = (cells: string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join("  ")
+  return [line(header), line(widths.map((w) => "-".repeat(w))), ...rows.map(line)].join("\n")
+}
+
+export function renderStatus(stages: ReadonlyArray<StageStatus>): string {
+  if (stages.length === 0) return "no stages found (is this a scicurate work folder?)"
+  const rows = stages.map(({ plan, done, summary: s }) => {
+    const balanced = s.records_in === s.documents_out + s.filtered + s.duplicates + s.rejected
+    return [
+      plan.stage,
+      `${done}/${plan.world}`,
+      fmtInt(s.records_in),
+      fmtInt(s.documents_out),
+      fmtInt(s.filtered),
+      fmtInt(s.duplicates),
+      fmtInt(s.rejected),
+      fmtMB(s.bytes_in),
+      s.tokens_out ? fmtInt(s.tokens_out) : "-",
+      `${s.seconds.toFixed(1)} s`,
+      done < plan.world ? "incomplete" : balanced ? "ok" : "UNBALANCED"
+    ]
+  })
+  const out = [table(["stage", "tasks", "in", "out", "filtered", "duplicates", "rejected", "bytes in", "tokens", "time", "accounting"], rows)]
+  const reasons = stages.flatMap(({ plan, summary }) => Object.entries(summary.reasons).map(([k, v]) => `  ${plan.stage} ${k}: ${fmtInt(v)}`))
+  if (reasons.length > 0) out.push("", "reasons:", ...reasons)
+  const rejectFiles = stages.flatMap(({ plan }) => {
+    const dir = path.join(plan.dir, "_rejects")
+    return fs.existsSync(dir) && fs.readdirSync(dir).length > 0 ? [`  ${dir}`] : []
+  })
+  if (rejectFiles.length > 0) out.push("", "rejected inputs are listed in:", ...rejectFiles)
+  return out.join("\n")
+}
+
+export function renderManifestSummary(dir: string, m: Manifest): string {
+  const lines = [
+    `bundle ${m.name} ${m.version}: ${dir}`,
+    `  ${fmtInt(m.totals.documents)} documents, ${fmtInt(m.totals.tokens)} tokens (${m.tokenizer}), ${fmtMB(m.totals.text_bytes)} of text in ${m.totals.shards} shard(s), ${fmtMB(m.totals.bytes)} on disk`,
+    `  by kind:    ${Object.entries(m.by_kind).map(([k, v]) => `${k} ${fmtInt(v.documents)}`).join(", ")}`,
+    `  by format:  ${Object.entries(m.by_format).map(([k, v]) => `${k} ${fmtInt(v.documents)}`).join(", ")}`,
+    `  by license: ${Object.entries(m.by_license).map(([k, v]) => `${k} ${fmtInt(v.documents)}`).join(", ")}`,
+    `  manifest:   ${path.join(dir, "manifest.json")} (created ${m.created_at})`
+  ]
+  return lines.join("\n")
+}
+
+export function renderVerify(dir: string, report: VerifyReport): string {
+  const lines = report.shards.map((s) => `${s.ok ? "ok      " : "MISMATCH"} ${s.path}${s.ok ? "" : `: ${s.problems.join("; ")}`}`)
+  for (const o of report.other) lines.push(`PROBLEM  ${o}`)
+  const bad = report.shards.filter((s) => !s.ok).length + report.other.length
+  lines.push(report.ok ? `verified ${dir}: ${report.shards.length} shard(s) match the manifest` : `FAILED ${dir}: ${bad} problem(s)`)
+  return lines.join("\n")
+}

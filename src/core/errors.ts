@@ -1,0 +1,41 @@
+/**
+ * The failures a user can meet, as tagged values. Per-document problems never become these: they are
+ * reject records. These stop a stage or a command: a broken config, an unreadable dataset, a failed task.
+ */
+import { Data } from "effect"
+
+/** A pipeline or stage config that does not validate; names the file, the key and what was expected. */
+export class ConfigError extends Data.TaggedError("ConfigError")<{
+  readonly file: string
+  readonly message: string
+}> {}
+
+/** Reading or writing a dataset folder, a shard or a bundle failed (I/O or DuckDB). */
+export class DatasetError extends Data.TaggedError("DatasetError")<{
+  readonly path: string
+  readonly operation: string
+  readonly cause: unknown
+}> {
+  override get message(): string {
+    return `${this.operation} ${this.path}: ${describeCause(this.cause)}`
+  }
+}
+
+/** One or more tasks of a stage failed; the run can be resumed once the cause is fixed. */
+export class StageFailed extends Data.TaggedError("StageFailed")<{
+  readonly stage: string
+  readonly failures: ReadonlyArray<{ readonly rank: number; readonly detail: string }>
+}> {
+  override get message(): string {
+    const lines = this.failures.map((f) => `  task ${f.rank}: ${f.detail}`)
+    return `stage ${this.stage}: ${this.failures.length} task(s) failed\n${lines.join("\n")}`
+  }
+}
+
+/** A command was used wrongly (missing input, unknown stage name). */
+export class UsageError extends Data.TaggedError("UsageError")<{ readonly message: string }> {}
+
+export function describeCause(cause: unknown): string {
+  if (cause instanceof Error) return cause.message
+  return String(cause)
+}

@@ -1,0 +1,19 @@
+import { createHash } from "node:crypto"
+import * as fs from "node:fs"
+
+/** sha256 of a file, read in 4 MiB pieces so large shards never sit whole in memory. */
+export function sha256File(file: string): string {
+  const hash = createHash("sha256")
+  const fd = fs.openSync(file, "r")
+  const buf = Buffer.allocUnsafe(4 * 1024 * 1024)
+  try {
+    for (;;) {
+      const n = fs.readSync(fd, buf, 0, buf.length, null)
+      if (n === 0) break
+      hash.update(buf.subarray(0, n))
+    }
+  } finally {
+    fs.closeSync(fd)
+  }
+  return hash.digest("hex")
+}

@@ -1,0 +1,90 @@
+/**
+ * The on-disk layout of a stage's dataset folder, shared by every stage and executor:
+ *
+ *   <dir>/part-<rank>-of-<world>.parquet   the task's output shard (appears only complete)
+ *   <dir>/_plan.json                       what the stage was asked to do (tasks, inputs, params, hash)
+ *   <dir>/_stats/<rank>.json               the task's counts and timings
+ *   <dir>/_done/<rank>                     completion marker: a task with a marker is never rerun
+ *   <dir>/_rejects/part-<rank>.jsonl       rejected inputs, one JSON line each
+ *   <dir>/_filtered/part-<rank>.jsonl      inputs left out on purpose (e.g. too short), with the reason
+ *   <dir>/_removed/part-<rank>.parquet     documents removed as duplicates, with their cluster (dedup)
+ *   <dir>/_tmp/<rank>/                     scratch space (DuckDB spill); removed when the task ends
+ */
+import * as fs from "node:fs"
+import * as path from "node:path"
+
+const pad = (n: number): string => String(n).padStart(5, "0")
+
+export interface StageLayout {
+  readonly dir: string
+  readonly planFile: string
+  shard(rank: number, world: number): string
+  stats(rank: number): string
+  done(rank: number): string
+  rejects(rank: number): string
+  filtered(rank: number): string
+  removed(rank: number): string
+  tmp(rank: number): string
+}
+
+export function stageLayout(dir: string): StageLayout {
+  return {
+    dir,
+    planFile: path.join(dir, "_plan.json"),
+    shard: (rank, world) => path.join(dir, `part-${pad(rank)}-of-${pad(world)}.parquet`),
+    stats: (rank) => path.join(dir, "_stats", `${rank}.json`),
+    done: (rank) => path.join(dir, "_done", `${rank}`),
+    rejects: (rank) => path.join(dir, "_rejects", `part-${pad(rank)}.jsonl`),
+    filtered: (rank) => path.join(dir, "_filtered", `part-${pad(rank)}.jsonl`),
+    removed: (rank) => path.join(dir, "_removed", `part-${pad(rank)}.parquet`),
+    tmp: (rank) => path.join(dir, "_tmp", `${rank}`)
+  }
+}
+
+/** The data shards of a dataset folder, in rank order. */
+export function listShards(dir: string): string[] {
+  if (!fs.existsSync(dir)) return []
+  return fs
+    .readdirSync(dir)
+    .filter((name) => /^part-\d+-of-\d+\.parquet$/.test(name))
+    .sort()
+    .map((name) => path.join(dir, name))
+}
+
+/** A temporary name next to the target, so the final rename stays on one file system (and is atomic). */
+export const temporaryName = (target: string): string =>
+  path.join(path.dirname(target), `.${path.basename(target)}.${process.pid}.tmp`)
+
+/** Write a file so that readers see either nothing or the complete file. */
+export function writeFileAtomic(target: string, data: string | Uint8Array): void {
+  fs.mkdirSync(path.dirname(target), { recursive: true })
+  const tmp = temporaryName(target)
+  const fd = fs.openSync(tmp, "w")
+  try {
+    if (typeof data === "string") fs.writeSync(fd, data)
+    else fs.writeSync(fd, data)
+    fs.fsyncSync(fd)
+  } finally {
+    fs.closeSync(fd)
+  }
+  fs.renameSync(tmp, target)
+}
+
+export function readJson<T = unknown>(file: string): T {
+  return JSON.parse(fs.readFileSync(file, "utf8")) as T
+}
+
+/** JSON with sorted keys and no trailing whitespace differences: the form hashed and written everywhere. */
+export function canonicalJson(value: unknown, indent = 0): string {
+  return JSON.stringify(sortKeys(value), null, indent)
+}
+
+function sortKeys(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(sortKeys)
+  if (value !== null && typeof value === "object") {
+    const out: Record<string, unknown> = {}
+    for (const key of Object.keys(value).sort()) out[key] = sortKeys((value as Record<string, unknown>)[key])
+    return out
+  }
+  return value
+}

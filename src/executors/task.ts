@@ -1,0 +1,116 @@
+/**
+ * Running one task of a plan, wherever it runs (a local worker process, a Slurm array element).
+ * The order of writes is what makes resuming safe: the stage's outputs (each renamed into place),
+ * then rejects and filtered records, then stats, and the `_done` marker last. A task without its marker
+ * is simply run again from scratch; one with it is never touched.
+ */
+import * as fs from "node:fs"
+import * as path from "node:path"
+import { Effect } from "effect"
+import { makeDuckDBLayer } from "../core/duckdb.ts"
+import { DatasetError } from "../core/errors.ts"
+import { readJson, stageLayout, temporaryName, writeFileAtomic } from "../core/layout.ts"
+import type { RejectRecord, StagePlan, TaskContext, TaskError } from "../core/stage.ts"
+import { TaskCounter, type TaskStats } from "../core/stats.ts"
+import { stageByName } from "../pipeline/stages.ts"
+
+export type TaskOutcome = { readonly _tag: "Skipped" } | { readonly _tag: "Ran"; readonly stats: TaskStats }
+
+/** Appends JSON lines to a temporary file that is renamed into place when the task succeeds. */
+class JsonLines {
+  private readonly tmp: string
+  private fd: number | null = null
+  private buffered: string[] = []
+  private readonly target: string
+  constructor(target: string) {
+    this.target = target
+    this.tmp = temporaryName(target)
+  }
+  write(record: unknown): void {
+    this.buffered.push(JSON.stringify(record))
+    if (this.buffered.length >= 1000) this.flush()
+  }
+  private flush(): void {
+    if (this.buffered.length === 0) return
+    if (this.fd === null) {
+      fs.mkdirSync(path.dirname(this.target), { recursive: true })
+      this.fd = fs.openSync(this.tmp, "w")
+    }
+    fs.writeSync(this.fd, this.buffered.join("\n") + "\n")
+    this.buffered = []
+  }
+  /** Publish the file (an empty list leaves no file). */
+  commit(): void {
+    this.flush()
+    if (this.fd === null) return fs.rmSync(this.target, { force: true })
+    fs.closeSync(this.fd)
+    this.fd = null
+    fs.renameSync(this.tmp, this.target)
+  }
+  abort(): void {
+    if (this.fd !== null) fs.closeSync(this.fd)
+    fs.rmSync(this.tmp, { force: true })
+  }
+}
+
+export const runTask = (
+  planFile: string,
+  rank: number,
+  onProgress: (records: number, bytes: number) => void = () => {}
+): Effect.Effect<TaskOutcome, TaskError> =>
+  Effect.gen(function* () {
+    const plan = yield* Effect.try({
+      try: () => readJson<StagePlan>(planFile),
+      catch: (cause) => new DatasetError({ path: planFile, operation: "read plan", cause })
+    })
+    const layout = stageLayout(path.dirname(planFile))
+    if (fs.existsSync(layout.done(rank))) return { _tag: "Skipped" } as const
+    const stage = stageByName(plan.stage)
+    const started = performance.now()
+    const tmpDir = layout.tmp(rank)
+    fs.rmSync(tmpDir, { recursive: true, force: true })
+    fs.mkdirSync(tmpDir, { recursive: true })
+    const rejects = new JsonLines(layout.rejects(rank))
+    const filtered = new JsonLines(layout.filtered(rank))
+    const counter = new TaskCounter()
+    const ctx: TaskContext = {
+      plan,
+      rank,
+      world: plan.world,
+      layout,
+      tmpDir,
+      counter,
+      reject: (r: RejectRecord) => {
+        counter.count("rejected", r.reason)
+        rejects.write({ source_path: r.source_path, stage: plan.stage, reason: r.reason, detail: r.detail, ...(r.location ? { location: r.location } : {}) })
+      },
+      filter: (r: RejectRecord) => {
+        counter.count("filtered", r.reason)
+        filtered.write({ source_path: r.source_path, stage: plan.stage, reason: r.reason, detail: r.detail, ...(r.location ? { location: r.location } : {}) })
+      },
+      progress: onProgress
+    }
+    const duckdb = makeDuckDBLayer({ threads: 1, tempDirectory: tmpDir, memoryLimit: process.env.SCICURATE_TASK_MEMORY ?? "2GB" })
+    yield* stage.runTask(ctx).pipe(
+      Effect.provide(duckdb),
+      Effect.tapError(() => Effect.sync(() => (rejects.abort(), filtered.abort())))
+    )
+    const imbalance = counter.imbalance()
+    if (imbalance) {
+      rejects.abort()
+      filtered.abort()
+      return yield* new DatasetError({ path: layout.dir, operation: `account for task ${rank}`, cause: imbalance })
+    }
+    rejects.commit()
+    filtered.commit()
+    const stats = counter.toStats(plan.stage, rank, plan.world, (performance.now() - started) / 1000, process.resourceUsage().maxRSS * 1024)
+    writeFileAtomic(layout.stats(rank), JSON.stringify(stats, null, 2) + "\n")
+    writeFileAtomic(layout.done(rank), "")
+    fs.rmSync(tmpDir, { recursive: true, force: true })
+    try {
+      fs.rmdirSync(path.dirname(tmpDir)) // `_tmp/` itself, once the last task is done with it
+    } catch {
+      // other tasks still use it
+    }
+    return { _tag: "Ran", stats } as const
+  })

@@ -1,0 +1,88 @@
+/**
+ * Shared types of the extractors and the one place that turns extracted text into a Document, so that
+ * every format normalises, hashes and length-filters the same way. Re-exported by `extract.ts`.
+ */
+import type { Document, DocumentKind } from "../core/document.ts"
+import { documentId, normalizeText } from "../core/text.ts"
+
+export interface InputFile {
+  /** Where to read it. */
+  absPath: string
+  /** Stable relative name stored in documents and rejects (given by the caller). */
+  sourcePath: string
+  size: number
+  /** Defaults from the pipeline's input entry. */
+  license: string | null
+  domain: string | null
+}
+
+export interface IngestOptions {
+  /** Documents whose normalised text is shorter are *filtered* (reason "too-short"). */
+  minChars: number
+  /** Larger files are rejected (reason "file-too-large") without being read. */
+  maxFileBytes: number
+}
+
+export type Extracted =
+  | { readonly _tag: "Document"; readonly doc: Document }
+  | { readonly _tag: "Rejected"; readonly reason: string; readonly detail: string; readonly location?: string }
+  | { readonly _tag: "Filtered"; readonly reason: string; readonly detail: string; readonly location?: string }
+
+export const rejected = (reason: string, detail: string, location?: string): Extracted =>
+  location === undefined ? { _tag: "Rejected", reason, detail } : { _tag: "Rejected", reason, detail, location }
+
+export const filtered = (reason: string, detail: string, location?: string): Extracted =>
+  location === undefined ? { _tag: "Filtered", reason, detail } : { _tag: "Filtered", reason, detail, location }
+
+/** What an extractor knows about one document; the rest of the row comes from the InputFile. */
+export interface DocumentParts {
+  readonly rawText: string
+  readonly kind: DocumentKind
+  readonly format: string
+  readonly sourceSha256: string
+  readonly sourceIndex: number
+  readonly title: string | null
+  readonly metadata: Record<string, unknown>
+  /** For Filtered items of multi-record files, e.g. "line 17". */
+  readonly location?: string
+}
+
+/**
+ * Normalise, length-filter and assemble a Document. The id is computed from the *normalised* text so
+ * that identical content from different formats or files collapses to one id for dedup.
+ */
+export function makeDocument(file: InputFile, options: IngestOptions, parts: DocumentParts): Extracted {
+  const text = normalizeText(parts.rawText)
+  if (text.length < options.minChars) {
+    return filtered("too-short", `${text.length} chars after normalisation, minimum is ${options.minChars}`, parts.location)
+  }
+  const doc: Document = {
+    id: documentId(text),
+    text,
+    kind: parts.kind,
+    format: parts.format,
+    source_path: file.sourcePath,
+    source_sha256: parts.sourceSha256,
+    source_index: parts.sourceIndex,
+    license: file.license,
+    title: parts.title,
+    domain: file.domain,
+    bundle: null,
+    metadata: JSON.stringify(parts.metadata)
+  }
+  return { _tag: "Document", doc }
+}
+
+/** A short human-readable message for any thrown value. */
+export const errorMessage = (e: unknown): string => {
+  if (e instanceof Error) return e.message
+  if (typeof e === "object" && e !== null && "message" in e) return String((e as { message: unknown }).message)
+  return String(e)
+}
+
+/** Titles are stored on one line: NFKC like the text, whitespace runs collapsed; empty becomes null. */
+export const cleanTitle = (raw: string | null | undefined): string | null => {
+  if (typeof raw !== "string") return null
+  const t = normalizeText(raw).replace(/\s+/g, " ")
+  return t.length > 0 ? t : null
+}

@@ -1,0 +1,208 @@
+/**
+ * Pipeline definitions: YAML files in `pipelines/`, validated against the Effect Schema below (from which
+ * `schemas/pipeline.schema.json` is generated). Errors name the file, the line, the key and what was expected.
+ */
+import * as fs from "node:fs"
+import * as path from "node:path"
+import { Effect, Schema } from "effect"
+import { isMap, isSeq, LineCounter, parseDocument, type Node as YamlNode } from "yaml"
+import { ConfigError } from "../core/errors.ts"
+import { canonicalJson } from "../core/layout.ts"
+import { sha256Hex } from "../core/text.ts"
+
+const PositiveInt = Schema.Int.check(Schema.isGreaterThanOrEqualTo(1))
+const NonNegativeInt = Schema.Int.check(Schema.isGreaterThanOrEqualTo(0))
+
+export const TokenizerName = Schema.Literals(["o200k_base", "cl100k_base"]).annotate({
+  description: "tiktoken encoding, shipped offline with the tiktoken package"
+})
+export type TokenizerName = typeof TokenizerName.Type
+
+export const InputEntry = Schema.Union([
+  Schema.String.annotate({ description: "A file or folder, relative to the pipeline file" }),
+  Schema.Struct({
+    path: Schema.String.annotate({ description: "A file or folder, relative to the pipeline file" }),
+    license: Schema.optionalKey(Schema.NullOr(Schema.String)).annotate({ description: "SPDX id given to every document from here" }),
+    domain: Schema.optionalKey(Schema.NullOr(Schema.String)).annotate({ description: "Domain label given to every document from here" })
+  })
+])
+export type InputEntry = typeof InputEntry.Type
+
+const tasks = Schema.optionalKey(PositiveInt).annotate({
+  description: "Number of tasks the stage is split into (independent of --workers, so outputs do not depend on it)"
+})
+
+export const IngestStage = Schema.Struct({
+  stage: Schema.Literal("ingest"),
+  tasks,
+  min_chars: Schema.optionalKey(NonNegativeInt).annotate({ description: "Documents with fewer characters are filtered (default 1)" }),
+  max_file_bytes: Schema.optionalKey(PositiveInt).annotate({ description: "Larger files are rejected (default 256 MiB)" })
+}).annotate({ title: "IngestStage", description: "Read input files and turn them into documents" })
+
+export const DedupStage = Schema.Struct({
+  stage: Schema.Literal("dedup"),
+  tasks
+}).annotate({ title: "DedupStage", description: "Remove exact duplicates (same normalised text), keeping the first by source path and position" })
+
+export const TokenizeStage = Schema.Struct({
+  stage: Schema.Literal("tokenize"),
+  tasks,
+  tokenizer: Schema.optionalKey(TokenizerName).annotate({ description: "Overrides the pipeline's tokenizer" })
+}).annotate({ title: "TokenizeStage", description: "Count tokens per document" })
+
+export const BundleStage = Schema.Struct({
+  stage: Schema.Literal("bundle"),
+  name: Schema.optionalKey(Schema.String.check(Schema.isPattern(/^[a-z0-9][a-z0-9._-]*$/))).annotate({
+    description: "Bundle folder name (default: the pipeline name)"
+  }),
+  version: Schema.optionalKey(Schema.String).annotate({ description: "Bundle version recorded in the manifest (default 0.1.0)" }),
+  shard_bytes: Schema.optionalKey(PositiveInt).annotate({ description: "Target text bytes per Parquet shard (default 256 MiB)" })
+}).annotate({ title: "BundleStage", description: "Write all documents as one checksummed bundle" })
+
+export const StageConfig = Schema.Union([IngestStage, DedupStage, TokenizeStage, BundleStage])
+export type StageConfig = typeof StageConfig.Type
+export type StageName = StageConfig["stage"]
+export const STAGE_NAMES: ReadonlyArray<StageName> = ["ingest", "dedup", "tokenize", "bundle"]
+
+export const PipelineConfig = Schema.Struct({
+  name: Schema.String.check(Schema.isPattern(/^[a-z0-9][a-z0-9._-]*$/)).annotate({
+    description: "Pipeline name: lower case letters, digits, '.', '_' and '-'"
+  }),
+  description: Schema.optionalKey(Schema.String),
+  inputs: Schema.Array(InputEntry).check(Schema.isMinLength(1)).annotate({ description: "Files and folders to ingest" }),
+  work: Schema.optionalKey(Schema.String).annotate({ description: "Work folder for stage datasets (default work/<name>, relative to the current folder)" }),
+  output: Schema.optionalKey(Schema.String).annotate({ description: "Where bundles are written (default <work>/bundles)" }),
+  tokenizer: Schema.optionalKey(TokenizerName),
+  stages: Schema.Array(StageConfig).check(Schema.isMinLength(1))
+}).annotate({ title: "Pipeline", description: "A scicurate pipeline definition (pipelines/*.yaml)" })
+export type PipelineConfig = typeof PipelineConfig.Type
+
+export const PARSE_OPTIONS = { errors: "all", onExcessProperty: "error" } as const
+
+/** A pipeline ready to run: validated, paths resolved, defaults filled in. */
+export interface ResolvedPipeline {
+  readonly file: string | null
+  readonly config: PipelineConfig
+  readonly inputs: ReadonlyArray<{ path: string; license: string | null; domain: string | null }>
+  readonly work: string
+  readonly output: string
+  readonly tokenizer: TokenizerName
+  /** sha256 of the canonical JSON of the validated config: what the manifest records. */
+  readonly configSha256: string
+}
+
+/** Expand `${VAR}` and `${VAR:-default}` so a pipeline can point at data whose place differs per machine. */
+export function expandEnv(s: string, env: NodeJS.ProcessEnv = process.env): string {
+  return s.replace(/\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}/g, (_, name: string, fallback?: string) => env[name] ?? fallback ?? "")
+}
+
+export function parsePipelineYaml(file: string, text: string): Effect.Effect<PipelineConfig, ConfigError> {
+  return Effect.gen(function* () {
+    const lineCounter = new LineCounter()
+    const doc = parseDocument(text, { lineCounter, prettyErrors: false })
+    if (doc.errors.length > 0) {
+      const e = doc.errors[0]!
+      const at = lineCounter.linePos(e.pos[0])
+      return yield* new ConfigError({ file, message: `${file}${at ? `:${at.line}:${at.col}` : ""}: invalid YAML: ${e.message.split("\n")[0]}` })
+    }
+    const raw: unknown = doc.toJS()
+    const unknownStage = firstUnknownStage(raw)
+    if (unknownStage) {
+      const line = lineOf(doc.contents, ["stages", unknownStage.index, "stage"], lineCounter)
+      return yield* new ConfigError({
+        file,
+        message: `${file}${line ? `:${line}` : ""}: stages[${unknownStage.index}].stage: unknown stage ${JSON.stringify(unknownStage.value)}, expected one of ${STAGE_NAMES.join(", ")}`
+      })
+    }
+    return yield* Schema.decodeUnknownEffect(PipelineConfig)(raw, PARSE_OPTIONS).pipe(
+      Effect.mapError((error) => new ConfigError({ file, message: formatSchemaError(file, error.message, doc.contents, lineCounter) }))
+    )
+  })
+}
+
+/** The union error for a misspelt stage lists every branch; find that case first and say it plainly. */
+function firstUnknownStage(raw: unknown): { index: number; value: unknown } | null {
+  const stages = (raw as { stages?: unknown } | null)?.stages
+  if (!Array.isArray(stages)) return null
+  for (const [index, s] of stages.entries()) {
+    const value = (s as { stage?: unknown } | null)?.stage
+    if (!STAGE_NAMES.includes(value as StageName)) return { index, value }
+  }
+  return null
+}
+
+/**
+ * Rewrite Effect's schema messages (`Expected number\n  at ["stages"][0]["tasks"]`) as
+ * `file:line: stages[0].tasks: expected number`, one line per problem.
+ */
+function formatSchemaError(file: string, message: string, root: YamlNode | null, lines: LineCounter): string {
+  const out: string[] = []
+  const blocks = message.split(/\n(?=\S)/)
+  for (const block of blocks) {
+    const [what, ...rest] = block.split("\n")
+    const atLine = rest.find((l) => l.trim().startsWith("at "))
+    const pathParts = atLine ? [...atLine.matchAll(/\[("(?:[^"\\]|\\.)*"|\d+)\]/g)].map((m) => (m[1]!.startsWith('"') ? JSON.parse(m[1]!) as string : Number(m[1]))) : []
+    const key = pathParts.map((p, i) => (typeof p === "number" ? `[${p}]` : i === 0 ? p : `.${p}`)).join("") || "(top level)"
+    const line = lineOf(root, pathParts, lines)
+    out.push(`${file}${line ? `:${line}` : ""}: ${key}: ${what!.trim().replace(/^Expected no excess property$/, "unknown key").replace(/^Expected/, "expected")}`)
+  }
+  return out.join("\n")
+}
+
+function lineOf(root: YamlNode | null, parts: ReadonlyArray<string | number>, lines: LineCounter): number | null {
+  let node: unknown = root
+  let last: number | null = null
+  for (const part of parts) {
+    if (isMap(node)) {
+      const pair = node.items.find((p) => (p.key as { value?: unknown } | null)?.value === part)
+      if (!pair) break
+      const keyRange = (pair.key as { range?: [number, number, number] }).range
+      if (keyRange) last = lines.linePos(keyRange[0]).line
+      node = pair.value
+    } else if (isSeq(node) && typeof part === "number") {
+      node = node.items[part]
+      const range = (node as { range?: [number, number, number] } | undefined)?.range
+      if (range) last = lines.linePos(range[0]).line
+    } else break
+  }
+  if (last === null && node && typeof node === "object" && "range" in node) {
+    const range = (node as { range?: [number, number, number] }).range
+    if (range) last = lines.linePos(range[0]).line
+  }
+  return last
+}
+
+export function loadPipeline(file: string, overrides: { work?: string | undefined } = {}): Effect.Effect<ResolvedPipeline, ConfigError> {
+  return Effect.gen(function* () {
+    const text = yield* Effect.try({
+      try: () => fs.readFileSync(file, "utf8"),
+      catch: (cause) => new ConfigError({ file, message: `${file}: cannot read pipeline: ${(cause as Error).message}` })
+    })
+    const config = yield* parsePipelineYaml(file, text)
+    return resolvePipeline(config, file, overrides)
+  })
+}
+
+export function resolvePipeline(config: PipelineConfig, file: string | null, overrides: { work?: string | undefined } = {}): ResolvedPipeline {
+  const base = file ? path.dirname(path.resolve(file)) : process.cwd()
+  const inputs = config.inputs.map((entry) => {
+    const e = typeof entry === "string" ? { path: entry } : entry
+    return {
+      path: path.resolve(base, expandEnv(e.path)),
+      license: "license" in e ? (e.license ?? null) : null,
+      domain: "domain" in e ? (e.domain ?? null) : null
+    }
+  })
+  const work = path.resolve(overrides.work ?? (config.work ? path.resolve(base, expandEnv(config.work)) : path.join("work", config.name)))
+  const output = config.output ? path.resolve(base, expandEnv(config.output)) : path.join(work, "bundles")
+  return {
+    file: file ? path.resolve(file) : null,
+    config,
+    inputs,
+    work,
+    output,
+    tokenizer: config.tokenizer ?? "o200k_base",
+    // Paths are left out of the hash on purpose: the same pipeline run from another checkout is the same data.
+    configSha256: sha256Hex(canonicalJson({ ...config, work: undefined, output: undefined }))
+  }
+}

@@ -1,0 +1,113 @@
+/**
+ * Running a pipeline: plan every stage in order, then execute the selected ones, resuming where a
+ * previous run stopped. A stage whose plan changed (new params, new inputs, a changed upstream) starts
+ * over from an empty folder; a stage whose plan is unchanged keeps its finished tasks.
+ */
+import * as fs from "node:fs"
+import { Effect } from "effect"
+import { ConfigError, StageFailed } from "../core/errors.ts"
+import { readJson, stageLayout, writeFileAtomic } from "../core/layout.ts"
+import type { StagePlan } from "../core/stage.ts"
+import { sumStats, type TaskStats } from "../core/stats.ts"
+import { pendingRanks, runLocal } from "../executors/local.ts"
+import { progressReporter } from "../executors/progress.ts"
+import type { ResolvedPipeline, StageName } from "./config.ts"
+import { planStage, upstreamOf, type Upstream } from "./plan.ts"
+
+export interface RunOptions {
+  readonly workers: number
+  /** Redo this stage and every later one; earlier stages resume as usual. */
+  readonly from?: StageName | undefined
+  /** Run only this stage (redone from scratch); earlier stages must be complete. */
+  readonly only?: StageName | undefined
+  readonly log: (line: string) => void
+  readonly progress?: NodeJS.WriteStream
+}
+
+export type StageSummary = ReturnType<typeof sumStats>
+
+export interface StageReport {
+  readonly plan: StagePlan
+  readonly executed: boolean
+  readonly tasksRun: number
+  readonly summary: StageSummary
+}
+
+export const runPipeline = (pipeline: ResolvedPipeline, options: RunOptions): Effect.Effect<ReadonlyArray<StageReport>, ConfigError | StageFailed> =>
+  Effect.gen(function* () {
+    const stages = pipeline.config.stages
+    const names = stages.map((s) => s.stage)
+    const file = pipeline.file ?? "(command line)"
+    for (const [flag, value] of [["--from", options.from], ["--only", options.only]] as const) {
+      if (value && !names.includes(value)) return yield* new ConfigError({ file, message: `${flag} ${value}: the pipeline has no such stage (it has ${names.join(", ")})` })
+    }
+    const fromIndex = options.from ? names.indexOf(options.from) : -1
+    const reports: StageReport[] = []
+    let upstream: Upstream | null = null
+    for (const [position, stageConfig] of stages.entries()) {
+      const plan = planStage(pipeline, stageConfig, position, upstream)
+      if (plan instanceof ConfigError) return yield* plan
+      const selected = options.only ? stageConfig.stage === options.only : true
+      const forced = options.only === stageConfig.stage || (fromIndex >= 0 && position >= fromIndex)
+      if (selected) {
+        reports.push(yield* executeStage(plan, { ...options, forced }))
+      } else if (position < names.indexOf(options.only!)) {
+        // --only X reads what the stages before X produced: they must be finished and current.
+        const problem = staleness(plan)
+        if (problem) return yield* new ConfigError({ file, message: `--only ${options.only}: stage ${plan.stage} ${problem}; run the pipeline without --only first` })
+      }
+      upstream = upstreamOf(plan)
+    }
+    return reports
+  })
+
+/** Why a stage's outputs cannot be used as they are, or null when they can. */
+function staleness(plan: StagePlan): string | null {
+  const layout = stageLayout(plan.dir)
+  if (!fs.existsSync(layout.planFile)) return "has not run"
+  if (readJson<StagePlan>(layout.planFile).hash !== plan.hash) return "is out of date (its config or inputs changed)"
+  const pending = pendingRanks(plan).length
+  return pending > 0 ? `has ${pending} unfinished task(s)` : null
+}
+
+/** Write (or reuse) the plan of one stage and run its pending tasks. Used by `run` and the per-stage commands. */
+export const executeStage = (
+  plan: StagePlan,
+  options: Pick<RunOptions, "workers" | "log" | "progress"> & { readonly forced?: boolean }
+): Effect.Effect<StageReport, StageFailed> =>
+  Effect.gen(function* () {
+    const layout = stageLayout(plan.dir)
+    const previous = fs.existsSync(layout.planFile) ? readJson<StagePlan>(layout.planFile) : null
+    if (previous && (previous.hash !== plan.hash || options.forced)) {
+      options.log(`${plan.stage}: ${options.forced ? "redoing" : "config or inputs changed, redoing"} (${plan.dir})`)
+      fs.rmSync(plan.dir, { recursive: true, force: true })
+    }
+    if (!fs.existsSync(layout.planFile)) writeFileAtomic(layout.planFile, JSON.stringify(plan, null, 2) + "\n")
+    const pending = pendingRanks(plan)
+    if (pending.length === 0) {
+      options.log(`${plan.stage}: all ${plan.world} task(s) already done, skipping`)
+    } else {
+      const totalBytes = plan.input.kind === "files" ? plan.input.assignments.flat().reduce((a, f) => a + f.size, 0) : null
+      const reporter = progressReporter(plan.stage, { tasks: plan.world, pending: pending.length, records: null, bytes: totalBytes }, options.progress)
+      const result = yield* Effect.result(runLocal(plan, layout.planFile, { workers: options.workers }, reporter))
+      reporter.finish()
+      if (result._tag === "Failure") return yield* result.failure
+    }
+    const summary = sumStats(plan.stage, readStageStats(plan))
+    options.log(summaryLine(summary))
+    return { plan, executed: pending.length > 0, tasksRun: pending.length, summary }
+  })
+
+export function readStageStats(plan: Pick<StagePlan, "dir" | "world">): TaskStats[] {
+  const layout = stageLayout(plan.dir)
+  const out: TaskStats[] = []
+  for (let r = 0; r < plan.world; r++) if (fs.existsSync(layout.stats(r))) out.push(readJson<TaskStats>(layout.stats(r)))
+  return out
+}
+
+export function summaryLine(s: StageSummary): string {
+  return (
+    `${s.stage}: ${s.records_in} in -> ${s.documents_out} out, ${s.filtered} filtered, ${s.duplicates} duplicates, ` +
+    `${s.rejected} rejected${s.tokens_out ? `, ${s.tokens_out} tokens` : ""}`
+  )
+}

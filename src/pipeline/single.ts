@@ -1,0 +1,64 @@
+/**
+ * The per-stage commands (`scicurate ingest|dedup|tokenize|bundle IN --out DIR`): a one-stage pipeline
+ * whose stage folder is DIR. Stage parameters come from `--config PIPELINE.yaml` (the first stage of that
+ * name) or the defaults. A dataset input is any folder of `part-*.parquet` shards.
+ */
+import * as fs from "node:fs"
+import * as path from "node:path"
+import { Effect } from "effect"
+import { ConfigError } from "../core/errors.ts"
+import { listShards, readJson, stageLayout } from "../core/layout.ts"
+import type { StagePlan } from "../core/stage.ts"
+import { sha256Hex } from "../core/text.ts"
+import { loadPipeline, resolvePipeline, type PipelineConfig, type StageConfig, type StageName } from "./config.ts"
+import { planStage, type Upstream } from "./plan.ts"
+
+export interface SingleStageRequest {
+  readonly stage: StageName
+  /** Paths to ingest (ingest), or one dataset folder (the other stages). */
+  readonly inputs: ReadonlyArray<string>
+  readonly out: string
+  readonly configFile?: string | undefined
+  /** Overrides on top of the config's stage params (e.g. --name for bundle). */
+  readonly params?: Readonly<Record<string, unknown>>
+}
+
+export const planSingleStage = (req: SingleStageRequest): Effect.Effect<StagePlan, ConfigError> =>
+  Effect.gen(function* () {
+    const base = req.configFile ? yield* loadPipeline(req.configFile) : null
+    const fromConfig = base?.config.stages.find((s) => s.stage === req.stage)
+    const stage = { ...(fromConfig ?? { stage: req.stage }), ...(req.params ?? {}) } as StageConfig
+    const config: PipelineConfig = {
+      name: base?.config.name ?? req.stage,
+      inputs: req.stage === "ingest" ? req.inputs : ["."],
+      ...(base?.config.tokenizer ? { tokenizer: base.config.tokenizer } : {}),
+      stages: [stage]
+    }
+    const out = path.resolve(req.out)
+    const pipeline = {
+      ...resolvePipeline(config, null, { work: out }),
+      file: base?.file ?? null,
+      // bundle: DIR/<name>/...; the stage's own bookkeeping lives beside it in DIR/.bundle-stage
+      output: out
+    }
+    const stageDir = req.stage === "bundle" ? path.join(out, ".bundle-stage") : out
+    let upstream: Upstream | null = null
+    if (req.stage !== "ingest") {
+      if (req.inputs.length !== 1) return yield* new ConfigError({ file: "(command line)", message: `${req.stage} takes exactly one input dataset folder` })
+      upstream = datasetUpstream(path.resolve(req.inputs[0]!))
+      if (upstream.shards.length === 0) return yield* new ConfigError({ file: "(command line)", message: `${req.inputs[0]}: no part-*.parquet shards found` })
+    }
+    const plan = planStage(pipeline, stage, 0, upstream, stageDir)
+    if (plan instanceof ConfigError) return yield* plan
+    return plan
+  })
+
+/** A folder of shards as the input of a stage; its identity is its plan hash, or its files' sizes and times. */
+function datasetUpstream(dir: string): Upstream {
+  const shards = listShards(dir)
+  const planFile = stageLayout(dir).planFile
+  const hash = fs.existsSync(planFile)
+    ? readJson<StagePlan>(planFile).hash
+    : sha256Hex(JSON.stringify(shards.map((s) => [path.basename(s), fs.statSync(s).size, fs.statSync(s).mtimeMs])))
+  return { dir, shards, hash }
+}

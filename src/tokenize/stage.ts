@@ -1,0 +1,55 @@
+/**
+ * The tokenize stage: each task takes the input shards `i` with `i % world == rank`, counts tokens per
+ * document in batches, and writes the documents with an `n_tokens` column to one shard.
+ */
+import { Effect } from "effect"
+import { TOKENIZED_COLUMNS } from "../core/document.ts"
+import { DuckDB } from "../core/duckdb.ts"
+import { DatasetError } from "../core/errors.ts"
+import { RowTable, readParquetSql, scanBatches } from "../core/parquet.ts"
+import type { Stage } from "../core/stage.ts"
+import type { TokenizerName } from "../pipeline/config.ts"
+import { withTokenizer } from "./tokenizer.ts"
+
+export const tokenizeStage: Stage = {
+  name: "tokenize",
+  runTask: (ctx) =>
+    Effect.gen(function* () {
+      const db = yield* DuckDB
+      const { input, params, pipeline } = ctx.plan
+      if (input.kind !== "dataset") return yield* Effect.die(new Error("tokenize plans take a dataset"))
+      const mine = input.shards.filter((_, i) => i % ctx.world === ctx.rank)
+      const tokenizer = ((params.tokenizer as TokenizerName | undefined) ?? pipeline.tokenizer) as TokenizerName
+      const target = ctx.layout.shard(ctx.rank, ctx.world)
+      yield* Effect.tryPromise({
+        try: () =>
+          withTokenizer(tokenizer, async (tok) => {
+            const table = await RowTable.create(db.connection, TOKENIZED_COLUMNS)
+            if (mine.length > 0) {
+              const cols = TOKENIZED_COLUMNS.filter(([c]) => c !== "n_tokens").map(([c]) => `"${c}"`).join(", ")
+              await scanBatches(db.connection, `SELECT ${cols} FROM ${readParquetSql(mine)}`, (batch, n) => {
+                const texts = batch.text as Array<string | null>
+                const counts = tok.countBatch(texts)
+                const nTokens = new Array<number>(n)
+                let bytes = 0
+                for (let i = 0; i < n; i++) {
+                  nTokens[i] = counts[i]!
+                  ctx.counter.tokensOut += counts[i]!
+                  bytes += Buffer.byteLength(texts[i] ?? "")
+                }
+                batch.n_tokens = nTokens
+                table.append(batch, n)
+                ctx.counter.recordsIn += n
+                ctx.counter.documentsOut += n
+                ctx.counter.bytesIn += bytes
+                ctx.counter.bytesOut += bytes
+                ctx.progress(n, bytes)
+              })
+            }
+            await table.writeParquet(target)
+            await table.drop()
+          }),
+        catch: (cause) => new DatasetError({ path: target, operation: "tokenize", cause })
+      })
+    })
+}

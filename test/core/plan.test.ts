@@ -1,0 +1,64 @@
+import * as fs from "node:fs"
+import * as path from "node:path"
+import { describe, expect, it } from "vitest"
+import { ConfigError } from "../../src/core/errors.ts"
+import type { PlannedFile } from "../../src/core/stage.ts"
+import { TaskCounter } from "../../src/core/stats.ts"
+import { assignBySize, listInputFiles } from "../../src/pipeline/plan.ts"
+import { tempDir } from "../helpers.ts"
+
+const file = (sourcePath: string, size: number): PlannedFile => ({ absPath: `/x/${sourcePath}`, sourcePath, size, license: null, domain: null })
+
+describe("planning", () => {
+  it("spreads files over tasks by size, each task in path order", () => {
+    const files = [file("a", 100), file("b", 10), file("c", 60), file("d", 50), file("e", 1)]
+    const tasks = assignBySize(files, 2)
+    expect(tasks.map((t) => t.map((f) => f.sourcePath))).toEqual([["a", "b", "e"], ["c", "d"]])
+    const load = tasks.map((t) => t.reduce((a, f) => a + f.size, 0))
+    expect(Math.abs(load[0]! - load[1]!)).toBeLessThanOrEqual(1)
+    // Same input in another order: the same plan.
+    expect(assignBySize([...files].reverse(), 2)).toEqual(tasks)
+  })
+
+  it("leaves tasks empty rather than inventing work when there are fewer files than tasks", () => {
+    const tasks = assignBySize([file("only", 5)], 3)
+    expect(tasks.map((t) => t.length)).toEqual([1, 0, 0])
+  })
+
+  it("lists input files recursively with stable source paths, skipping hidden ones", () => {
+    const dir = tempDir()
+    const root = path.join(dir, "corpus")
+    fs.mkdirSync(path.join(root, "sub"), { recursive: true })
+    fs.mkdirSync(path.join(root, ".git"))
+    fs.writeFileSync(path.join(root, "b.txt"), "b")
+    fs.writeFileSync(path.join(root, "sub", "a.txt"), "aa")
+    fs.writeFileSync(path.join(root, ".hidden"), "x")
+    fs.writeFileSync(path.join(root, ".git", "HEAD"), "x")
+    const files = listInputFiles([{ path: root, license: "MIT", domain: null }], "p.yaml")
+    expect(files).not.toBeInstanceOf(ConfigError)
+    expect((files as PlannedFile[]).map((f) => [f.sourcePath, f.size, f.license])).toEqual([
+      ["corpus/b.txt", 1, "MIT"],
+      ["corpus/sub/a.txt", 2, "MIT"]
+    ])
+  })
+
+  it("reports a missing input as a config error naming the path", () => {
+    const r = listInputFiles([{ path: "/no/such/input", license: null, domain: null }], "p.yaml")
+    expect(r).toBeInstanceOf(ConfigError)
+    expect((r as ConfigError).message).toBe("p.yaml: input not found: /no/such/input")
+  })
+})
+
+describe("accounting", () => {
+  it("balances when every input has an outcome, and says what is missing otherwise", () => {
+    const c = new TaskCounter()
+    c.recordsIn = 10
+    c.documentsOut = 6
+    c.count("rejected", "invalid-utf8")
+    c.count("filtered", "too-short", 2)
+    expect(c.imbalance()).toMatch(/^records_in 10 != out 6 \+ filtered 2 \+ duplicates 0 \+ rejected 1$/)
+    c.count("duplicate", "exact")
+    expect(c.imbalance()).toBeNull()
+    expect(c.toStats("ingest", 0, 1, 1, 1).reasons).toEqual({ "duplicate:exact": 1, "filtered:too-short": 2, "rejected:invalid-utf8": 1 })
+  })
+})

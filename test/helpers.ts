@@ -1,0 +1,56 @@
+/** Shared test helpers: where things are, and running the real CLI as a user would. */
+import { spawn, spawnSync, type SpawnSyncReturns } from "node:child_process"
+import * as fs from "node:fs"
+import * as os from "node:os"
+import * as path from "node:path"
+import { fileURLToPath } from "node:url"
+
+export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..")
+export const corpusDir = path.resolve(repoRoot, "../shared/corpus")
+export const hasCorpus = fs.existsSync(path.join(corpusDir, "SOURCES.md"))
+if (!hasCorpus) console.warn(`[scicurate tests] ${corpusDir} is absent: tests on the shared corpus are skipped`)
+
+export function tempDir(prefix = "scicurate-test-"): string {
+  return fs.mkdtempSync(path.join(os.tmpdir(), prefix))
+}
+
+export interface CliResult {
+  readonly status: number | null
+  readonly stdout: string
+  readonly stderr: string
+}
+
+/** Run `scicurate ARGS` through the real launcher with the Node running the tests. */
+export function cli(args: ReadonlyArray<string>, env: Record<string, string> = {}): CliResult {
+  const r: SpawnSyncReturns<string> = spawnSync(process.execPath, [path.join(repoRoot, "bin/scicurate.mjs"), ...args], {
+    cwd: repoRoot,
+    encoding: "utf8",
+    env: { ...process.env, ...env },
+    timeout: 600_000
+  })
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr }
+}
+
+/** Start `scicurate ARGS` in its own process group, so a test can kill it together with its workers. */
+export function cliDetached(args: ReadonlyArray<string>, env: Record<string, string> = {}) {
+  return spawn(process.execPath, [path.join(repoRoot, "bin/scicurate.mjs"), ...args], {
+    cwd: repoRoot,
+    env: { ...process.env, ...env },
+    detached: true,
+    stdio: "ignore"
+  })
+}
+
+/** Every file under a folder with its bytes, for byte-for-byte comparisons of two runs. */
+export function filesUnder(dir: string): Map<string, Buffer> {
+  const out = new Map<string, Buffer>()
+  const walk = (d: string) => {
+    for (const name of fs.readdirSync(d).sort()) {
+      const p = path.join(d, name)
+      if (fs.statSync(p).isDirectory()) walk(p)
+      else out.set(path.relative(dir, p), fs.readFileSync(p))
+    }
+  }
+  walk(dir)
+  return out
+}

@@ -1,0 +1,70 @@
+import * as fs from "node:fs"
+import * as path from "node:path"
+import { Effect } from "effect"
+import { describe, expect, it } from "vitest"
+import { expandEnv, loadPipeline, parsePipelineYaml } from "../../src/pipeline/config.ts"
+import { repoRoot, tempDir } from "../helpers.ts"
+
+const parseError = async (yaml: string): Promise<string> => {
+  const r = await Effect.runPromise(Effect.result(parsePipelineYaml("p.yaml", yaml)))
+  if (r._tag === "Success") throw new Error("expected a config error")
+  return r.failure.message
+}
+
+describe("pipeline config", () => {
+  it("accepts every pipeline shipped in pipelines/", async () => {
+    const files = fs.readdirSync(path.join(repoRoot, "pipelines")).filter((f) => f.endsWith(".yaml"))
+    expect(files).toContain("demo.yaml")
+    for (const f of files) {
+      const p = await Effect.runPromise(loadPipeline(path.join(repoRoot, "pipelines", f)))
+      expect(p.config.stages.length).toBeGreaterThan(0)
+      expect(p.configSha256).toMatch(/^[0-9a-f]{64}$/)
+    }
+  })
+
+  it("names the file, the line, the key and what was expected", async () => {
+    const msg = await parseError("name: demo\ninputs: [a]\nstages:\n  - stage: ingest\n    tasks: four\n")
+    expect(msg).toBe("p.yaml:5: stages[0].tasks: expected number")
+  })
+
+  it("rejects unknown keys instead of ignoring a typo", async () => {
+    const msg = await parseError("name: demo\ninputs: [a]\nstages:\n  - stage: dedup\n    taks: 3\n")
+    expect(msg).toBe("p.yaml:5: stages[0].taks: unknown key")
+  })
+
+  it("says which stage name is unknown", async () => {
+    const msg = await parseError("name: demo\ninputs: [a]\nstages:\n  - stage: ingest\n  - stage: dedupe\n")
+    expect(msg).toMatch(/^p\.yaml:5: stages\[1\]\.stage: unknown stage "dedupe", expected one of ingest, dedup, tokenize, bundle$/)
+  })
+
+  it("reports YAML syntax errors with their position", async () => {
+    const msg = await parseError("name: demo\ninputs: [a\nstages: []\n")
+    expect(msg).toMatch(/^p\.yaml:\d+:\d+: invalid YAML/)
+  })
+
+  it("checks values, not only types", async () => {
+    expect(await parseError("name: Demo Pipeline\ninputs: [a]\nstages:\n  - stage: ingest\n")).toMatch(/^p\.yaml:1: name: /)
+    expect(await parseError("name: demo\ninputs: [a]\nstages:\n  - stage: ingest\n    tasks: 0\n")).toMatch(/^p\.yaml:5: stages\[0\]\.tasks: expected a value greater than or equal to 1/)
+  })
+
+  it("resolves inputs relative to the pipeline file, expanding ${VAR:-default}", async () => {
+    const dir = tempDir()
+    fs.mkdirSync(path.join(dir, "pipes"))
+    const file = path.join(dir, "pipes", "p.yaml")
+    fs.writeFileSync(file, "name: p\ninputs:\n  - ${NO_SUCH_VAR_X:-../data}\n  - path: more\n    license: MIT\nstages:\n  - stage: ingest\n")
+    const p = await Effect.runPromise(loadPipeline(file))
+    expect(p.inputs).toEqual([
+      { path: path.join(dir, "data"), license: null, domain: null },
+      { path: path.join(dir, "pipes", "more"), license: "MIT", domain: null }
+    ])
+    expect(expandEnv("${A}/x", { A: "/a" })).toBe("/a/x")
+  })
+
+  it("hashes the config, not where it is run", async () => {
+    const y = "name: p\ninputs: [a]\nstages:\n  - stage: ingest\n"
+    const a = await Effect.runPromise(parsePipelineYaml("a.yaml", y))
+    const b = await Effect.runPromise(parsePipelineYaml("b.yaml", y + "work: elsewhere\n"))
+    const { resolvePipeline } = await import("../../src/pipeline/config.ts")
+    expect(resolvePipeline(a, "/x/a.yaml").configSha256).toBe(resolvePipeline(b, "/y/b.yaml").configSha256)
+  })
+})
