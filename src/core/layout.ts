@@ -55,6 +55,23 @@ export function listShards(dir: string): string[] {
 export const temporaryName = (target: string): string =>
   path.join(path.dirname(target), `.${path.basename(target)}.${process.pid}.tmp`)
 
+/**
+ * Remove what a killed run left half-written: temporary files (see `temporaryName`) anywhere in a stage
+ * folder, and task scratch folders. Only call it while no task of the stage runs.
+ */
+export function removeStaleTemporaries(dir: string): void {
+  if (!fs.existsSync(dir)) return
+  fs.rmSync(path.join(dir, "_tmp"), { recursive: true, force: true })
+  const walk = (d: string) => {
+    for (const entry of fs.readdirSync(d, { withFileTypes: true })) {
+      const p = path.join(d, entry.name)
+      if (entry.name.startsWith(".") && entry.name.endsWith(".tmp")) fs.rmSync(p, { recursive: true, force: true })
+      else if (entry.isDirectory()) walk(p)
+    }
+  }
+  walk(dir)
+}
+
 /** Write a file so that readers see either nothing or the complete file. */
 export function writeFileAtomic(target: string, data: string | Uint8Array): void {
   fs.mkdirSync(path.dirname(target), { recursive: true })

@@ -7,7 +7,8 @@ import { createHash } from "node:crypto"
  * trailing spaces on lines, at most one blank line in a row, trimmed ends.
  */
 export function normalizeText(raw: string): string {
-  let s = raw.normalize("NFKC").replace(/\r\n?/g, "\n")
+  // U+2028/U+2029 (line/paragraph separators, seen in PubMed abstracts) are line breaks too.
+  let s = raw.normalize("NFKC").replace(/\r\n?|[\u2028\u2029]/g, "\n")
   // Control characters other than tab and newline carry nothing for training and break some readers.
   s = s.replace(/[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F]/g, "")
   s = s.replace(/[ \t\u00A0]+\n/g, "\n").replace(/\n{3,}/g, "\n\n")

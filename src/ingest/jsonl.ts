@@ -94,9 +94,10 @@ const isBlank = (bytes: Buffer): boolean => {
 
 const utf8 = new TextDecoder("utf-8", { fatal: true })
 
-/** True when the file's first line is a JSON object: the content test that tells JSONL from text. */
+/** True when the file's first non-blank line is a JSON object: the content test that tells JSONL from text. */
 export async function firstLineIsJsonObject(absPath: string, maxLineBytes: number): Promise<boolean> {
   for await (const line of readLines(absPath, maxLineBytes)) {
+    if (isBlank(line.bytes)) continue
     if (!isUtf8(line.bytes)) return false
     try {
       return isPlainObject(JSON.parse(utf8.decode(line.bytes)))

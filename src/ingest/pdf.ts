@@ -148,7 +148,8 @@ export const pageLines = (items: ReadonlyArray<PdfTextItem>): string[] => joinHy
 
 /**
  * Join pages with a blank line, de-hyphenating across the page break too ("rep-" at the foot of one
- * page, "resentation" at the top of the next), under the same rule as within a page.
+ * page, "resentation" at the top of the next) under the same rule as within a page; such pages are
+ * joined by a plain newline, since the paragraph continues.
  */
 export function joinPages(pages: ReadonlyArray<ReadonlyArray<string>>): string {
   const out: string[][] = []
@@ -158,8 +159,9 @@ export function joinPages(pages: ReadonlyArray<ReadonlyArray<string>>): string {
     const last = prev?.[prev.length - 1]
     const first = page[0]!
     if (prev !== undefined && last !== undefined && LINE_END_HYPHEN.test(last) && STARTS_LOWERCASE.test(first)) {
+      // The paragraph runs on across the page break, so the rest of the page follows without a blank line.
       prev[prev.length - 1] = last.slice(0, -1) + first
-      if (page.length > 1) out.push(page.slice(1))
+      prev.push(...page.slice(1))
     } else out.push([...page])
   }
   return out.map((lines) => lines.join("\n")).join("\n\n")
@@ -272,7 +274,7 @@ export async function extractPdf(bytes: Uint8Array, file: InputFile, options: In
       }
     }
     const raw = joinPages(pages)
-    const letters = raw.match(/\p{L}/gu)?.length ?? 0
+    const letters = raw.replace(/\P{L}+/gu, "").length
     if (letters < MIN_LETTERS_PER_PAGE * Math.max(1, numPages)) {
       return rejected(
         "no-text-layer",

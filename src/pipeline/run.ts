@@ -6,7 +6,7 @@
 import * as fs from "node:fs"
 import { Effect } from "effect"
 import { ConfigError, StageFailed } from "../core/errors.ts"
-import { readJson, stageLayout, writeFileAtomic } from "../core/layout.ts"
+import { readJson, removeStaleTemporaries, stageLayout, writeFileAtomic } from "../core/layout.ts"
 import type { StagePlan } from "../core/stage.ts"
 import { sumStats, type TaskStats } from "../core/stats.ts"
 import { pendingRanks, runLocal } from "../executors/local.ts"
@@ -87,6 +87,8 @@ export const executeStage = (
     if (pending.length === 0) {
       options.log(`${plan.stage}: all ${plan.world} task(s) already done, skipping`)
     } else {
+      removeStaleTemporaries(plan.dir)
+      if (plan.stage === "bundle") removeStaleTemporaries(plan.pipeline.output)
       const totalBytes = plan.input.kind === "files" ? plan.input.assignments.flat().reduce((a, f) => a + f.size, 0) : null
       const reporter = progressReporter(plan.stage, { tasks: plan.world, pending: pending.length, records: null, bytes: totalBytes }, options.progress)
       const result = yield* Effect.result(runLocal(plan, layout.planFile, { workers: options.workers }, reporter))

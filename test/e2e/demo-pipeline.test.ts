@@ -1,0 +1,133 @@
+/**
+ * The whole spine, end to end through the real CLI, on the self-made sample corpus (no shared data
+ * needed): every bad input lands in the rejects, the bundle verifies, reruns are byte-identical whatever
+ * the number of workers, a tampered shard fails verification, and `--from` redoes stages.
+ */
+import * as fs from "node:fs"
+import * as path from "node:path"
+import { beforeAll, describe, expect, it } from "vitest"
+import { EXPECTED_REJECTS, writeSampleCorpus } from "../../src/demo/sample-corpus.ts"
+import { cli, filesUnder, repoRoot, tempDir } from "../helpers.ts"
+
+const pipeline = path.join(repoRoot, "pipelines/demo.yaml")
+const env = { SOURCE_DATE_EPOCH: "1700000000" }
+
+describe("demo pipeline through the CLI", () => {
+  let root: string
+  let sample: string
+  const run = (work: string, ...extra: string[]) => cli(["run", pipeline, "--work", work, ...extra], { ...env, SCICURATE_SAMPLE: sample })
+
+  beforeAll(async () => {
+    root = tempDir()
+    sample = path.join(root, "sample")
+    await writeSampleCorpus(sample)
+  })
+
+  it("runs every stage, accounts for every input and rejects the bad ones with their reasons", () => {
+    const work = path.join(root, "w1")
+    const r = run(work, "--workers", "2")
+    expect(r.stderr).not.toMatch(/task\(s\) failed/)
+    expect(r.status).toBe(0)
+    expect(r.stdout).toMatch(/^ingest\s+4\/4/m)
+    expect(r.stdout).toMatch(/^bundle\s+1\/1/m)
+    expect(r.stdout).not.toContain("UNBALANCED")
+
+    const rejects = fs
+      .readdirSync(path.join(work, "ingest/_rejects"))
+      .flatMap((f) => fs.readFileSync(path.join(work, "ingest/_rejects", f), "utf8").trim().split("\n"))
+      .map((l) => JSON.parse(l) as { source_path: string; reason: string; stage: string; detail: string })
+    for (const [file, reason] of Object.entries(EXPECTED_REJECTS)) {
+      const hit = rejects.find((x) => x.source_path === `sample/${file}`)
+      expect(hit, `no reject for ${file}`).toBeDefined()
+      expect(hit!.reason).toBe(reason)
+      expect(hit!.stage).toBe("ingest")
+      expect(hit!.detail.length).toBeGreaterThan(5)
+    }
+
+    // Every input file appears somewhere: as a document, a reject or a filtered record.
+    const manifest = JSON.parse(fs.readFileSync(path.join(work, "bundles/demo/manifest.json"), "utf8"))
+    const ingest = manifest.accounting.ingest
+    expect(ingest.records_in).toBe(ingest.documents_out + ingest.filtered + ingest.duplicates + ingest.rejected)
+    expect(manifest.accounting.dedup.duplicates).toBeGreaterThan(0)
+    expect(manifest.by_kind.paper.documents).toBe(1)
+    expect(manifest.totals.documents).toBe(manifest.accounting.dedup.documents_out)
+    expect(manifest.created_at).toBe("2023-11-14T22:13:20.000Z")
+
+    const v = cli(["verify", path.join(work, "bundles/demo")])
+    expect(v.status).toBe(0)
+    expect(v.stdout).toMatch(/verified .* match the manifest/)
+
+    const s = cli(["status", work])
+    expect(s.status).toBe(0)
+    expect(s.stdout).toMatch(/^dedup\s+2\/2\s+\d+\s+\d+\s+0\s+[1-9]/m)
+  })
+
+  it("gives byte-identical shards and manifest with 1 worker and with 2", () => {
+    const a = path.join(root, "w1")
+    const b = path.join(root, "w-one-worker")
+    expect(run(b, "--workers", "1").status).toBe(0)
+    const bundleA = filesUnder(path.join(a, "bundles/demo"))
+    const bundleB = filesUnder(path.join(b, "bundles/demo"))
+    expect([...bundleB.keys()]).toEqual([...bundleA.keys()])
+    for (const [name, bytes] of bundleA) expect(bundleB.get(name)!.equals(bytes), name).toBe(true)
+    for (const stage of ["ingest", "dedup", "tokenize"]) {
+      const shards = (w: string) => fs.readdirSync(path.join(w, stage)).filter((f) => f.endsWith(".parquet"))
+      for (const f of shards(a)) expect(fs.readFileSync(path.join(b, stage, f)).equals(fs.readFileSync(path.join(a, stage, f))), `${stage}/${f}`).toBe(true)
+    }
+  })
+
+  it("skips finished tasks on a rerun and redoes stages with --from, with the same bytes", () => {
+    const work = path.join(root, "w1")
+    const before = filesUnder(path.join(work, "bundles/demo"))
+    const again = run(work)
+    expect(again.status).toBe(0)
+    expect(again.stderr).toContain("ingest: all 4 task(s) already done, skipping")
+    expect(again.stderr).toContain("bundle: all 1 task(s) already done, skipping")
+    const redo = run(work, "--from", "dedup")
+    expect(redo.status).toBe(0)
+    expect(redo.stderr).toContain("ingest: all 4 task(s) already done, skipping")
+    expect(redo.stderr).toMatch(/dedup: redoing/)
+    const after = filesUnder(path.join(work, "bundles/demo"))
+    for (const [name, bytes] of before) expect(after.get(name)!.equals(bytes), name).toBe(true)
+  })
+
+  it("redoes a stage whose config changed", () => {
+    const work = path.join(root, "w1")
+    const changed = path.join(root, "demo-changed.yaml")
+    fs.writeFileSync(changed, fs.readFileSync(pipeline, "utf8").replace("min_chars: 20", "min_chars: 400").replace("../work/sample", sample))
+    const r = cli(["run", changed, "--work", work], env)
+    expect(r.status).toBe(0)
+    expect(r.stderr).toMatch(/ingest: config or inputs changed, redoing/)
+    expect(r.stderr).toMatch(/dedup: config or inputs changed, redoing/)
+    const status = cli(["status", work]).stdout
+    expect(status).toMatch(/ingest filtered:too-short: [1-9]/)
+  })
+
+  it("fails verification when a shard is altered, naming the shard", () => {
+    const work = path.join(root, "w-one-worker")
+    const bundle = path.join(work, "bundles/demo")
+    const shard = path.join(bundle, "data", fs.readdirSync(path.join(bundle, "data"))[0]!)
+    const bytes = fs.readFileSync(shard)
+    bytes[100] = bytes[100]! ^ 0xff
+    fs.writeFileSync(shard, bytes)
+    fs.writeFileSync(path.join(bundle, "data", "stray.parquet"), "x")
+    const v = cli(["verify", bundle])
+    expect(v.status).toBe(1)
+    expect(v.stdout).toMatch(/MISMATCH data\/train-00000-of-00001\.parquet: sha256/)
+    expect(v.stdout).toMatch(/data\/stray\.parquet: not listed in the manifest/)
+  })
+
+  it("exits 2 with a clear message on a bad config or usage", () => {
+    const bad = path.join(root, "bad.yaml")
+    fs.writeFileSync(bad, "name: demo\ninputs: [x]\nstages:\n  - stage: ingest\n    tasks: many\n")
+    const r = cli(["run", bad])
+    expect(r.status).toBe(2)
+    expect(r.stderr).toContain(`${bad}:5: stages[0].tasks: expected number`)
+    const missing = cli(["run", pipeline, "--only", "nonsense"], { SCICURATE_SAMPLE: sample })
+    expect(missing.status).toBe(2)
+    expect(missing.stderr).toMatch(/--only nonsense: unknown stage/)
+    const help = cli(["--help"])
+    expect(help.status).toBe(0)
+    for (const c of ["run", "ingest", "dedup", "tokenize", "bundle", "status", "verify"]) expect(help.stdout).toContain(c)
+  })
+})
