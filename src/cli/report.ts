@@ -6,12 +6,14 @@ import type { StagePlan } from "../core/stage.ts"
 import { sumStats } from "../core/stats.ts"
 import type { Manifest } from "../bundle/manifest.ts"
 import type { VerifyReport } from "../bundle/verify.ts"
-import { readStageStats } from "../pipeline/run.ts"
+import { readStageStats, type StageTiming } from "../pipeline/run.ts"
 
 export interface StageStatus {
   readonly plan: StagePlan
   readonly done: number
   readonly summary: ReturnType<typeof sumStats>
+  /** Wall time of the stage's last execution, when known. */
+  readonly wallSeconds: number | null
 }
 
 /** The stages found in a work folder, in pipeline order. */
@@ -26,12 +28,18 @@ export function readWorkStatus(work: string): StageStatus[] {
     .map((plan) => {
       const layout = stageLayout(plan.dir)
       const done = Array.from({ length: plan.world }, (_, r) => r).filter((r) => fs.existsSync(layout.done(r))).length
-      return { plan, done, summary: sumStats(plan.stage, readStageStats(plan)) }
+      const timing = fs.existsSync(layout.timing) ? readJson<StageTiming>(layout.timing) : null
+      return { plan, done, summary: sumStats(plan.stage, readStageStats(plan)), wallSeconds: timing?.wall_seconds ?? null }
     })
 }
 
 const fmtInt = (n: number): string => n.toLocaleString("en-US")
-const fmtMB = (b: number): string => `${(b / 1e6).toFixed(1)} MB`
+export function fmtBytes(b: number): string {
+  if (b < 1e3) return `${b} B`
+  if (b < 1e6) return `${(b / 1e3).toFixed(1)} kB`
+  if (b < 1e9) return `${(b / 1e6).toFixed(1)} MB`
+  return `${(b / 1e9).toFixed(2)} GB`
+}
 
 function table(header: string[], rows: string[][]): string {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)))
@@ -41,7 +49,7 @@ function table(header: string[], rows: string[][]): string {
 
 export function renderStatus(stages: ReadonlyArray<StageStatus>): string {
   if (stages.length === 0) return "no stages found (is this a scicurate work folder?)"
-  const rows = stages.map(({ plan, done, summary: s }) => {
+  const rows = stages.map(({ plan, done, summary: s, wallSeconds }) => {
     const balanced = s.records_in === s.documents_out + s.filtered + s.duplicates + s.rejected
     return [
       plan.stage,
@@ -51,13 +59,13 @@ export function renderStatus(stages: ReadonlyArray<StageStatus>): string {
       fmtInt(s.filtered),
       fmtInt(s.duplicates),
       fmtInt(s.rejected),
-      fmtMB(s.bytes_in),
+      fmtBytes(s.bytes_in),
       s.tokens_out ? fmtInt(s.tokens_out) : "-",
-      `${s.seconds.toFixed(1)} s`,
+      wallSeconds === null ? "-" : `${wallSeconds.toFixed(1)} s`,
       done < plan.world ? "incomplete" : balanced ? "ok" : "UNBALANCED"
     ]
   })
-  const out = [table(["stage", "tasks", "in", "out", "filtered", "duplicates", "rejected", "bytes in", "tokens", "time", "accounting"], rows)]
+  const out = [table(["stage", "tasks", "in", "out", "filtered", "duplicates", "rejected", "bytes in", "tokens", "wall time", "accounting"], rows)]
   const reasons = stages.flatMap(({ plan, summary }) => Object.entries(summary.reasons).map(([k, v]) => `  ${plan.stage} ${k}: ${fmtInt(v)}`))
   if (reasons.length > 0) out.push("", "reasons:", ...reasons)
   const rejectFiles = stages.flatMap(({ plan }) => {
@@ -71,7 +79,7 @@ export function renderStatus(stages: ReadonlyArray<StageStatus>): string {
 export function renderManifestSummary(dir: string, m: Manifest): string {
   const lines = [
     `bundle ${m.name} ${m.version}: ${dir}`,
-    `  ${fmtInt(m.totals.documents)} documents, ${fmtInt(m.totals.tokens)} tokens (${m.tokenizer}), ${fmtMB(m.totals.text_bytes)} of text in ${m.totals.shards} shard(s), ${fmtMB(m.totals.bytes)} on disk`,
+    `  ${fmtInt(m.totals.documents)} documents, ${fmtInt(m.totals.tokens)} tokens (${m.tokenizer}), ${fmtBytes(m.totals.text_bytes)} of text in ${m.totals.shards} shard(s), ${fmtBytes(m.totals.bytes)} on disk`,
     `  by kind:    ${Object.entries(m.by_kind).map(([k, v]) => `${k} ${fmtInt(v.documents)}`).join(", ")}`,
     `  by format:  ${Object.entries(m.by_format).map(([k, v]) => `${k} ${fmtInt(v.documents)}`).join(", ")}`,
     `  by license: ${Object.entries(m.by_license).map(([k, v]) => `${k} ${fmtInt(v.documents)}`).join(", ")}`,

@@ -3,6 +3,7 @@
  *
  *   <dir>/part-<rank>-of-<world>.parquet   the task's output shard (appears only complete)
  *   <dir>/_plan.json                       what the stage was asked to do (tasks, inputs, params, hash)
+ *   <dir>/_timing.json                     wall time of the last execution (not part of the data)
  *   <dir>/_stats/<rank>.json               the task's counts and timings
  *   <dir>/_done/<rank>                     completion marker: a task with a marker is never rerun
  *   <dir>/_rejects/part-<rank>.jsonl       rejected inputs, one JSON line each
@@ -18,6 +19,7 @@ const pad = (n: number): string => String(n).padStart(5, "0")
 export interface StageLayout {
   readonly dir: string
   readonly planFile: string
+  readonly timing: string
   shard(rank: number, world: number): string
   stats(rank: number): string
   done(rank: number): string
@@ -31,6 +33,7 @@ export function stageLayout(dir: string): StageLayout {
   return {
     dir,
     planFile: path.join(dir, "_plan.json"),
+    timing: path.join(dir, "_timing.json"),
     shard: (rank, world) => path.join(dir, `part-${pad(rank)}-of-${pad(world)}.parquet`),
     stats: (rank) => path.join(dir, "_stats", `${rank}.json`),
     done: (rank) => path.join(dir, "_done", `${rank}`),

@@ -1,9 +1,10 @@
 /**
- * The local executor: runs a plan's pending tasks as worker processes on this machine, at most `workers`
- * at a time. Processes (not threads) because a task owns a DuckDB instance and a WASM tokenizer, and
- * because a Slurm array element runs exactly the same entry point (`task-main.ts PLAN RANK`).
+ * The local executor: runs a plan's pending tasks in worker processes on this machine, `workers` at a
+ * time. Processes (not threads) because a task owns a DuckDB instance and a WASM tokenizer, and because a
+ * Slurm array element runs the same code (`task-main.ts PLAN RANK`). Each worker serves several tasks in
+ * turn, so start-up is paid once per worker, not once per task.
  */
-import { fork } from "node:child_process"
+import { fork, type ChildProcess } from "node:child_process"
 import * as fs from "node:fs"
 import { fileURLToPath } from "node:url"
 import { Effect } from "effect"
@@ -11,6 +12,7 @@ import { StageFailed } from "../core/errors.ts"
 import { stageLayout } from "../core/layout.ts"
 import type { StagePlan } from "../core/stage.ts"
 import type { TaskStats } from "../core/stats.ts"
+import type { FromWorker, ToWorker } from "./task-main.ts"
 
 const TASK_MAIN = fileURLToPath(new URL("./task-main.ts", import.meta.url))
 
@@ -28,6 +30,8 @@ export const pendingRanks = (plan: StagePlan): number[] => {
   return Array.from({ length: plan.world }, (_, r) => r).filter((r) => !fs.existsSync(layout.done(r)))
 }
 
+type Failure = { rank: number; detail: string }
+
 export const runLocal = (
   plan: StagePlan,
   planFile: string,
@@ -35,46 +39,72 @@ export const runLocal = (
   events: ExecutorEvents
 ): Effect.Effect<void, StageFailed> =>
   Effect.gen(function* () {
-    const ranks = pendingRanks(plan)
-    const failures: Array<{ rank: number; detail: string }> = []
-    yield* Effect.forEach(
-      ranks,
-      (rank) =>
-        runWorker(planFile, rank, events).pipe(
-          Effect.catch((detail: string) => Effect.sync(() => failures.push({ rank, detail })))
-        ),
-      { concurrency: Math.max(1, options.workers), discard: true }
-    )
-    if (failures.length > 0) {
-      failures.sort((a, b) => a.rank - b.rank)
-      return yield* new StageFailed({ stage: plan.stage, failures })
-    }
+    const queue = pendingRanks(plan)
+    const workers = Math.min(Math.max(1, options.workers), queue.length)
+    const failures = yield* Effect.promise((signal) => runPool(planFile, queue, workers, events, signal))
+    if (failures.length > 0) return yield* new StageFailed({ stage: plan.stage, failures: failures.sort((a, b) => a.rank - b.rank) })
   })
 
-/** One worker process for one task; fails with the tail of its stderr. Interruption kills the process. */
-const runWorker = (planFile: string, rank: number, events: ExecutorEvents): Effect.Effect<void, string> =>
-  Effect.callback<void, string>((resume, signal) => {
-    const child = fork(TASK_MAIN, [planFile, String(rank)], {
-      stdio: ["ignore", "inherit", "pipe", "ipc"],
-      execArgv: ["--disable-warning=ExperimentalWarning"]
+/**
+ * Hand ranks to workers as they become free. A task that fails is recorded and the others go on; a worker
+ * that dies takes only its current task down, and a new worker takes over the rest of the queue.
+ */
+function runPool(planFile: string, queue: number[], workers: number, events: ExecutorEvents, signal: AbortSignal): Promise<Failure[]> {
+  return new Promise((resolve) => {
+    const failures: Failure[] = []
+    const live = new Set<ChildProcess>()
+    const finish = () => {
+      if (live.size === 0) resolve(failures)
+    }
+    signal.addEventListener("abort", () => {
+      for (const child of live) child.kill("SIGTERM")
     })
-    let stderr = ""
-    let stats: TaskStats | null = null
-    child.stderr?.on("data", (d: Buffer) => {
-      stderr = (stderr + d.toString("utf8")).slice(-4000)
-    })
-    child.on("message", (m: { type: string; records?: number; bytes?: number; outcome?: { _tag: string; stats?: TaskStats } }) => {
-      if (m.type === "progress") events.onProgress(m.records ?? 0, m.bytes ?? 0)
-      else if (m.type === "done") stats = m.outcome?.stats ?? null
-    })
-    const onAbort = () => child.kill("SIGTERM")
-    signal.addEventListener("abort", onAbort)
-    child.on("error", (e) => resume(Effect.fail(`could not start worker: ${e.message}`)))
-    child.on("exit", (code, sig) => {
-      signal.removeEventListener("abort", onAbort)
-      if (code === 0) {
-        events.onTaskDone(rank, stats)
-        resume(Effect.void)
-      } else resume(Effect.fail(stderr.trim() || `worker exited with ${sig ?? `code ${code}`}`))
-    })
+
+    const startWorker = () => {
+      const child = fork(TASK_MAIN, ["--serve"], {
+        stdio: ["ignore", "inherit", "pipe", "ipc"],
+        execArgv: ["--disable-warning=ExperimentalWarning"]
+      })
+      live.add(child)
+      let current: number | null = null
+      let stderr = ""
+      child.stderr?.on("data", (d: Buffer) => {
+        stderr = (stderr + d.toString("utf8")).slice(-4000)
+      })
+      const next = () => {
+        const rank = queue.shift()
+        if (rank === undefined || signal.aborted) {
+          current = null
+          child.send({ type: "exit" } satisfies ToWorker)
+          return
+        }
+        current = rank
+        child.send({ type: "run", planFile, rank } satisfies ToWorker)
+      }
+      child.on("message", (m: FromWorker) => {
+        if (m.type === "progress") events.onProgress(m.records, m.bytes)
+        else if (m.type === "done") {
+          events.onTaskDone(m.rank, m.outcome._tag === "Ran" ? m.outcome.stats : null)
+          next()
+        } else if (m.type === "failed") {
+          failures.push({ rank: m.rank, detail: m.error.trim() })
+          next()
+        }
+      })
+      child.on("error", (e) => {
+        if (current !== null) failures.push({ rank: current, detail: `worker error: ${e.message}` })
+      })
+      child.on("exit", (code, sig) => {
+        live.delete(child)
+        if (current !== null) {
+          failures.push({ rank: current, detail: stderr.trim() || `worker died (${sig ?? `exit code ${code}`})` })
+          if (queue.length > 0 && !signal.aborted) startWorker()
+        }
+        finish()
+      })
+      next()
+    }
+    for (let i = 0; i < workers; i++) startWorker()
+    finish()
   })
+}

@@ -1,52 +1,48 @@
 /**
- * Entry point of a worker process: `node task-main.ts PLAN_FILE RANK`. Runs one task and exits 0, or
- * prints the error and exits 1. When started by the local executor it reports progress over IPC.
+ * Entry point of a worker process.
+ *
+ *   node task-main.ts PLAN_FILE RANK   run one task and exit (what a Slurm array element runs)
+ *   node task-main.ts --serve          run the tasks the local executor sends over IPC, one at a time,
+ *                                      so a stage with many tasks pays the process start-up once per worker
+ *
+ * Exit code 0 on success; 1 with the error on stderr when a task fails.
  */
-import { Effect } from "effect"
-import { runTask } from "./task.ts"
+import { Effect, Exit } from "effect"
+import { runTask, type TaskOutcome } from "./task.ts"
 
-const [planFile, rankArg] = process.argv.slice(2)
-if (!planFile || rankArg === undefined || !/^\d+$/.test(rankArg)) {
-  process.stderr.write("usage: task-main PLAN_FILE RANK\n")
-  process.exit(2)
-}
+/** Messages from the executor to a serving worker, and back. */
+export type ToWorker = { readonly type: "run"; readonly planFile: string; readonly rank: number } | { readonly type: "exit" }
+export type FromWorker =
+  | { readonly type: "progress"; readonly records: number; readonly bytes: number }
+  | { readonly type: "done"; readonly rank: number; readonly outcome: TaskOutcome }
+  | { readonly type: "failed"; readonly rank: number; readonly error: string }
 
-// A worker of a coordinator that died must not go on writing into a folder the next run will use.
-if (process.send) process.on("disconnect", () => process.exit(130))
+const send = (m: FromWorker) => process.send?.(m)
 
 // Progress is coalesced: one IPC message per 200 ms at most keeps the coordinator cheap.
 let pendingRecords = 0
 let pendingBytes = 0
 let lastSent = 0
-const send = (force: boolean) => {
+function flushProgress(force: boolean): void {
   if (!process.send || (pendingRecords === 0 && pendingBytes === 0)) return
   const now = Date.now()
   if (!force && now - lastSent < 200) return
-  process.send({ type: "progress", records: pendingRecords, bytes: pendingBytes })
+  send({ type: "progress", records: pendingRecords, bytes: pendingBytes })
   pendingRecords = 0
   pendingBytes = 0
   lastSent = now
 }
 
-const exit = await Effect.runPromiseExit(
-  runTask(planFile, Number(rankArg), (records, bytes) => {
-    pendingRecords += records
-    pendingBytes += bytes
-    send(false)
-  })
-)
-send(true)
-if (exit._tag === "Success") {
-  if (process.send) process.send({ type: "done", outcome: exit.value })
-  process.exitCode = 0
-} else {
-  const cause = exit.cause
-  process.stderr.write(`${prettyCause(cause)}\n`)
-  process.exitCode = 1
-}
-if (process.connected) {
-  process.removeAllListeners("disconnect")
-  process.disconnect()
+async function runOne(planFile: string, rank: number): Promise<FromWorker> {
+  const exit = await Effect.runPromiseExit(
+    runTask(planFile, rank, (records, bytes) => {
+      pendingRecords += records
+      pendingBytes += bytes
+      flushProgress(false)
+    })
+  )
+  flushProgress(true)
+  return Exit.isSuccess(exit) ? { type: "done", rank, outcome: exit.value } : { type: "failed", rank, error: prettyCause(exit.cause) }
 }
 
 function prettyCause(cause: unknown): string {
@@ -56,4 +52,33 @@ function prettyCause(cause: unknown): string {
     return e instanceof Error ? (e.stack && !("_tag" in e) ? e.stack : e.message) : String(e)
   })
   return parts.join("\n") || String(cause)
+}
+
+const args = process.argv.slice(2)
+if (args[0] === "--serve") {
+  if (!process.send) {
+    process.stderr.write("task-main --serve must be started by the local executor (it talks over IPC)\n")
+    process.exit(2)
+  }
+  // A worker whose coordinator died must not go on writing into a folder the next run will use.
+  process.on("disconnect", () => process.exit(130))
+  process.on("message", (m: ToWorker) => {
+    if (m.type === "exit") {
+      process.removeAllListeners("disconnect")
+      process.disconnect()
+      return
+    }
+    void runOne(m.planFile, m.rank).then(send)
+  })
+} else {
+  const [planFile, rankArg] = args
+  if (!planFile || rankArg === undefined || !/^\d+$/.test(rankArg)) {
+    process.stderr.write("usage: task-main PLAN_FILE RANK | task-main --serve\n")
+    process.exit(2)
+  }
+  const result = await runOne(planFile, Number(rankArg))
+  if (result.type === "failed") {
+    process.stderr.write(`${result.error}\n`)
+    process.exitCode = 1
+  }
 }

@@ -12,7 +12,7 @@ import { DatasetError } from "../core/errors.ts"
 import { readJson, stageLayout, temporaryName, writeFileAtomic } from "../core/layout.ts"
 import type { RejectRecord, StagePlan, TaskContext, TaskError } from "../core/stage.ts"
 import { TaskCounter, type TaskStats } from "../core/stats.ts"
-import { stageByName } from "../pipeline/stages.ts"
+import { loadStage } from "../pipeline/stages.ts"
 
 export type TaskOutcome = { readonly _tag: "Skipped" } | { readonly _tag: "Ran"; readonly stats: TaskStats }
 
@@ -65,7 +65,10 @@ export const runTask = (
     })
     const layout = stageLayout(path.dirname(planFile))
     if (fs.existsSync(layout.done(rank))) return { _tag: "Skipped" } as const
-    const stage = stageByName(plan.stage)
+    const stage = yield* Effect.tryPromise({
+      try: () => loadStage(plan.stage),
+      catch: (cause) => new DatasetError({ path: planFile, operation: "load stage", cause })
+    })
     const started = performance.now()
     const tmpDir = layout.tmp(rank)
     fs.rmSync(tmpDir, { recursive: true, force: true })

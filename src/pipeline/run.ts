@@ -24,6 +24,13 @@ export interface RunOptions {
   readonly progress?: NodeJS.WriteStream
 }
 
+export interface StageTiming {
+  readonly wall_seconds: number
+  readonly workers: number
+  readonly tasks_run: number
+  readonly coordinator_peak_rss_bytes: number
+}
+
 export type StageSummary = ReturnType<typeof sumStats>
 
 export interface StageReport {
@@ -91,9 +98,19 @@ export const executeStage = (
       if (plan.stage === "bundle") removeStaleTemporaries(plan.pipeline.output)
       const totalBytes = plan.input.kind === "files" ? plan.input.assignments.flat().reduce((a, f) => a + f.size, 0) : null
       const reporter = progressReporter(plan.stage, { tasks: plan.world, pending: pending.length, records: null, bytes: totalBytes }, options.progress)
+      const started = performance.now()
       const result = yield* Effect.result(runLocal(plan, layout.planFile, { workers: options.workers }, reporter))
       reporter.finish()
       if (result._tag === "Failure") return yield* result.failure
+      // Wall time of this execution, for `status` and `make bench` (kept out of stats and manifests,
+      // which must not change between identical runs).
+      const timing: StageTiming = {
+        wall_seconds: (performance.now() - started) / 1000,
+        workers: options.workers,
+        tasks_run: pending.length,
+        coordinator_peak_rss_bytes: process.resourceUsage().maxRSS * 1024
+      }
+      writeFileAtomic(layout.timing, JSON.stringify(timing, null, 2) + "\n")
     }
     const summary = sumStats(plan.stage, readStageStats(plan))
     options.log(summaryLine(summary))

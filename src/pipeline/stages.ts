@@ -1,19 +1,18 @@
-/** The stage registry: adding a stage is adding it here and to the pipeline schema. */
+/**
+ * The stage registry: adding a stage is adding it here and to the pipeline schema. Stages load lazily,
+ * so a worker running dedup never pays for loading the PDF reader or a tokenizer.
+ */
 import type { Stage } from "../core/stage.ts"
-import { bundleStage } from "../bundle/stage.ts"
-import { dedupStage } from "../dedup/exact.ts"
-import { ingestStage } from "../ingest/stage.ts"
-import { tokenizeStage } from "../tokenize/stage.ts"
 
-const STAGES: Record<string, Stage> = {
-  ingest: ingestStage,
-  dedup: dedupStage,
-  tokenize: tokenizeStage,
-  bundle: bundleStage
+const STAGES: Record<string, () => Promise<Stage>> = {
+  ingest: async () => (await import("../ingest/stage.ts")).ingestStage,
+  dedup: async () => (await import("../dedup/exact.ts")).dedupStage,
+  tokenize: async () => (await import("../tokenize/stage.ts")).tokenizeStage,
+  bundle: async () => (await import("../bundle/stage.ts")).bundleStage
 }
 
-export function stageByName(name: string): Stage {
-  const stage = STAGES[name]
-  if (!stage) throw new Error(`unknown stage ${JSON.stringify(name)}`)
-  return stage
+export async function loadStage(name: string): Promise<Stage> {
+  const load = STAGES[name]
+  if (!load) throw new Error(`unknown stage ${JSON.stringify(name)}`)
+  return load()
 }

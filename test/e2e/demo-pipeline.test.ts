@@ -131,3 +131,27 @@ describe("demo pipeline through the CLI", () => {
     for (const c of ["run", "ingest", "dedup", "tokenize", "bundle", "status", "verify"]) expect(help.stdout).toContain(c)
   })
 })
+
+describe("a failing task", () => {
+  it("fails the run with exit 1 naming the task and cause, and the rerun resumes once fixed", async () => {
+    const root = tempDir()
+    const sample = path.join(root, "sample")
+    await writeSampleCorpus(sample)
+    const work = path.join(root, "w")
+    const run = () => cli(["run", path.join(repoRoot, "pipelines/demo.yaml"), "--work", work, "--workers", "2"], { SCICURATE_SAMPLE: sample })
+    expect(run().status).toBe(0)
+    // Damage one ingest shard behind the pipeline's back, then ask for dedup again.
+    const shard = path.join(work, "ingest", fs.readdirSync(path.join(work, "ingest")).find((f) => f.endsWith(".parquet"))!)
+    const good = fs.readFileSync(shard)
+    fs.writeFileSync(shard, "not parquet")
+    const failed = cli(["run", path.join(repoRoot, "pipelines/demo.yaml"), "--work", work, "--from", "dedup"], { SCICURATE_SAMPLE: sample })
+    expect(failed.status).toBe(1)
+    expect(failed.stderr).toMatch(/stage dedup: 2 task\(s\) failed/)
+    expect(failed.stderr).toContain(path.basename(shard))
+    expect(fs.existsSync(path.join(work, "dedup/_done/0"))).toBe(false)
+    fs.writeFileSync(shard, good)
+    const resumed = run()
+    expect(resumed.status).toBe(0)
+    expect(cli(["verify", path.join(work, "bundles/demo")]).status).toBe(0)
+  })
+})
