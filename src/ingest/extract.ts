@@ -1,17 +1,21 @@
 /**
  * The ingest entry point: sniff a file's content and hand it to the matching extractor.
  *
- * Contract: one item per input record (a whole file, or one JSONL line), in file order, and bad input
- * never throws: it becomes a Rejected item with a stable reason code. Plain async code on purpose:
- * this runs once per file or line, where per-item Effects would cost more than the work itself.
+ * Contract: one item per input record (a whole file, or one JSONL line), in file order; bad input
+ * never throws: it becomes a Rejected item with a stable reason code and a detail naming the cause.
+ * Plain async code on purpose: this runs once per file or line, where per-item Effects would cost
+ * more than the work itself.
+ *
+ * Memory: text and PDF files are read whole, so `maxFileBytes` applies to them; JSONL is streamed
+ * line by line, so only `maxRecordBytes` (per line) applies and a JSONL file may be any size.
  */
-import { open, readFile } from "node:fs/promises"
+import { open } from "node:fs/promises"
 import path from "node:path"
-import { extractJsonl, firstLineIsJsonObject } from "./jsonl.ts"
+import { extractJsonl, hasJsonlExtension, looksLikeJsonl } from "./jsonl.ts"
 import { extractPdf } from "./pdf.ts"
 import { hasUtf8Bom, SNIFF_BYTES, sniff } from "./sniff.ts"
 import { extractTextFile } from "./text.ts"
-import { errorMessage, rejected, type Extracted, type IngestOptions, type InputFile } from "./types.ts"
+import { describeFailure, errorMessage, recordLimit, rejected, type Extracted, type IngestOptions, type InputFile } from "./types.ts"
 
 export type { Extracted, IngestOptions, InputFile } from "./types.ts"
 
@@ -24,6 +28,28 @@ async function readHead(absPath: string, n: number): Promise<Buffer> {
     return buf.subarray(0, bytesRead)
   } finally {
     await handle.close()
+  }
+}
+
+/**
+ * A whole file for the extractors that need it in memory, or a Rejected item. The size is checked on
+ * the open handle, not only the caller's earlier stat, so a file that grew since planning cannot
+ * slip past the limit.
+ */
+async function readWhole(file: InputFile, maxFileBytes: number): Promise<Buffer | Extracted> {
+  const tooLarge = (size: number) => rejected("file-too-large", `${size} bytes, limit for text and PDF files is ${maxFileBytes}`)
+  if (file.size > maxFileBytes) return tooLarge(file.size)
+  try {
+    const handle = await open(file.absPath, "r")
+    try {
+      const { size } = await handle.stat()
+      if (size > maxFileBytes) return tooLarge(size)
+      return await handle.readFile()
+    } finally {
+      await handle.close()
+    }
+  } catch (e) {
+    return rejected("read-error", errorMessage(e))
   }
 }
 
@@ -45,14 +71,11 @@ const binaryDetail = (type: string, file: InputFile): string => {
 
 /** Yields exactly one item per input record (a whole file, or one JSONL line), in a deterministic order. Never throws for bad input: bad input becomes Rejected. */
 export async function* extractFile(file: InputFile, options: IngestOptions): AsyncGenerator<Extracted> {
-  if (file.size > options.maxFileBytes) {
-    yield rejected("file-too-large", `${file.size} bytes, limit is ${options.maxFileBytes}`)
-    return
-  }
   if (file.size === 0) {
     yield rejected("empty-file", "the file has 0 bytes")
     return
   }
+  // No size check yet: the limit depends on the format, and a JSONL file may be any size.
   let head: Buffer
   try {
     head = await readHead(file.absPath, SNIFF_BYTES)
@@ -71,26 +94,35 @@ export async function* extractFile(file: InputFile, options: IngestOptions): Asy
     return
   }
   if (sniffed._tag === "Pdf") {
-    let bytes: Buffer
-    try {
-      bytes = await readFile(file.absPath)
-    } catch (e) {
-      yield rejected("read-error", errorMessage(e))
+    const bytes = await readWhole(file, options.maxFileBytes)
+    if (!Buffer.isBuffer(bytes)) {
+      yield bytes
       return
     }
-    yield await extractPdf(bytes, file, options)
+    let item: Extracted
+    try {
+      item = await extractPdf(bytes, file, options)
+    } catch (e) {
+      // extractPdf catches what pdfjs throws while reading; this is the last resort for the contract.
+      item = rejected("extract-error", describeFailure(e, "PDF extraction failed"))
+    }
+    yield item
     return
   }
-  // Text family. JSONL is recognised by content, whatever the extension: first non-space character `{`
-  // and a first line that parses as a JSON object (a pretty-printed JSON file fails the second test).
-  const start = firstNonSpace(head, hasUtf8Bom(head) ? 3 : 0)
-  let jsonl = false
-  if (start >= 0 && head[start] === 0x7b) {
-    try {
-      jsonl = await firstLineIsJsonObject(file.absPath, options.maxFileBytes)
-    } catch (e) {
-      yield rejected("read-error", errorMessage(e))
-      return
+  // Text family. A file is JSONL when its extension says so, whatever its first line holds (a bad
+  // first record must be rejected on its own, not turn the file into one document of raw JSON); or,
+  // whatever the extension, when its first non-space character is `{` and most of its first lines
+  // parse as JSON objects.
+  let jsonl = hasJsonlExtension(file)
+  if (!jsonl) {
+    const start = firstNonSpace(head, hasUtf8Bom(head) ? 3 : 0)
+    if (start >= 0 && head[start] === 0x7b) {
+      try {
+        jsonl = await looksLikeJsonl(file.absPath, recordLimit(options))
+      } catch (e) {
+        yield rejected("read-error", errorMessage(e))
+        return
+      }
     }
   }
   if (jsonl) {
@@ -102,18 +134,27 @@ export async function* extractFile(file: InputFile, options: IngestOptions): Asy
         yield item
       }
     } catch (e) {
-      // An I/O error mid-file: report it once, after the records already yielded.
+      // Records never throw (see extractJsonlLine), so this is an I/O error mid-file: report it
+      // once, after the records already yielded, since the rest of the file cannot be read.
       const after = lastLocation === undefined ? "before the first record" : `after ${lastLocation}`
       yield rejected("read-error", `${errorMessage(e)} (${after})`)
+      return
     }
+    // A `.jsonl` of blank lines has no records, hence no items: say so rather than let it vanish.
+    if (lastLocation === undefined) yield rejected("empty-file", "no records: every line is blank")
     return
   }
-  let bytes: Buffer
+  const bytes = await readWhole(file, options.maxFileBytes)
+  if (!Buffer.isBuffer(bytes)) {
+    yield bytes
+    return
+  }
+  let item: Extracted
   try {
-    bytes = await readFile(file.absPath)
+    item = extractTextFile(bytes, file, options)
   } catch (e) {
-    yield rejected("read-error", errorMessage(e))
-    return
+    // E.g. a file past V8's string length limit (~512 MiB of text) when maxFileBytes is set above it.
+    item = rejected("extract-error", describeFailure(e, "text extraction failed"))
   }
-  yield extractTextFile(bytes, file, options)
+  yield item
 }

@@ -1,17 +1,35 @@
 /**
  * JSON Lines: one document per non-blank line. Files can be many GB, so everything here streams: the
  * file hash is a separate streaming pass (every document carries it, so it must be known before the
- * first one is yielded), and lines come from a chunked splitter that holds one line at a time.
+ * first one is yielded), and lines come from a chunked splitter that holds at most one line, itself
+ * bounded by the record limit. There is no file-size limit: memory does not grow with the file.
  */
 import { createHash } from "node:crypto"
 import { createReadStream } from "node:fs"
-import { isUtf8 } from "node:buffer"
+import path from "node:path"
 import { findInvalidUtf8, hasUtf8Bom } from "./sniff.ts"
-import { cleanTitle, makeDocument, rejected, type Extracted, type IngestOptions, type InputFile } from "./types.ts"
+import {
+  cleanTitle,
+  describeFailure,
+  makeDocument,
+  recordLimit,
+  rejected,
+  type Extracted,
+  type IngestOptions,
+  type InputFile
+} from "./types.ts"
 
 const CHUNK_BYTES = 1 << 20
 
-export interface RawLine {
+/**
+ * Bytes a line may hold beyond the limit before the splitter gives up on it: a BOM (3) and a CR (1)
+ * are stripped later and do not count towards the limit, so a line is only known to be too long once
+ * it passes the limit by more than that.
+ */
+const LINE_SLACK = 4
+
+export interface Line {
+  readonly _tag: "Line"
   /** The line's bytes without the newline (and without a trailing CR or a leading BOM). */
   readonly bytes: Buffer
   /** 1-based line number. */
@@ -20,18 +38,32 @@ export interface RawLine {
   readonly offset: number
 }
 
+/** A line longer than the limit; its bytes were not kept. */
+export interface TooLongLine {
+  readonly _tag: "TooLong"
+  readonly lineNo: number
+}
+
+export type RawLine = Line | TooLongLine
+
 /**
  * Split a file into lines on LF without decoding it: decoding happens per line, so one line's invalid
- * UTF-8 rejects only that line. `maxLineBytes` bounds memory against a file with no newlines at all.
+ * UTF-8 rejects only that line. A line longer than `maxLineBytes` (not counting its CR/LF or a BOM) is
+ * reported as `TooLong` as soon as it crosses the limit, and its remaining bytes are dropped up to the
+ * next LF rather than collected: memory stays at one line of at most `maxLineBytes` (briefly twice,
+ * while its pieces are joined) plus one read chunk, even for a multi-GB file without a newline. A caller may stop at a `TooLong` item without
+ * the file being read to the end of that line.
  */
-export async function* readLines(absPath: string, maxLineBytes = Number.MAX_SAFE_INTEGER): AsyncGenerator<RawLine> {
+export async function* readLines(absPath: string, maxLineBytes: number): AsyncGenerator<RawLine> {
   const stream = createReadStream(absPath, { highWaterMark: CHUNK_BYTES })
   let pending: Buffer[] = []
   let pendingBytes = 0
+  // True while inside a line that has already been reported TooLong: its bytes are dropped up to the next LF.
+  let skipping = false
   let lineNo = 0
   let lineStart = 0 // file offset of the current line's first byte
   let fileOffset = 0 // file offset of the current chunk's first byte
-  const finish = (tail: Buffer): RawLine => {
+  const complete = (tail: Buffer): RawLine => {
     let bytes = pending.length === 0 ? tail : Buffer.concat([...pending, tail])
     pending = []
     pendingBytes = 0
@@ -42,7 +74,9 @@ export async function* readLines(absPath: string, maxLineBytes = Number.MAX_SAFE
       offset += 3
     }
     if (bytes.length > 0 && bytes[bytes.length - 1] === 0x0d) bytes = bytes.subarray(0, bytes.length - 1)
-    return { bytes, lineNo, offset }
+    // A line that fits in one chunk is never buffered, so it is only measured here.
+    if (bytes.length > maxLineBytes) return { _tag: "TooLong", lineNo }
+    return { _tag: "Line", bytes, lineNo, offset }
   }
   try {
     for await (const chunk of stream as AsyncIterable<Buffer>) {
@@ -50,20 +84,28 @@ export async function* readLines(absPath: string, maxLineBytes = Number.MAX_SAFE
       for (;;) {
         const nl = chunk.indexOf(0x0a, start)
         if (nl < 0) break
-        yield finish(chunk.subarray(start, nl))
+        if (skipping) skipping = false // the over-long line ends here; it was reported when it crossed the limit
+        else yield complete(chunk.subarray(start, nl))
         start = nl + 1
         lineStart = fileOffset + start
       }
-      if (start < chunk.length) {
+      if (start < chunk.length && !skipping) {
         const rest = chunk.subarray(start)
-        pendingBytes += rest.length
-        if (pendingBytes > maxLineBytes) throw new Error(`line ${lineNo + 1} is longer than ${maxLineBytes} bytes`)
-        // Copy: the stream may reuse its buffers, and a pending piece outlives this chunk.
-        pending.push(Buffer.from(rest))
+        if (pendingBytes + rest.length > maxLineBytes + LINE_SLACK) {
+          pending = []
+          pendingBytes = 0
+          skipping = true
+          yield { _tag: "TooLong", lineNo: ++lineNo }
+        } else {
+          // Copy: the stream may reuse its buffers, and a pending piece outlives this chunk.
+          pending.push(Buffer.from(rest))
+          pendingBytes += rest.length
+        }
       }
       fileOffset += chunk.length
     }
-    if (pendingBytes > 0) yield finish(Buffer.alloc(0))
+    // The last line, when the file does not end with a newline.
+    if (pendingBytes > 0) yield complete(Buffer.alloc(0))
   } finally {
     stream.destroy()
   }
@@ -94,37 +136,76 @@ const isBlank = (bytes: Buffer): boolean => {
 
 const utf8 = new TextDecoder("utf-8", { fatal: true })
 
-/** True when the file's first non-blank line is a JSON object: the content test that tells JSONL from text. */
-export async function firstLineIsJsonObject(absPath: string, maxLineBytes: number): Promise<boolean> {
-  for await (const line of readLines(absPath, maxLineBytes)) {
-    if (isBlank(line.bytes)) continue
-    if (!isUtf8(line.bytes)) return false
-    try {
-      return isPlainObject(JSON.parse(utf8.decode(line.bytes)))
-    } catch {
-      return false
-    }
+/** Extensions that declare a file JSONL whatever its first line holds. */
+export const JSONL_EXTENSIONS: ReadonlySet<string> = new Set([".jsonl", ".ndjson", ".jsonlines"])
+
+export const hasJsonlExtension = (file: InputFile): boolean => JSONL_EXTENSIONS.has(path.extname(file.absPath).toLowerCase())
+
+/**
+ * Non-blank lines the content test samples: enough that one bad first record (truncated, an array, a
+ * stray byte) is outvoted by the good ones after it, few enough to stay cheap on text files.
+ */
+const PROBE_LINES = 5
+
+/** Lenient decoding for the content test: an invalid byte inside a string must not hide a JSON object. */
+const lenientUtf8 = new TextDecoder("utf-8")
+
+const parsesAsObject = (bytes: Buffer): boolean => {
+  try {
+    return isPlainObject(JSON.parse(lenientUtf8.decode(bytes)))
+  } catch {
+    return false
   }
-  return false
+}
+
+/**
+ * The content test for files without a JSONL extension (the caller has checked that the first
+ * non-space character is `{`): most of the first PROBE_LINES non-blank lines parse as JSON objects.
+ * A pretty-printed JSON file fails it (`{` alone, then `"key": value,` lines), and so does prose
+ * that merely starts with a JSON line. Sampling stops at a line over the record limit, which would
+ * otherwise have to be read to its end (possibly the whole file) just to be counted.
+ */
+export async function looksLikeJsonl(absPath: string, maxLineBytes: number): Promise<boolean> {
+  let sampled = 0
+  let objects = 0
+  for await (const line of readLines(absPath, maxLineBytes)) {
+    if (line._tag === "TooLong") break
+    if (isBlank(line.bytes)) continue
+    sampled++
+    if (parsesAsObject(line.bytes)) objects++
+    if (sampled === PROBE_LINES) break
+  }
+  return objects * 2 > sampled
 }
 
 const kindOf = (v: unknown): string => (v === null ? "null" : Array.isArray(v) ? "an array" : typeof v)
 
-/** One record's result. Exported for tests and for callers that already hold a line. */
-export function extractJsonlLine(
-  line: RawLine,
-  file: InputFile,
-  options: IngestOptions,
-  sourceSha256: string
-): Extracted {
+/**
+ * One record's result; never throws. Exported for tests and for callers that already hold a line.
+ * Beyond the checks below, a valid record can still fail to become a Document (fields nested too
+ * deeply for JSON.stringify, or a line too long for one JS string when the record limit is raised
+ * past ~512 MiB): that rejects this record as `extract-error` instead of ending the whole file.
+ */
+export function extractJsonlLine(line: Line, file: InputFile, options: IngestOptions, sourceSha256: string): Extracted {
   const location = `line ${line.lineNo}`
+  try {
+    return recordToItem(line, location, file, options, sourceSha256)
+  } catch (e) {
+    return rejected("extract-error", describeFailure(e, "could not convert the record"), location)
+  }
+}
+
+function recordToItem(line: Line, location: string, file: InputFile, options: IngestOptions, sourceSha256: string): Extracted {
   const bad = findInvalidUtf8(line.bytes)
   if (bad >= 0) {
     return rejected("invalid-utf8", `invalid UTF-8 at byte offset ${line.offset + bad} (byte ${bad} of the line)`, location)
   }
+  // Outside the try below: the bytes are valid UTF-8, so decoding can only fail for want of memory,
+  // which must not be reported as bad JSON.
+  const json = utf8.decode(line.bytes)
   let value: unknown
   try {
-    value = JSON.parse(utf8.decode(line.bytes))
+    value = JSON.parse(json)
   } catch (e) {
     // V8 appends "(line 1 column N)", which reads as a file position: the location says the line.
     const message = (e instanceof Error ? e.message : String(e)).replace(/\s*\(line \d+ column \d+\)$/, "")
@@ -158,10 +239,18 @@ export function extractJsonlLine(
   })
 }
 
-/** All records of a JSONL file, one item per non-blank line, in file order. */
+/**
+ * All records of a JSONL file, one item per non-blank line, in file order. A line over the record
+ * limit is rejected and skipped; the file goes on. I/O errors are thrown (the caller reports them).
+ */
 export async function* extractJsonl(file: InputFile, options: IngestOptions): AsyncGenerator<Extracted> {
+  const limit = recordLimit(options)
   const sha = await hashFile(file.absPath)
-  for await (const line of readLines(file.absPath, options.maxFileBytes)) {
+  for await (const line of readLines(file.absPath, limit)) {
+    if (line._tag === "TooLong") {
+      yield rejected("record-too-large", `the line is longer than the record limit of ${limit} bytes; skipped to the next line`, `line ${line.lineNo}`)
+      continue
+    }
     if (isBlank(line.bytes)) continue
     yield extractJsonlLine(line, file, options, sha)
   }

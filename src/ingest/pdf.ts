@@ -247,6 +247,8 @@ export async function extractPdf(bytes: Uint8Array, file: InputFile, options: In
   try {
     const doc = await loadingTask.promise
     const numPages = doc.numPages
+    // Its own reason: "no text layer, probably scanned" would send someone looking for images that are not there.
+    if (numPages === 0) return rejected("empty-pdf", "the PDF has no pages")
     phase = "reading metadata"
     const pdfInfo: Record<string, string> = {}
     try {

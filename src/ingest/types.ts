@@ -19,8 +19,29 @@ export interface InputFile {
 export interface IngestOptions {
   /** Documents whose normalised text is shorter are *filtered* (reason "too-short"). */
   minChars: number
-  /** Larger files are rejected (reason "file-too-large") without being read. */
+  /**
+   * Limit for formats read whole into memory (text, Markdown, PDF): larger files are rejected
+   * (reason "file-too-large") before being read whole. JSONL is streamed, so it has no file-size limit.
+   */
   maxFileBytes: number
+  /**
+   * Limit on one JSONL line (its bytes without the line terminator): longer lines are rejected
+   * (reason "record-too-large") and skipped without being buffered, and the rest of the file is read.
+   * This, not the file size, bounds the memory a JSONL file needs.
+   */
+  maxRecordBytes: number
+}
+
+/**
+ * Used when `maxRecordBytes` is missing or not a positive number: Node strips types without checking
+ * them, so a caller that predates the option would otherwise leave JSONL lines unbounded in memory.
+ */
+export const DEFAULT_MAX_RECORD_BYTES = 64 * 1024 * 1024
+
+/** The record limit to enforce: `options.maxRecordBytes`, or the default when it is unusable. */
+export const recordLimit = (options: IngestOptions): number => {
+  const n: unknown = options.maxRecordBytes
+  return typeof n === "number" && n > 0 ? n : DEFAULT_MAX_RECORD_BYTES
 }
 
 export type Extracted =
@@ -78,6 +99,16 @@ export const errorMessage = (e: unknown): string => {
   if (e instanceof Error) return e.message
   if (typeof e === "object" && e !== null && "message" in e) return String((e as { message: unknown }).message)
   return String(e)
+}
+
+/**
+ * Detail for an exception that no check anticipated, prefixed by what was being done. A stack
+ * overflow on valid input means deeply nested data, so the detail says so rather than only quoting V8.
+ */
+export const describeFailure = (e: unknown, doing: string): string => {
+  const what = e instanceof Error ? `${e.name}: ${e.message}` : errorMessage(e)
+  if (e instanceof RangeError && /call stack/i.test(e.message)) return `${doing}: the data is nested too deeply (${what})`
+  return `${doing}: ${what}`
 }
 
 /** Titles are stored on one line: NFKC like the text, whitespace runs collapsed; empty becomes null. */

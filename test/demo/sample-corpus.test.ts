@@ -21,7 +21,7 @@ beforeAll(async () => {
   first = path.join(tmp, "one")
   files = (await writeSampleCorpus(first)).files
   for (const rel of files) {
-    results.set(rel, await extractAll(path.join(first, rel), { minChars: 100, maxFileBytes: 1 << 20 }, rel))
+    results.set(rel, await extractAll(path.join(first, rel), { minChars: 100, maxFileBytes: 1 << 20, maxRecordBytes: 64 * 1024 * 1024 }, rel))
   }
 }, 60_000)
 afterAll(() => {

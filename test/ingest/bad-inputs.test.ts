@@ -43,6 +43,22 @@ function encryptedPdf(): Uint8Array {
   return new Uint8Array(Buffer.concat([base, Buffer.from(update, "latin1")]))
 }
 
+/** A valid PDF whose page tree is empty, with exact xref offsets (tiny-pdf insists on at least one page). */
+function zeroPagePdf(): Uint8Array {
+  const objects = ["<< /Type /Catalog /Pages 2 0 R >>", "<< /Type /Pages /Kids [] /Count 0 >>"]
+  let body = "%PDF-1.4\n"
+  const offsets = objects.map((obj, i) => {
+    const at = body.length
+    body += `${i + 1} 0 obj\n${obj}\nendobj\n`
+    return at
+  })
+  const xref = body.length
+  body += `xref\n0 ${objects.length + 1}\n0000000000 65535 f \n`
+  for (const at of offsets) body += `${String(at).padStart(10, "0")} 00000 n \n`
+  body += `trailer\n<< /Size ${objects.length + 1} /Root 1 0 R >>\nstartxref\n${xref}\n%%EOF\n`
+  return new Uint8Array(Buffer.from(body, "latin1"))
+}
+
 beforeAll(() => {
   dir = mkdtempSync(path.join(tmpdir(), "scicurate-ingest-"))
 })
@@ -55,9 +71,17 @@ describe("whole-file rejects", () => {
     expect(reasonOf(await extractOne(file("empty.txt", "")))).toBe("Rejected:empty-file")
   })
 
-  it("too large → file-too-large, without reading the file", async () => {
-    // The path does not exist: reading it would give read-error instead.
-    const items = await extractAll(path.join(dir, "does-not-exist.jsonl"), { minChars: 1, maxFileBytes: 1000 }, "big.jsonl", { size: 5000 })
+  it("text or PDF over maxFileBytes → file-too-large", async () => {
+    const small = { ...defaultOptions, minChars: 1, maxFileBytes: 1000 }
+    const text = await extractOne(file("big.txt", "Ice cores hold trapped air. ".repeat(200)), small)
+    expect(reasonOf(text)).toBe("Rejected:file-too-large")
+    expect(text._tag !== "Document" && text.detail).toBe("5600 bytes, limit for text and PDF files is 1000")
+    expect(reasonOf(await extractOne(file("big.pdf", goodPdf()), small))).toBe("Rejected:file-too-large")
+  })
+
+  it("the size on the open file counts, not only the caller's earlier stat", async () => {
+    const p = file("grew.txt", "Permafrost thaw releases carbon. ".repeat(100))
+    const items = await extractAll(p, { ...defaultOptions, maxFileBytes: 1000 }, "grew.txt", { size: 10 })
     expect(items.map(reasonOf)).toEqual(["Rejected:file-too-large"])
   })
 
@@ -96,6 +120,12 @@ describe("whole-file rejects", () => {
 
   it("password-protected PDF → encrypted-pdf", async () => {
     expect(reasonOf(await extractOne(file("locked.pdf", encryptedPdf())))).toBe("Rejected:encrypted-pdf")
+  })
+
+  it("PDF with no pages → empty-pdf", async () => {
+    const item = await extractOne(file("nopages.pdf", zeroPagePdf()))
+    expect(reasonOf(item)).toBe("Rejected:empty-pdf")
+    expect(item._tag !== "Document" && item.detail).toBe("the PDF has no pages")
   })
 
   it("PDF without text → no-text-layer", async () => {
@@ -146,13 +176,17 @@ describe("text and Markdown files", () => {
   })
 
   it("too short after normalisation → Filtered too-short (whitespace-only too)", async () => {
-    expect(reasonOf(await extractOne(file("tiny.txt", "ok\n"), { minChars: 10, maxFileBytes: 1e6 }))).toBe("Filtered:too-short")
-    expect(reasonOf(await extractOne(file("blank.txt", " \n\t\n"), { minChars: 1, maxFileBytes: 1e6 }))).toBe("Filtered:too-short")
+    expect(reasonOf(await extractOne(file("tiny.txt", "ok\n"), { ...defaultOptions, minChars: 10 }))).toBe("Filtered:too-short")
+    expect(reasonOf(await extractOne(file("blank.txt", " \n\t\n"), { ...defaultOptions, minChars: 1 }))).toBe("Filtered:too-short")
   })
 
-  it("a .jsonl whose first line is not a JSON object is read as text", async () => {
-    const doc = expectDocument(await extractOne(file("odd.jsonl", "{ this is prose in braces }\nand more prose\n")))
-    expect(doc.format).toBe("plain-text")
+  it("starting with `{` is not enough to be JSONL: most of the first lines must be JSON objects", async () => {
+    const prose = expectDocument(await extractOne(file("odd.txt", "{ this is prose in braces }\nand more prose about the braces\n")))
+    expect(prose.format).toBe("plain-text")
+    const oneJsonLine = `${JSON.stringify({ text: "a header record" })}\nThen the report goes on in prose,\nline after line,\nas reports do.\n`
+    expect(expectDocument(await extractOne(file("report.txt", oneJsonLine))).format).toBe("plain-text")
+    const pretty = JSON.stringify({ text: "Pretty-printed JSON is one document, not records." }, null, 2)
+    expect(expectDocument(await extractOne(file("pretty.json", pretty))).format).toBe("plain-text")
   })
 })
 
@@ -179,7 +213,7 @@ describe("JSONL", () => {
       Buffer.from('C"}', "utf8") // line 10, no final newline
     ])
     const p = file("records.txt", body) // recognised by content, not extension
-    const items = await extractAll(p, { minChars: 10, maxFileBytes: 1e6 }, "records.txt")
+    const items = await extractAll(p, { ...defaultOptions, minChars: 10 }, "records.txt")
     expect(items.map(reasonOf)).toEqual([
       "document",
       "Rejected:invalid-json",
@@ -215,6 +249,105 @@ describe("JSONL", () => {
     const [a, b] = items.map(expectDocument)
     expect(a!.id).toBe(b!.id)
     expect([a!.source_index, b!.source_index]).toEqual([1, 2])
+  })
+
+  const good = (n: number) => JSON.stringify({ text: `Record ${n}: stomata close when the air dries out.` })
+
+  it("a bad first line is rejected on its own, not read as a text document (badfirst.jsonl, arrayfirst.jsonl)", async () => {
+    const truncated = '{"text": "Ocean heat content rose ag'
+    const badfirst = await extractAll(file("badfirst.jsonl", [truncated, good(2), good(3)].join("\n")))
+    expect(badfirst.map(reasonOf)).toEqual(["Rejected:invalid-json", "document", "document"])
+    expect(badfirst[0]).toMatchObject({ location: "line 1", detail: expect.stringMatching(/^not valid JSON: /) })
+    expect(badfirst.slice(1).map((i) => expectDocument(i).format)).toEqual(["jsonl", "jsonl"])
+
+    const arrayfirst = await extractAll(file("arrayfirst.jsonl", ["[1,2]", good(2)].join("\n")))
+    expect(arrayfirst.map(reasonOf)).toEqual(["Rejected:missing-text-field", "document"])
+    expect(arrayfirst[0]).toMatchObject({ location: "line 1", detail: 'expected a JSON object with a string "text" field, got an array' })
+  })
+
+  it("a .jsonl file is JSONL whatever line 1 holds, even prose: each line is judged", async () => {
+    const items = await extractAll(file("odd.jsonl", "{ this is prose in braces }\nand more prose\n"))
+    expect(items.map(reasonOf)).toEqual(["Rejected:invalid-json", "Rejected:invalid-json"])
+    expect(items.map((i) => i._tag !== "Document" && i.location)).toEqual(["line 1", "line 2"])
+  })
+
+  it("a .jsonl file of blank lines → one empty-file reject, so it does not vanish", async () => {
+    const items = await extractAll(file("blank.jsonl", "\n  \r\n\n"))
+    expect(items.map(reasonOf)).toEqual(["Rejected:empty-file"])
+    expect(items[0]).toMatchObject({ detail: "no records: every line is blank" })
+  })
+
+  it("every JSONL extension counts: .jsonl, .ndjson, .jsonlines, in any case", async () => {
+    for (const name of ["a.ndjson", "b.jsonlines", "C.JSONL"]) {
+      expect((await extractAll(file(name, `[]\n${good(2)}\n`))).map(reasonOf)).toEqual(["Rejected:missing-text-field", "document"])
+    }
+  })
+
+  it("without a JSONL extension, most of the first 5 lines decide: a bad line 1 is outvoted", async () => {
+    const truncated = '{"text": "Ocean heat content rose ag'
+    const items = await extractAll(file("badfirst.data", [truncated, good(2), good(3), good(4)].join("\n")))
+    expect(items.map(reasonOf)).toEqual(["Rejected:invalid-json", "document", "document", "document"])
+    // Two of four is not most: the file is text.
+    const even = await extractAll(file("even.data", [truncated, "{ prose }", good(3), good(4)].join("\n")))
+    expect(even.map((i) => expectDocument(i).format)).toEqual(["plain-text"])
+  })
+
+  it("a non-UTF-8 byte on line 1 rejects that line only, with or without the extension", async () => {
+    const body = Buffer.concat([Buffer.from('{"text": "25 ', "utf8"), Buffer.from([0xb0]), Buffer.from(`C"}\n${good(2)}\n${good(3)}\n`, "utf8")])
+    for (const name of ["latin1.jsonl", "latin1.data"]) {
+      const items = await extractAll(file(name, body))
+      expect(items.map(reasonOf)).toEqual(["Rejected:invalid-utf8", "document", "document"])
+      expect(items[0]).toMatchObject({ location: "line 1", detail: expect.stringContaining("byte offset 13") })
+    }
+  })
+
+  it("is not limited by maxFileBytes: a JSONL file larger than it is streamed record by record", async () => {
+    const content = Array.from({ length: 200 }, (_, i) => good(i + 1)).join("\n") + "\n"
+    const p = file("big.jsonl", content)
+    expect(content.length).toBeGreaterThan(10_000)
+    const items = await extractAll(p, { ...defaultOptions, maxFileBytes: 1000 })
+    expect(items).toHaveLength(200)
+    expect(items.map(reasonOf).every((r) => r === "document")).toBe(true)
+    // Also when it is recognised by content rather than extension.
+    expect(await extractAll(file("big.data", content), { ...defaultOptions, maxFileBytes: 1000 })).toHaveLength(200)
+  })
+
+  it("a line over maxRecordBytes → record-too-large at its line, and the file goes on", async () => {
+    const limit = 1000
+    const long = JSON.stringify({ text: "y".repeat(5000) }) // within one read chunk
+    const huge = JSON.stringify({ text: "z".repeat(3 * 1024 * 1024) }) // spans several read chunks
+    const exact = JSON.stringify({ text: "w".repeat(limit - 11) }) // exactly at the limit, with CRLF
+    expect(Buffer.byteLength(exact)).toBe(limit)
+    const content = [good(1), long, good(3), huge, `${exact}\r`, good(6), huge].join("\n") // the last line has no newline
+    const items = await extractAll(file("long-lines.jsonl", content), { ...defaultOptions, maxRecordBytes: limit })
+    expect(items.map(reasonOf)).toEqual([
+      "document",
+      "Rejected:record-too-large",
+      "document",
+      "Rejected:record-too-large",
+      "document",
+      "document",
+      "Rejected:record-too-large"
+    ])
+    expect(items.map((i) => (i._tag === "Document" ? `line ${i.doc.source_index}` : i.location))).toEqual(
+      Array.from({ length: 7 }, (_, i) => `line ${i + 1}`)
+    )
+    expect(items[1]).toMatchObject({ detail: "the line is longer than the record limit of 1000 bytes; skipped to the next line" })
+  })
+
+  it("without a JSONL extension, a first line over maxRecordBytes cannot be sampled, so the file is text", async () => {
+    // Nothing says JSONL: the file is text (and here too large for text).
+    const huge = JSON.stringify({ text: "z".repeat(3 * 1024 * 1024) })
+    const items = await extractAll(file("huge-first.data", `${huge}\n${good(2)}\n`), { ...defaultOptions, maxRecordBytes: 1000, maxFileBytes: 1000 })
+    expect(items.map(reasonOf)).toEqual(["Rejected:file-too-large"])
+  })
+
+  it("a valid record that cannot be stored → extract-error at its line, and the file goes on", async () => {
+    // 100k levels of nesting: JSON.parse copes, JSON.stringify of the metadata overflows the stack.
+    const deep = `{"text": "Deep structure in a record.", "x": ${"[".repeat(100_000)}${"]".repeat(100_000)}}`
+    const items = await extractAll(file("deep.jsonl", [good(1), deep, good(3)].join("\n")))
+    expect(items.map(reasonOf)).toEqual(["document", "Rejected:extract-error", "document"])
+    expect(items[1]).toMatchObject({ location: "line 2", detail: expect.stringContaining("nested too deeply") })
   })
 
   it("streams: a long file with long lines yields every record", async () => {

@@ -8,7 +8,7 @@ import path from "node:path"
 import { describe, expect, it } from "vitest"
 import { documentId, normalizeText } from "../../src/core/text.ts"
 import type { Extracted } from "../../src/ingest/extract.ts"
-import { corpusRoot, expectDocument, extractAll, extractOne, hasCorpus, reasonOf } from "./support.ts"
+import { corpusRoot, defaultOptions, expectDocument, extractAll, extractOne, hasCorpus, reasonOf } from "./support.ts"
 
 if (!hasCorpus) console.warn(`[scicurate] ${corpusRoot} not found: skipping the real-corpus ingest tests`)
 
@@ -71,7 +71,7 @@ describe.skipIf(!hasCorpus)("shared corpus: text/ JSONL", () => {
     ["scitldr_A_train.jsonl", 1992]
   ])("%s yields %i documents with content ids", async (name, count) => {
     const abs = path.join(corpusRoot, "text", name)
-    const items = await extractAll(abs, { minChars: 1, maxFileBytes: 1 << 30 }, `text/${name}`)
+    const items = await extractAll(abs, { ...defaultOptions, minChars: 1, maxFileBytes: 1 << 30 }, `text/${name}`)
     expect(items).toHaveLength(count)
     const docs = items.map(expectDocument)
     const expected = expectedJsonl(abs)
@@ -90,7 +90,7 @@ describe.skipIf(!hasCorpus)("shared corpus: papers/", () => {
   const load = async (): Promise<Map<string, Extracted>> => {
     if (results.size === 0) {
       for (const name of readdirSync(papersDir).filter((n) => n.endsWith(".pdf")).sort()) {
-        results.set(name, await extractOne(path.join(papersDir, name), { minChars: 200, maxFileBytes: 1 << 30 }, `papers/${name}`))
+        results.set(name, await extractOne(path.join(papersDir, name), { ...defaultOptions, minChars: 200, maxFileBytes: 1 << 30 }, `papers/${name}`))
       }
     }
     return results

@@ -9,7 +9,7 @@ export const repoRoot = path.resolve(import.meta.dirname, "../..")
 export const corpusRoot = path.resolve(repoRoot, "../shared/corpus")
 export const hasCorpus = existsSync(path.join(corpusRoot, "SOURCES.md"))
 
-export const defaultOptions: IngestOptions = { minChars: 20, maxFileBytes: 256 * 1024 * 1024 }
+export const defaultOptions: IngestOptions = { minChars: 20, maxFileBytes: 256 * 1024 * 1024, maxRecordBytes: 64 * 1024 * 1024 }
 
 /**
  * Run the extractor over one file and collect every item. Fails the test (rather than letting the
