@@ -16,7 +16,7 @@ import { DuckDB, type DuckDBService } from "../core/duckdb.ts"
 import { DatasetError } from "../core/errors.ts"
 import { canonicalJson, readJson, stageLayout, writeFileAtomic } from "../core/layout.ts"
 import { copyToParquet, readParquetSql } from "../core/parquet.ts"
-import type { Stage, StagePlan } from "../core/stage.ts"
+import { bundleDirOf, type Stage, type StagePlan } from "../core/stage.ts"
 import { sumStats, type TaskStats } from "../core/stats.ts"
 import { sha256File } from "../core/files.ts"
 import { creationTime, SCICURATE_VERSION } from "../core/version.ts"
@@ -33,9 +33,9 @@ export const bundleStage: Stage = {
       const { plan } = ctx
       if (plan.input.kind !== "dataset") return yield* Effect.die(new Error("bundle plans take a dataset"))
       const name = bundleName(plan)
-      const finalDir = path.join(plan.pipeline.output, name)
+      const finalDir = bundleDirOf(plan)
       const buildDir = path.join(plan.pipeline.output, `.${name}.${process.pid}.tmp`)
-      fs.rmSync(buildDir, { recursive: true, force: true })
+      removeStaleBuilds(plan.pipeline.output, name)
       const shardBytes = (plan.params.shard_bytes as number | undefined) ?? DEFAULT_SHARD_BYTES
       const cols = TOKENIZED_COLUMNS.map(([c]) => `"${c}"`).join(", ")
 
@@ -88,10 +88,7 @@ export const bundleStage: Stage = {
       }
       writeFileAtomic(path.join(buildDir, "manifest.json"), canonicalJson(manifest, 2) + "\n")
       yield* Effect.try({
-        try: () => {
-          fs.rmSync(finalDir, { recursive: true, force: true })
-          fs.renameSync(buildDir, finalDir)
-        },
+        try: () => publish(buildDir, finalDir),
         catch: (cause) => new DatasetError({ path: finalDir, operation: "publish bundle", cause })
       })
       ctx.counter.recordsIn += Number(docs)
@@ -103,7 +100,7 @@ export const bundleStage: Stage = {
     })
 }
 
-export const bundleName = (plan: StagePlan): string => (plan.params.name as string | undefined) ?? plan.pipeline.name
+export const bundleName = (plan: StagePlan): string => path.basename(bundleDirOf(plan))
 
 function breakdown(db: DuckDBService, expr: string) {
   return db
@@ -111,20 +108,13 @@ function breakdown(db: DuckDBService, expr: string) {
     .pipe(Effect.map((rows) => Object.fromEntries(rows.map((r) => [String(r.key), { documents: Number(r.documents), tokens: Number(r.tokens) }]))))
 }
 
-/** Counts (never timings, so the manifest stays reproducible) of the earlier stages of this run. */
+/** Counts (never timings, so the manifest stays reproducible) of the stages this bundle descends from. */
 function upstreamAccounting(plan: StagePlan): Manifest["accounting"] {
-  const work = plan.pipeline.work
-  if (!work || !fs.existsSync(work)) return {}
-  const stages = fs
-    .readdirSync(work)
-    .map((d) => path.join(work, d))
-    .filter((d) => fs.existsSync(stageLayout(d).planFile) && d !== plan.dir)
-    .map((d) => ({ dir: d, plan: readJson<StagePlan>(stageLayout(d).planFile) }))
-    .filter((s) => s.plan.position < plan.position)
-    .sort((a, b) => a.plan.position - b.plan.position)
   const out: Record<string, Manifest["accounting"][string]> = {}
-  for (const { dir, plan: p } of stages) {
+  for (const dir of plan.lineage) {
     const layout = stageLayout(dir)
+    if (!fs.existsSync(layout.planFile)) continue
+    const p = readJson<StagePlan>(layout.planFile)
     const stats: TaskStats[] = []
     for (let r = 0; r < p.world; r++) if (fs.existsSync(layout.stats(r))) stats.push(readJson<TaskStats>(layout.stats(r)))
     const sum = sumStats(p.stage, stats)
@@ -139,4 +129,26 @@ function upstreamAccounting(plan: StagePlan): Manifest["accounting"] {
     }
   }
   return out
+}
+
+/**
+ * Put a finished bundle folder in place of the old one. The old one is renamed aside first and removed
+ * after, so there is never a moment without a complete bundle, and a folder that is not a scicurate
+ * bundle is never replaced.
+ */
+function publish(buildDir: string, finalDir: string): void {
+  if (fs.existsSync(finalDir) && !fs.existsSync(path.join(finalDir, "manifest.json"))) {
+    throw new Error(`refusing to replace ${finalDir}: it exists and is not a scicurate bundle (no manifest.json)`)
+  }
+  const old = `${path.join(path.dirname(finalDir), `.${path.basename(finalDir)}`)}.${process.pid}.old.tmp`
+  if (fs.existsSync(finalDir)) fs.renameSync(finalDir, old)
+  fs.renameSync(buildDir, finalDir)
+  fs.rmSync(old, { recursive: true, force: true })
+}
+
+/** Remove the build and swap folders a killed bundle task left beside the bundle (only this bundle's). */
+function removeStaleBuilds(output: string, name: string): void {
+  if (!fs.existsSync(output)) return
+  const stale = new RegExp(`^\\.${name.replace(/[.]/g, "\\.")}\\.\\d+(\\.old)?\\.tmp$`)
+  for (const entry of fs.readdirSync(output)) if (stale.test(entry)) fs.rmSync(path.join(output, entry), { recursive: true, force: true })
 }

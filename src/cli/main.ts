@@ -12,14 +12,20 @@ import { Argument, Command, Flag } from "effect/cli"
 import { makeDuckDBLayer } from "../core/duckdb.ts"
 import { UsageError } from "../core/errors.ts"
 import { SCICURATE_VERSION } from "../core/version.ts"
+import { bundleDirOf } from "../core/stage.ts"
 import { verifyBundle } from "../bundle/verify.ts"
-import { bundleName } from "../bundle/stage.ts"
 import { loadPipeline, STAGE_NAMES, type StageName } from "../pipeline/config.ts"
-import { executeStage, runPipeline } from "../pipeline/run.ts"
+import { executeStage, runPipeline, withLock } from "../pipeline/run.ts"
 import { planSingleStage } from "../pipeline/single.ts"
 import { readWorkStatus, renderManifestSummary, renderStatus, renderVerify } from "./report.ts"
 import * as fs from "node:fs"
 import type { Manifest } from "../bundle/manifest.ts"
+
+function bundleSummary(dir: string): string {
+  const file = path.join(dir, "manifest.json")
+  if (!fs.existsSync(file)) return `no bundle at ${dir} (manifest.json missing)`
+  return renderManifestSummary(dir, JSON.parse(fs.readFileSync(file, "utf8")) as Manifest)
+}
 
 /** A bundle that does not match its manifest: already reported line by line, so only the exit code is left. */
 class VerifyFailed extends Data.TaggedError("VerifyFailed")<{}> {}
@@ -64,12 +70,10 @@ const run = Command.make(
       const w = workerCount(args.workers)
       log(`scicurate ${SCICURATE_VERSION}: pipeline ${pipeline.config.name} (${args.pipeline}), work ${pipeline.work}, ${w} worker(s)`)
       const reports = yield* runPipeline(pipeline, { workers: w, from, only, log })
-      yield* Console.log(renderStatus(readWorkStatus(pipeline.work)))
+      const dirs = new Set(reports.map((r) => r.plan.dir))
+      yield* Console.log(renderStatus(readWorkStatus(pipeline.work).filter((s) => dirs.has(s.plan.dir))))
       const bundle = reports.find((r) => r.plan.stage === "bundle")
-      if (bundle) {
-        const dir = path.join(pipeline.output, bundleName(bundle.plan))
-        yield* Console.log(`\n${renderManifestSummary(dir, JSON.parse(fs.readFileSync(path.join(dir, "manifest.json"), "utf8")) as Manifest)}`)
-      }
+      if (bundle) yield* Console.log(`\n${bundleSummary(bundleDirOf(bundle.plan))}`)
     })
 ).pipe(Command.withDescription("Run a pipeline: plan every stage, run pending tasks, resume after a crash"))
 
@@ -96,12 +100,9 @@ const singleStage = (stage: StageName, description: string, extraFlags: Record<s
           if (Option.isSome(v)) params[key] = v.value
         }
         const plan = yield* planSingleStage({ stage, inputs: args.inputs, out: args.out, configFile: Option.getOrUndefined(args.config), params })
-        const report = yield* executeStage(plan, { workers: workerCount(args.workers), log })
+        yield* withLock(plan.dir, executeStage(plan, { workers: workerCount(args.workers), log }))
         yield* Console.log(renderStatus(readWorkStatus(path.dirname(plan.dir)).filter((s) => s.plan.dir === plan.dir)))
-        if (stage === "bundle" && report) {
-          const dir = path.join(plan.pipeline.output, bundleName(plan))
-          yield* Console.log(`\n${renderManifestSummary(dir, JSON.parse(fs.readFileSync(path.join(dir, "manifest.json"), "utf8")) as Manifest)}`)
-        }
+        if (stage === "bundle") yield* Console.log(`\n${bundleSummary(bundleDirOf(plan))}`)
       })
   ).pipe(Command.withDescription(description))
 
@@ -143,17 +144,32 @@ const scicurate = Command.make("scicurate").pipe(
   Command.withSubcommands([run, ingest, dedup, tokenize, bundle, status, verify])
 )
 
+/** effect/cli's own parse errors: already shown to the user with the help text. */
+const CLI_PARSE_ERRORS = new Set(["UnrecognizedOption", "DuplicateOption", "MissingOption", "MissingArgument", "UnexpectedArgument", "InvalidValue", "UnknownSubcommand", "ValidationError"])
+
 const program = Command.run(scicurate, { version: SCICURATE_VERSION }).pipe(
   Effect.catch((error: unknown) =>
     Effect.sync(() => {
-      const tag = (error as { _tag?: string })._tag
+      const tag = (error as { _tag?: string })._tag ?? ""
       if (tag === "VerifyFailed") {
         process.exitCode = 1
-        return
+      } else if (tag === "ShowHelp") {
+        // Help asked for (exit 0), or shown because the command line was wrong (exit 2).
+        process.exitCode = ((error as { errors?: ReadonlyArray<unknown> }).errors?.length ?? 0) > 0 ? 2 : 0
+      } else if (CLI_PARSE_ERRORS.has(tag)) {
+        process.exitCode = 2
+      } else {
+        const message = (error as { message?: string }).message ?? String(error)
+        process.stderr.write(`scicurate: ${message}\n`)
+        process.exitCode = tag === "ConfigError" || tag === "UsageError" ? 2 : 1
       }
-      const message = (error as { message?: string }).message ?? String(error)
-      process.stderr.write(`scicurate: ${message}\n`)
-      process.exitCode = tag === "ConfigError" || tag === "UsageError" ? 2 : 1
+    })
+  ),
+  // A defect (a bug, not bad input) still gets a one-line message on stderr and exit code 1.
+  Effect.catchDefect((defect) =>
+    Effect.sync(() => {
+      process.stderr.write(`scicurate: internal error: ${defect instanceof Error ? (defect.stack ?? defect.message) : String(defect)}\n`)
+      process.exitCode = 1
     })
   ),
   Effect.provide(NodeServices.layer)

@@ -8,6 +8,11 @@ import { Context, Effect, Layer } from "effect"
 import { DatasetError } from "./errors.ts"
 
 export interface DuckDBOptions {
+  /**
+   * A database file. Tasks use one in their scratch folder, so the rows they collect before writing a
+   * shard live on disk under DuckDB's buffer manager rather than all in memory. Default: in memory.
+   */
+  readonly path?: string
   /** Worker threads inside DuckDB. Tasks use 1: parallelism comes from tasks, and 1 keeps writes deterministic. */
   readonly threads?: number
   readonly memoryLimit?: string
@@ -34,7 +39,7 @@ export async function openDuckDB(options: DuckDBOptions = {}): Promise<{ instanc
   }
   if (options.memoryLimit) config.memory_limit = options.memoryLimit
   if (options.tempDirectory) config.temp_directory = options.tempDirectory
-  const instance = await DuckDBInstance.create(":memory:", config)
+  const instance = await DuckDBInstance.create(options.path ?? ":memory:", config)
   const connection = await instance.connect()
   return { instance, connection }
 }

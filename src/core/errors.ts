@@ -21,6 +21,24 @@ export class DatasetError extends Data.TaggedError("DatasetError")<{
   }
 }
 
+/** A task's counts do not add up: some input has no outcome. A bug in a stage, never bad input. */
+export class AccountingError extends Data.TaggedError("AccountingError")<{
+  readonly stage: string
+  readonly rank: number
+  readonly detail: string
+}> {
+  override get message(): string {
+    return `stage ${this.stage} task ${this.rank} does not account for every input: ${this.detail}`
+  }
+}
+
+/** Another run holds the lock on a work folder. */
+export class LockedError extends Data.TaggedError("LockedError")<{ readonly dir: string; readonly pid: number }> {
+  override get message(): string {
+    return `${this.dir} is in use by another scicurate run (pid ${this.pid}); wait for it or stop it`
+  }
+}
+
 /** One or more tasks of a stage failed; the run can be resumed once the cause is fixed. */
 export class StageFailed extends Data.TaggedError("StageFailed")<{
   readonly stage: string

@@ -44,6 +44,56 @@ export function stageLayout(dir: string): StageLayout {
   }
 }
 
+/** The entries of a stage folder that scicurate writes, and so may delete; anything else is left alone. */
+const OWNED_ENTRY = /^(part-\d+-of-\d+\.parquet|_plan\.json|_timing\.json|_stats|_done|_rejects|_filtered|_removed|_tmp|\..+\.tmp)$/
+
+/** Empty a stage folder of everything scicurate wrote there, keeping files it did not write. */
+export function clearStageDir(dir: string): void {
+  if (!fs.existsSync(dir)) return
+  // The plan goes first: a folder without a plan is never mistaken for a finished stage.
+  fs.rmSync(path.join(dir, "_plan.json"), { force: true })
+  for (const name of fs.readdirSync(dir)) if (OWNED_ENTRY.test(name)) fs.rmSync(path.join(dir, name), { recursive: true, force: true })
+}
+
+/** True when a folder is missing, empty, or already a scicurate stage folder: safe to write a stage into. */
+export function isStageDirOrEmpty(dir: string): boolean {
+  if (!fs.existsSync(dir)) return true
+  const entries = fs.readdirSync(dir)
+  return entries.length === 0 || entries.includes("_plan.json") || entries.every((e) => OWNED_ENTRY.test(e) || e === LOCK_FILE)
+}
+
+const LOCK_FILE = ".scicurate.lock"
+
+/**
+ * Take the lock on a work folder so two runs never write into it at once (each would delete the other's
+ * temporary files). A lock left by a process that no longer exists is taken over. Returns the release.
+ */
+export function lockDir(dir: string): { release: () => void } | { heldBy: number } {
+  fs.mkdirSync(dir, { recursive: true })
+  const file = path.join(dir, LOCK_FILE)
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      fs.writeFileSync(file, String(process.pid), { flag: "wx" })
+      return { release: () => fs.rmSync(file, { force: true }) }
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== "EEXIST") throw e
+      const pid = Number(fs.readFileSync(file, "utf8"))
+      if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && isAlive(pid)) return { heldBy: pid }
+      fs.rmSync(file, { force: true })
+    }
+  }
+  return { heldBy: -1 }
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0)
+    return true
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === "EPERM"
+  }
+}
+
 /** The data shards of a dataset folder, in rank order. */
 export function listShards(dir: string): string[] {
   if (!fs.existsSync(dir)) return []
@@ -81,8 +131,7 @@ export function writeFileAtomic(target: string, data: string | Uint8Array): void
   const tmp = temporaryName(target)
   const fd = fs.openSync(tmp, "w")
   try {
-    if (typeof data === "string") fs.writeSync(fd, data)
-    else fs.writeSync(fd, data)
+    fs.writeFileSync(fd, data)
     fs.fsyncSync(fd)
   } finally {
     fs.closeSync(fd)

@@ -27,12 +27,14 @@ export class RowTable {
   readonly name: string
   readonly columns: ColumnSpec
   private readonly appender: DuckDBAppender
+  private readonly chunk: DuckDBDataChunk
 
   private constructor(connection: DuckDBConnection, name: string, columns: ColumnSpec, appender: DuckDBAppender) {
     this.connection = connection
     this.name = name
     this.columns = columns
     this.appender = appender
+    this.chunk = DuckDBDataChunk.create(columns.map(([, type]) => (type === "BIGINT" ? BIGINT : VARCHAR)), CHUNK_ROWS)
   }
 
   static async create(connection: DuckDBConnection, columns: ColumnSpec): Promise<RowTable> {
@@ -43,12 +45,17 @@ export class RowTable {
     return new RowTable(connection, name, columns, appender)
   }
 
-  /** Append a columnar batch of any length. */
+  /**
+   * Append a columnar batch of any length. One data chunk is reused for every append (the appender
+   * copies it): a chunk's native memory is released only when V8 collects the chunk, and with a roomy
+   * heap that comes late.
+   */
   append(batch: ColumnBatch, rowCount: number): void {
-    const types = this.columns.map(([, type]) => (type === "BIGINT" ? BIGINT : VARCHAR))
     for (let start = 0; start < rowCount; start += CHUNK_ROWS) {
       const n = Math.min(CHUNK_ROWS, rowCount - start)
-      const chunk = DuckDBDataChunk.create(types, n)
+      const chunk = this.chunk
+      chunk.reset()
+      chunk.rowCount = n
       this.columns.forEach(([col, type], i) => {
         const values = batch[col]!.slice(start, start + n)
         chunk.setColumnValues(i, type === "BIGINT" ? values.map(toBigInt) : (values as Array<string | null>))

@@ -3,10 +3,12 @@
  * an executor (local worker processes now, Slurm later) decides where tasks run and knows nothing of what
  * they do. Everything a task needs is in its plan file, so any machine that can read the plan can run it.
  */
+import * as fs from "node:fs"
+import * as path from "node:path"
 import type { Effect } from "effect"
 import type { DuckDB } from "./duckdb.ts"
-import type { ConfigError, DatasetError } from "./errors.ts"
-import type { StageLayout } from "./layout.ts"
+import type { AccountingError, ConfigError, DatasetError } from "./errors.ts"
+import { stageLayout, type StageLayout } from "./layout.ts"
 import type { TaskCounter } from "./stats.ts"
 
 /** One input file of an ingest task (serialisable: it travels in the plan file). */
@@ -16,6 +18,11 @@ export interface PlannedFile {
   readonly size: number
   readonly license: string | null
   readonly domain: string | null
+  /**
+   * Set when planning already knows the entry cannot be read (a broken link, a FIFO, a name that is not
+   * UTF-8): the ingest task rejects it with this reason instead of opening it, so it is still accounted for.
+   */
+  readonly problem?: { readonly reason: string; readonly detail: string }
 }
 
 export type PlanInput =
@@ -32,6 +39,8 @@ export interface StagePlan {
   readonly params: Readonly<Record<string, unknown>>
   readonly input: PlanInput
   readonly dir: string
+  /** Folders of the stages this one descends from, in order (what the bundle's accounting sums). */
+  readonly lineage: ReadonlyArray<string>
   readonly pipeline: {
     readonly name: string
     readonly file: string | null
@@ -41,11 +50,31 @@ export interface StagePlan {
     /** The work folder, so the bundle stage can collect the accounting of earlier stages. */
     readonly work: string | null
   }
-  /** Identity of what the stage computes: params, inputs (paths, sizes, mtimes) and upstream plan hashes. */
+  /**
+   * Identity of what the stage computes: scicurate version, params, inputs (paths, sizes, mtimes) and the
+   * upstream plan hash. Written into each `_done` marker: a marker from another plan does not count.
+   */
   readonly hash: string
 }
 
-export interface RejectRecord {
+/** Where a finished bundle stage publishes its bundle. */
+export const bundleDirOf = (plan: StagePlan): string =>
+  path.join(plan.pipeline.output, (plan.params.name as string | undefined) ?? plan.pipeline.name)
+
+/** The files a finished task must have left; a task whose outputs are gone is run again. */
+export function taskOutputs(plan: StagePlan, rank: number): string[] {
+  return plan.stage === "bundle" ? [path.join(bundleDirOf(plan), "manifest.json")] : [stageLayout(plan.dir).shard(rank, plan.world)]
+}
+
+/** A task is done when its marker names this plan and its outputs exist. */
+export function isTaskDone(plan: StagePlan, rank: number): boolean {
+  const marker = stageLayout(plan.dir).done(rank)
+  if (!fs.existsSync(marker) || fs.readFileSync(marker, "utf8") !== plan.hash) return false
+  return taskOutputs(plan, rank).every((f) => fs.existsSync(f))
+}
+
+/** An input left out of a stage's output: rejected (could not be used) or filtered (left out on purpose). */
+export interface ExcludedInput {
   readonly source_path: string
   readonly reason: string
   readonly detail: string
@@ -62,14 +91,14 @@ export interface TaskContext {
   readonly tmpDir: string
   readonly counter: TaskCounter
   /** Record a rejected input (written to `_rejects/`, counted under `rejected:<reason>`). */
-  readonly reject: (record: RejectRecord) => void
+  readonly reject: (record: ExcludedInput) => void
   /** Record an input that was deliberately left out (written to `_filtered/`, counted under `filtered:<reason>`). */
-  readonly filter: (record: RejectRecord) => void
+  readonly filter: (record: ExcludedInput) => void
   /** Report progress to the executor (records and input bytes done since the last call). */
   readonly progress: (records: number, bytes: number) => void
 }
 
-export type TaskError = DatasetError | ConfigError
+export type TaskError = DatasetError | ConfigError | AccountingError
 
 export interface Stage {
   readonly name: string

@@ -5,12 +5,10 @@
  * turn, so start-up is paid once per worker, not once per task.
  */
 import { fork, type ChildProcess } from "node:child_process"
-import * as fs from "node:fs"
 import { fileURLToPath } from "node:url"
 import { Effect } from "effect"
 import { StageFailed } from "../core/errors.ts"
-import { stageLayout } from "../core/layout.ts"
-import type { StagePlan } from "../core/stage.ts"
+import { isTaskDone, type StagePlan } from "../core/stage.ts"
 import type { TaskStats } from "../core/stats.ts"
 import type { FromWorker, ToWorker } from "./task-main.ts"
 
@@ -25,10 +23,7 @@ export interface LocalExecutorOptions {
   readonly workers: number
 }
 
-export const pendingRanks = (plan: StagePlan): number[] => {
-  const layout = stageLayout(plan.dir)
-  return Array.from({ length: plan.world }, (_, r) => r).filter((r) => !fs.existsSync(layout.done(r)))
-}
+export const pendingRanks = (plan: StagePlan): number[] => Array.from({ length: plan.world }, (_, r) => r).filter((r) => !isTaskDone(plan, r))
 
 type Failure = { rank: number; detail: string }
 
@@ -79,6 +74,7 @@ function runPool(planFile: string, queue: number[], workers: number, events: Exe
           return
         }
         current = rank
+        stderr = "" // a failure report should carry this task's output, not an earlier one's
         child.send({ type: "run", planFile, rank } satisfies ToWorker)
       }
       child.on("message", (m: FromWorker) => {

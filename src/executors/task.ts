@@ -8,9 +8,9 @@ import * as fs from "node:fs"
 import * as path from "node:path"
 import { Effect } from "effect"
 import { makeDuckDBLayer } from "../core/duckdb.ts"
-import { DatasetError } from "../core/errors.ts"
+import { AccountingError, DatasetError } from "../core/errors.ts"
 import { readJson, stageLayout, temporaryName, writeFileAtomic } from "../core/layout.ts"
-import type { RejectRecord, StagePlan, TaskContext, TaskError } from "../core/stage.ts"
+import { isTaskDone, type ExcludedInput, type StagePlan, type TaskContext, type TaskError } from "../core/stage.ts"
 import { TaskCounter, type TaskStats } from "../core/stats.ts"
 import { loadStage } from "../pipeline/stages.ts"
 
@@ -64,7 +64,8 @@ export const runTask = (
       catch: (cause) => new DatasetError({ path: planFile, operation: "read plan", cause })
     })
     const layout = stageLayout(path.dirname(planFile))
-    if (fs.existsSync(layout.done(rank))) return { _tag: "Skipped" } as const
+    if (isTaskDone(plan, rank)) return { _tag: "Skipped" } as const
+    fs.rmSync(layout.done(rank), { force: true })
     const stage = yield* Effect.tryPromise({
       try: () => loadStage(plan.stage),
       catch: (cause) => new DatasetError({ path: planFile, operation: "load stage", cause })
@@ -83,32 +84,38 @@ export const runTask = (
       layout,
       tmpDir,
       counter,
-      reject: (r: RejectRecord) => {
+      reject: (r: ExcludedInput) => {
         counter.count("rejected", r.reason)
         rejects.write({ source_path: r.source_path, stage: plan.stage, reason: r.reason, detail: r.detail, ...(r.location ? { location: r.location } : {}) })
       },
-      filter: (r: RejectRecord) => {
+      filter: (r: ExcludedInput) => {
         counter.count("filtered", r.reason)
         filtered.write({ source_path: r.source_path, stage: plan.stage, reason: r.reason, detail: r.detail, ...(r.location ? { location: r.location } : {}) })
       },
       progress: onProgress
     }
-    const duckdb = makeDuckDBLayer({ threads: 1, tempDirectory: tmpDir, memoryLimit: process.env.SCICURATE_TASK_MEMORY ?? "2GB" })
+    const duckdb = makeDuckDBLayer({
+      path: path.join(tmpDir, "task.duckdb"),
+      threads: 1,
+      tempDirectory: tmpDir,
+      memoryLimit: process.env.SCICURATE_TASK_MEMORY ?? "1GB"
+    })
     yield* stage.runTask(ctx).pipe(
       Effect.provide(duckdb),
-      Effect.tapError(() => Effect.sync(() => (rejects.abort(), filtered.abort())))
+      // On any failure, defects included: a long-lived worker must not keep the files open.
+      Effect.onError(() => Effect.sync(() => (rejects.abort(), filtered.abort())))
     )
     const imbalance = counter.imbalance()
     if (imbalance) {
       rejects.abort()
       filtered.abort()
-      return yield* new DatasetError({ path: layout.dir, operation: `account for task ${rank}`, cause: imbalance })
+      return yield* new AccountingError({ stage: plan.stage, rank, detail: imbalance })
     }
     rejects.commit()
     filtered.commit()
     const stats = counter.toStats(plan.stage, rank, plan.world, (performance.now() - started) / 1000, process.resourceUsage().maxRSS * 1024)
     writeFileAtomic(layout.stats(rank), JSON.stringify(stats, null, 2) + "\n")
-    writeFileAtomic(layout.done(rank), "")
+    writeFileAtomic(layout.done(rank), plan.hash)
     fs.rmSync(tmpDir, { recursive: true, force: true })
     try {
       fs.rmdirSync(path.dirname(tmpDir)) // `_tmp/` itself, once the last task is done with it

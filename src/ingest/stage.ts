@@ -9,6 +9,7 @@ import { DatasetError } from "../core/errors.ts"
 import { RowTable, type ColumnBatch } from "../core/parquet.ts"
 import type { PlannedFile, Stage, TaskContext } from "../core/stage.ts"
 import { extractFile, type IngestOptions } from "./extract.ts"
+import { DEFAULT_MAX_RECORD_BYTES } from "./types.ts"
 
 export const DEFAULT_MIN_CHARS = 1
 export const DEFAULT_MAX_FILE_BYTES = 256 * 1024 * 1024
@@ -33,7 +34,8 @@ async function ingestFiles(connection: import("@duckdb/node-api").DuckDBConnecti
   const files: ReadonlyArray<PlannedFile> = input.assignments[ctx.rank] ?? []
   const options: IngestOptions = {
     minChars: (params.min_chars as number | undefined) ?? DEFAULT_MIN_CHARS,
-    maxFileBytes: (params.max_file_bytes as number | undefined) ?? DEFAULT_MAX_FILE_BYTES
+    maxFileBytes: (params.max_file_bytes as number | undefined) ?? DEFAULT_MAX_FILE_BYTES,
+    maxRecordBytes: (params.max_record_bytes as number | undefined) ?? DEFAULT_MAX_RECORD_BYTES
   }
   const table = await RowTable.create(connection, DOCUMENT_COLUMNS)
   let batch: Document[] = []
@@ -43,6 +45,13 @@ async function ingestFiles(connection: import("@duckdb/node-api").DuckDBConnecti
     batch = []
   }
   for (const file of files) {
+    if (file.problem) {
+      // Planning found it unreadable (broken link, FIFO, non-UTF-8 name): rejected, never opened.
+      ctx.counter.recordsIn++
+      ctx.reject({ source_path: file.sourcePath, ...file.problem })
+      ctx.progress(1, 0)
+      continue
+    }
     let records = 0
     ctx.counter.bytesIn += file.size
     for await (const item of extractFile(file, options)) {

@@ -36,7 +36,10 @@ export const IngestStage = Schema.Struct({
   stage: Schema.Literal("ingest"),
   tasks,
   min_chars: Schema.optionalKey(NonNegativeInt).annotate({ description: "Documents with fewer characters are filtered (default 1)" }),
-  max_file_bytes: Schema.optionalKey(PositiveInt).annotate({ description: "Larger files are rejected (default 256 MiB)" })
+  max_file_bytes: Schema.optionalKey(PositiveInt).annotate({
+    description: "Files read whole (text, Markdown, PDF) above this size are rejected (default 256 MiB); JSONL is streamed"
+  }),
+  max_record_bytes: Schema.optionalKey(PositiveInt).annotate({ description: "JSONL lines above this size are rejected (default 64 MiB)" })
 }).annotate({ title: "IngestStage", description: "Read input files and turn them into documents" })
 
 export const DedupStage = Schema.Struct({
@@ -114,10 +117,32 @@ export function parsePipelineYaml(file: string, text: string): Effect.Effect<Pip
         message: `${file}${line ? `:${line}` : ""}: stages[${unknownStage.index}].stage: unknown stage ${JSON.stringify(unknownStage.value)}, expected one of ${STAGE_NAMES.join(", ")}`
       })
     }
-    return yield* Schema.decodeUnknownEffect(PipelineConfig)(raw, PARSE_OPTIONS).pipe(
+    const config = yield* Schema.decodeUnknownEffect(PipelineConfig)(raw, PARSE_OPTIONS).pipe(
       Effect.mapError((error) => new ConfigError({ file, message: formatSchemaError(file, error.message, doc.contents, lineCounter) }))
     )
+    const order = stageOrderProblem(config.stages.map((s) => s.stage))
+    if (order) {
+      const line = lineOf(doc.contents, ["stages", order.index, "stage"], lineCounter)
+      return yield* new ConfigError({ file, message: `${file}${line ? `:${line}` : ""}: stages[${order.index}].stage: ${order.message}` })
+    }
+    return config
   })
+}
+
+/**
+ * Each stage reads what the one before it wrote, so the order is fixed: ingest first, each stage at most
+ * once, in the order of STAGE_NAMES (dedup keeps the document columns only, so it must come before
+ * tokenize), and a bundle needs token counts.
+ */
+export function stageOrderProblem(names: ReadonlyArray<StageName>): { index: number; message: string } | null {
+  if (names[0] !== "ingest") return { index: 0, message: `the first stage must be ingest (it reads the inputs), not ${names[0]}` }
+  for (let i = 1; i < names.length; i++) {
+    const here = STAGE_NAMES.indexOf(names[i]!)
+    if (names.indexOf(names[i]!) < i) return { index: i, message: `${names[i]} appears twice; each stage runs once` }
+    if (here < STAGE_NAMES.indexOf(names[i - 1]!)) return { index: i, message: `${names[i]} cannot come after ${names[i - 1]} (order: ${STAGE_NAMES.join(", ")})` }
+    if (names[i] === "bundle" && !names.includes("tokenize")) return { index: i, message: "bundle needs a tokenize stage before it (manifests count tokens)" }
+  }
+  return null
 }
 
 /** The union error for a misspelt stage lists every branch; find that case first and say it plainly. */

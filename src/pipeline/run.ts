@@ -5,8 +5,8 @@
  */
 import * as fs from "node:fs"
 import { Effect } from "effect"
-import { ConfigError, StageFailed } from "../core/errors.ts"
-import { readJson, removeStaleTemporaries, stageLayout, writeFileAtomic } from "../core/layout.ts"
+import { ConfigError, LockedError, StageFailed } from "../core/errors.ts"
+import { clearStageDir, lockDir, readJson, removeStaleTemporaries, stageLayout, writeFileAtomic } from "../core/layout.ts"
 import type { StagePlan } from "../core/stage.ts"
 import { sumStats, type TaskStats } from "../core/stats.ts"
 import { pendingRanks, runLocal } from "../executors/local.ts"
@@ -40,7 +40,21 @@ export interface StageReport {
   readonly summary: StageSummary
 }
 
-export const runPipeline = (pipeline: ResolvedPipeline, options: RunOptions): Effect.Effect<ReadonlyArray<StageReport>, ConfigError | StageFailed> =>
+export const runPipeline = (pipeline: ResolvedPipeline, options: RunOptions): Effect.Effect<ReadonlyArray<StageReport>, ConfigError | StageFailed | LockedError> =>
+  withLock(pipeline.work, runStages(pipeline, options))
+
+/** Run `effect` holding the lock on `dir`, released however it ends. */
+export const withLock = <A, E, R>(dir: string, effect: Effect.Effect<A, E, R>): Effect.Effect<A, E | LockedError, R> =>
+  Effect.acquireUseRelease(
+    Effect.suspend(() => {
+      const lock = lockDir(dir)
+      return "heldBy" in lock ? Effect.fail(new LockedError({ dir, pid: lock.heldBy })) : Effect.succeed(lock)
+    }),
+    () => effect,
+    (lock) => Effect.sync(() => lock.release())
+  )
+
+const runStages = (pipeline: ResolvedPipeline, options: RunOptions): Effect.Effect<ReadonlyArray<StageReport>, ConfigError | StageFailed> =>
   Effect.gen(function* () {
     const stages = pipeline.config.stages
     const names = stages.map((s) => s.stage)
@@ -87,7 +101,7 @@ export const executeStage = (
     const previous = fs.existsSync(layout.planFile) ? readJson<StagePlan>(layout.planFile) : null
     if (previous && (previous.hash !== plan.hash || options.forced)) {
       options.log(`${plan.stage}: ${options.forced ? "redoing" : "config or inputs changed, redoing"} (${plan.dir})`)
-      fs.rmSync(plan.dir, { recursive: true, force: true })
+      clearStageDir(plan.dir)
     }
     if (!fs.existsSync(layout.planFile)) writeFileAtomic(layout.planFile, JSON.stringify(plan, null, 2) + "\n")
     const pending = pendingRanks(plan)
@@ -95,7 +109,6 @@ export const executeStage = (
       options.log(`${plan.stage}: all ${plan.world} task(s) already done, skipping`)
     } else {
       removeStaleTemporaries(plan.dir)
-      if (plan.stage === "bundle") removeStaleTemporaries(plan.pipeline.output)
       const totalBytes = plan.input.kind === "files" ? plan.input.assignments.flat().reduce((a, f) => a + f.size, 0) : null
       const reporter = progressReporter(plan.stage, { tasks: plan.world, pending: pending.length, records: null, bytes: totalBytes }, options.progress)
       const started = performance.now()

@@ -5,12 +5,12 @@
  */
 import * as fs from "node:fs"
 import * as path from "node:path"
-import { Effect } from "effect"
+import { Effect, Schema } from "effect"
 import { ConfigError } from "../core/errors.ts"
-import { listShards, readJson, stageLayout } from "../core/layout.ts"
+import { isStageDirOrEmpty, listShards, readJson, stageLayout } from "../core/layout.ts"
 import type { StagePlan } from "../core/stage.ts"
 import { sha256Hex } from "../core/text.ts"
-import { loadPipeline, resolvePipeline, type PipelineConfig, type StageConfig, type StageName } from "./config.ts"
+import { loadPipeline, PARSE_OPTIONS, resolvePipeline, StageConfig, type PipelineConfig, type StageName } from "./config.ts"
 import { planStage, type Upstream } from "./plan.ts"
 
 export interface SingleStageRequest {
@@ -27,7 +27,10 @@ export const planSingleStage = (req: SingleStageRequest): Effect.Effect<StagePla
   Effect.gen(function* () {
     const base = req.configFile ? yield* loadPipeline(req.configFile) : null
     const fromConfig = base?.config.stages.find((s) => s.stage === req.stage)
-    const stage = { ...(fromConfig ?? { stage: req.stage }), ...(req.params ?? {}) } as StageConfig
+    // Flags go through the same schema as a pipeline file: `--tasks 0` or `--name ..` are config errors.
+    const stage = yield* Schema.decodeUnknownEffect(StageConfig)({ ...(fromConfig ?? { stage: req.stage }), ...(req.params ?? {}) }, PARSE_OPTIONS).pipe(
+      Effect.mapError((e) => new ConfigError({ file: "(command line)", message: `invalid ${req.stage} options: ${e.message.replace(/\n\s*/g, " ")}` }))
+    )
     const config: PipelineConfig = {
       name: base?.config.name ?? req.stage,
       inputs: req.stage === "ingest" ? req.inputs : ["."],
@@ -42,6 +45,9 @@ export const planSingleStage = (req: SingleStageRequest): Effect.Effect<StagePla
       output: out
     }
     const stageDir = req.stage === "bundle" ? path.join(out, ".bundle-stage") : out
+    if (!isStageDirOrEmpty(stageDir)) {
+      return yield* new ConfigError({ file: "(command line)", message: `--out ${req.out}: the folder holds files scicurate did not write; choose an empty or new folder` })
+    }
     let upstream: Upstream | null = null
     if (req.stage !== "ingest") {
       if (req.inputs.length !== 1) return yield* new ConfigError({ file: "(command line)", message: `${req.stage} takes exactly one input dataset folder` })
@@ -60,5 +66,5 @@ function datasetUpstream(dir: string): Upstream {
   const hash = fs.existsSync(planFile)
     ? readJson<StagePlan>(planFile).hash
     : sha256Hex(JSON.stringify(shards.map((s) => [path.basename(s), fs.statSync(s).size, fs.statSync(s).mtimeMs])))
-  return { dir, shards, hash }
+  return { dir, shards, hash, lineage: [dir] }
 }

@@ -6,7 +6,7 @@ import { Effect } from "effect"
 import { TOKENIZED_COLUMNS } from "../core/document.ts"
 import { DuckDB } from "../core/duckdb.ts"
 import { DatasetError } from "../core/errors.ts"
-import { RowTable, readParquetSql, scanBatches } from "../core/parquet.ts"
+import { RowTable, readParquetSql, scanBatches, type ColumnBatch } from "../core/parquet.ts"
 import type { Stage } from "../core/stage.ts"
 import type { TokenizerName } from "../pipeline/config.ts"
 import { withTokenizer } from "./tokenizer.ts"
@@ -29,18 +29,30 @@ export const tokenizeStage: Stage = {
               const cols = TOKENIZED_COLUMNS.filter(([c]) => c !== "n_tokens").map(([c]) => `"${c}"`).join(", ")
               await scanBatches(db.connection, `SELECT ${cols} FROM ${readParquetSql(mine)}`, (batch, n) => {
                 const texts = batch.text as Array<string | null>
-                const counts = tok.countBatch(texts)
                 const nTokens = new Array<number>(n)
+                const failed: number[] = []
                 let bytes = 0
                 for (let i = 0; i < n; i++) {
-                  nTokens[i] = counts[i]!
-                  ctx.counter.tokensOut += counts[i]!
-                  bytes += Buffer.byteLength(texts[i] ?? "")
+                  const text = texts[i] ?? ""
+                  bytes += Buffer.byteLength(text)
+                  try {
+                    nTokens[i] = tok.count(text)
+                    ctx.counter.tokensOut += nTokens[i]!
+                  } catch (e) {
+                    failed.push(i)
+                    ctx.reject({
+                      source_path: String(batch.source_path![i]),
+                      reason: "tokenizer-error",
+                      detail: `document ${String(batch.id![i])}: ${(e as Error).message}`,
+                      location: `index ${String(batch.source_index![i])}`
+                    })
+                  }
                 }
                 batch.n_tokens = nTokens
-                table.append(batch, n)
+                const kept = failed.length === 0 ? batch : withoutRows(batch, failed)
+                table.append(kept, n - failed.length)
                 ctx.counter.recordsIn += n
-                ctx.counter.documentsOut += n
+                ctx.counter.documentsOut += n - failed.length
                 ctx.counter.bytesIn += bytes
                 ctx.counter.bytesOut += bytes
                 ctx.progress(n, bytes)
@@ -52,4 +64,12 @@ export const tokenizeStage: Stage = {
         catch: (cause) => new DatasetError({ path: target, operation: "tokenize", cause })
       })
     })
+}
+
+/** A batch without the given rows (ascending indexes). */
+function withoutRows(batch: ColumnBatch, drop: ReadonlyArray<number>): ColumnBatch {
+  const skip = new Set(drop)
+  const out: ColumnBatch = {}
+  for (const [col, values] of Object.entries(batch)) out[col] = values.filter((_, i) => !skip.has(i))
+  return out
 }

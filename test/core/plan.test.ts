@@ -1,3 +1,4 @@
+import { execFileSync } from "node:child_process"
 import * as fs from "node:fs"
 import * as path from "node:path"
 import { describe, expect, it } from "vitest"
@@ -40,6 +41,48 @@ describe("planning", () => {
       ["corpus/b.txt", 1, "MIT"],
       ["corpus/sub/a.txt", 2, "MIT"]
     ])
+  })
+
+  it("plans unreadable entries as problems instead of crashing or dropping them", () => {
+    const dir = tempDir()
+    const root = path.join(dir, "in")
+    fs.mkdirSync(path.join(root, "sub"), { recursive: true })
+    fs.writeFileSync(path.join(root, "ok.txt"), "fine")
+    fs.symlinkSync(path.join(root, "missing.txt"), path.join(root, "dangling"))
+    fs.symlinkSync(path.join(root, "loop-a"), path.join(root, "loop-b"))
+    fs.symlinkSync(path.join(root, "loop-b"), path.join(root, "loop-a"))
+    fs.symlinkSync("..", path.join(root, "sub", "up"))
+    fs.symlinkSync(path.join(root, "ok.txt"), path.join(root, "link-to-ok"))
+    execFileSync("mkfifo", [path.join(root, "pipe")])
+    fs.writeFileSync(Buffer.concat([Buffer.from(path.join(root, "caf")), Buffer.from([0xe9]), Buffer.from(".txt")]), "latin-1 name")
+    const files = listInputFiles([{ path: root, license: null, domain: null }], "p.yaml") as PlannedFile[]
+    const byPath = Object.fromEntries(files.map((f) => [f.sourcePath, f.problem?.reason ?? "ok"]))
+    expect(byPath).toEqual({
+      "in/caf\uFFFD.txt": "invalid-file-name",
+      "in/dangling": "broken-link",
+      "in/link-to-ok": "ok",
+      "in/loop-a": "broken-link",
+      "in/loop-b": "broken-link",
+      "in/ok.txt": "ok",
+      "in/pipe": "not-a-regular-file",
+      "in/sub/up": "broken-link"
+    })
+  })
+
+  it("names source paths from the roots' common ancestor, and refuses overlapping roots", () => {
+    const dir = tempDir()
+    for (const d of ["a/data", "b/data"]) {
+      fs.mkdirSync(path.join(dir, d), { recursive: true })
+      fs.writeFileSync(path.join(dir, d, "x.txt"), d)
+    }
+    const roots = ["a/data", "b/data"].map((d) => ({ path: path.join(dir, d), license: null, domain: null }))
+    expect((listInputFiles(roots, "p.yaml") as PlannedFile[]).map((f) => f.sourcePath)).toEqual(["a/data/x.txt", "b/data/x.txt"])
+    const overlap = listInputFiles([roots[0]!, { path: path.join(dir, "a/data/x.txt"), license: null, domain: null }], "p.yaml")
+    expect(overlap).toBeInstanceOf(ConfigError)
+    expect((overlap as ConfigError).message).toMatch(/inputs overlap: .*x\.txt is listed twice/)
+    const empty = path.join(dir, "empty")
+    fs.mkdirSync(empty)
+    expect((listInputFiles([{ path: empty, license: null, domain: null }], "p.yaml") as ConfigError).message).toMatch(/no input files under/)
   })
 
   it("reports a missing input as a config error naming the path", () => {

@@ -3,9 +3,11 @@
  * needed): every bad input lands in the rejects, the bundle verifies, reruns are byte-identical whatever
  * the number of workers, a tampered shard fails verification, and `--from` redoes stages.
  */
+import { execFileSync } from "node:child_process"
 import * as fs from "node:fs"
 import * as path from "node:path"
 import { beforeAll, describe, expect, it } from "vitest"
+import { openDuckDB } from "../../src/core/duckdb.ts"
 import { EXPECTED_REJECTS, writeSampleCorpus } from "../../src/demo/sample-corpus.ts"
 import { cli, filesUnder, repoRoot, tempDir } from "../helpers.ts"
 
@@ -72,6 +74,7 @@ describe("demo pipeline through the CLI", () => {
     for (const [name, bytes] of bundleA) expect(bundleB.get(name)!.equals(bytes), name).toBe(true)
     for (const stage of ["ingest", "dedup", "tokenize"]) {
       const shards = (w: string) => fs.readdirSync(path.join(w, stage)).filter((f) => f.endsWith(".parquet"))
+      expect(shards(b)).toEqual(shards(a))
       for (const f of shards(a)) expect(fs.readFileSync(path.join(b, stage, f)).equals(fs.readFileSync(path.join(a, stage, f))), `${stage}/${f}`).toBe(true)
     }
   })
@@ -91,8 +94,9 @@ describe("demo pipeline through the CLI", () => {
     for (const [name, bytes] of before) expect(after.get(name)!.equals(bytes), name).toBe(true)
   })
 
-  it("redoes a stage whose config changed", () => {
+  it("redoes a stage whose config changed", async () => {
     const work = path.join(root, "w1")
+    const documentsBefore = JSON.parse(fs.readFileSync(path.join(work, "bundles/demo/manifest.json"), "utf8")).totals.documents
     const changed = path.join(root, "demo-changed.yaml")
     fs.writeFileSync(changed, fs.readFileSync(pipeline, "utf8").replace("min_chars: 20", "min_chars: 400").replace("../work/sample", sample))
     const r = cli(["run", changed, "--work", work], env)
@@ -101,6 +105,15 @@ describe("demo pipeline through the CLI", () => {
     expect(r.stderr).toMatch(/dedup: config or inputs changed, redoing/)
     const status = cli(["status", work]).stdout
     expect(status).toMatch(/ingest filtered:too-short: [1-9]/)
+    const manifest = JSON.parse(fs.readFileSync(path.join(work, "bundles/demo/manifest.json"), "utf8"))
+    expect(manifest.accounting.ingest.filtered).toBeGreaterThan(0)
+    expect(manifest.totals.documents).toBeLessThan(documentsBefore)
+    // The bundle itself changed: no document under the new minimum is left in it.
+    const { connection } = await openDuckDB()
+    const rows = (await connection.runAndReadAll(`SELECT min(length(text)) AS shortest, count(*) AS n FROM read_parquet('${path.join(work, "bundles/demo/data")}/*.parquet')`)).getRowObjectsJS()
+    expect(Number(rows[0]!.shortest)).toBeGreaterThanOrEqual(400)
+    expect(Number(rows[0]!.n)).toBe(manifest.totals.documents)
+    connection.closeSync()
   })
 
   it("fails verification when a shard is altered, naming the shard", () => {
@@ -153,5 +166,87 @@ describe("a failing task", () => {
     const resumed = run()
     expect(resumed.status).toBe(0)
     expect(cli(["verify", path.join(work, "bundles/demo")]).status).toBe(0)
+  })
+})
+
+describe("resume never trusts what another plan left", () => {
+  it("redoes ingest when its plan is gone and the inputs changed, even though old markers remain", async () => {
+    const root = tempDir()
+    const sample = path.join(root, "sample")
+    await writeSampleCorpus(sample)
+    const work = path.join(root, "w")
+    const run = () => cli(["run", path.join(repoRoot, "pipelines/demo.yaml"), "--work", work], { SCICURATE_SAMPLE: sample })
+    expect(run().status).toBe(0)
+    const before = JSON.parse(fs.readFileSync(path.join(work, "bundles/demo/manifest.json"), "utf8")).accounting.ingest.records_in
+    // What a crash in the middle of clearing a stage leaves: markers without their plan.
+    fs.rmSync(path.join(work, "ingest/_plan.json"))
+    fs.writeFileSync(path.join(sample, "late-note.md"), "# Late note\n\nA note about superconducting qubits that arrived after the first run.\n")
+    expect(run().status).toBe(0)
+    const after = JSON.parse(fs.readFileSync(path.join(work, "bundles/demo/manifest.json"), "utf8"))
+    expect(after.accounting.ingest.records_in).toBe(before + 1)
+    expect(after.by_format.markdown.documents).toBeGreaterThan(0)
+    // A deleted bundle is rebuilt, not reported as done.
+    fs.rmSync(path.join(work, "bundles"), { recursive: true })
+    const rebuilt = run()
+    expect(rebuilt.status).toBe(0)
+    expect(rebuilt.stderr).toContain("ingest: all 4 task(s) already done, skipping")
+    expect(cli(["verify", path.join(work, "bundles/demo")]).status).toBe(0)
+  })
+
+  it("refuses a second run on the same work folder while the first holds it", async () => {
+    const work = tempDir()
+    fs.writeFileSync(path.join(work, ".scicurate.lock"), String(process.pid))
+    const r = cli(["run", path.join(repoRoot, "pipelines/demo.yaml"), "--work", work])
+    expect(r.status).toBe(1)
+    expect(r.stderr).toContain(`is in use by another scicurate run (pid ${process.pid})`)
+  })
+})
+
+describe("command-line checks", () => {
+  it("exits 2 on a malformed command line and 0 for --help", () => {
+    expect(cli(["run"]).status).toBe(2)
+    expect(cli(["run", "x.yaml", "--workers", "abc"]).status).toBe(2)
+    expect(cli(["frobnicate"]).status).toBe(2)
+    expect(cli(["run", "--help"]).status).toBe(0)
+  })
+
+  it("validates per-stage flags like a pipeline file and never writes into a foreign folder", async () => {
+    const root = tempDir()
+    const sample = path.join(root, "sample")
+    await writeSampleCorpus(sample)
+    const ingest = path.join(root, "ingest")
+    expect(cli(["ingest", sample, "--out", ingest]).status).toBe(0)
+    const zero = cli(["dedup", ingest, "--out", path.join(root, "d"), "--tasks", "0"])
+    expect(zero.status).toBe(2)
+    expect(zero.stderr).toMatch(/invalid dedup options: .*tasks/)
+    const dots = cli(["bundle", ingest, "--out", path.join(root, "b"), "--name", ".."])
+    expect(dots.status).toBe(2)
+    const mine = path.join(root, "mine")
+    fs.mkdirSync(mine)
+    fs.writeFileSync(path.join(mine, "notes.txt"), "my notes")
+    const foreign = cli(["ingest", sample, "--out", mine])
+    expect(foreign.status).toBe(2)
+    expect(foreign.stderr).toMatch(/holds files scicurate did not write/)
+    expect(fs.readFileSync(path.join(mine, "notes.txt"), "utf8")).toBe("my notes")
+  })
+
+  it("rejects broken links and FIFOs among the inputs by name, and the run succeeds", () => {
+    const root = tempDir()
+    const input = path.join(root, "odd")
+    fs.mkdirSync(input)
+    fs.writeFileSync(path.join(input, "ok.md"), "# Fine\n\nA perfectly ordinary note about lattice QCD.\n")
+    fs.symlinkSync(path.join(input, "gone.txt"), path.join(input, "dangling.txt"))
+    execFileSync("mkfifo", [path.join(input, "pipe")])
+    const out = path.join(root, "ingest")
+    const r = cli(["ingest", input, "--out", out])
+    expect(r.status).toBe(0)
+    const rejects = fs
+      .readdirSync(path.join(out, "_rejects"))
+      .flatMap((f) => fs.readFileSync(path.join(out, "_rejects", f), "utf8").trim().split("\n"))
+      .map((l) => JSON.parse(l) as { source_path: string; reason: string })
+    expect(rejects.map((x) => [x.source_path, x.reason]).sort()).toEqual([
+      ["odd/dangling.txt", "broken-link"],
+      ["odd/pipe", "not-a-regular-file"]
+    ])
   })
 })

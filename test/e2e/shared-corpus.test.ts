@@ -11,6 +11,7 @@ import { cli, cliDetached, filesUnder, hasCorpus, repoRoot, tempDir } from "../h
 
 const pipeline = path.join(repoRoot, "pipelines/shared-corpus.yaml")
 const env = { SOURCE_DATE_EPOCH: "1700000000" }
+const countIn = (dir: string): number => (fs.existsSync(dir) ? fs.readdirSync(dir).length : 0)
 
 describe.skipIf(!hasCorpus)("shared corpus pipeline (needs ../shared/corpus)", () => {
   let root: string
@@ -49,27 +50,32 @@ describe.skipIf(!hasCorpus)("shared corpus pipeline (needs ../shared/corpus)", (
     for (const [name, bytes] of a) expect(b.get(name)!.equals(bytes), name).toBe(true)
   })
 
-  it("resumes after being killed mid-run and ends with the same bytes", async () => {
-    const work = path.join(root, "killed")
-    const child = cliDetached(["run", pipeline, "--work", work, "--workers", "2"], env)
-    const doneDir = path.join(work, "ingest/_done")
-    const deadline = Date.now() + 120_000
-    while (Date.now() < deadline && !(fs.existsSync(doneDir) && fs.readdirSync(doneDir).length >= 1)) await sleep(20)
-    process.kill(-child.pid!, "SIGKILL")
-    await new Promise((resolve) => child.once("exit", resolve))
-    expect(fs.existsSync(bundleOf(work))).toBe(false)
-    const done = fs.readdirSync(doneDir).length
-    expect(done).toBeGreaterThanOrEqual(1)
-    expect(done).toBeLessThan(4)
+  // Kill points: inside ingest (some tasks done), and once the tokenize stage has started (ingest and
+  // dedup complete, later stages partial or not begun).
+  const killPoints = [
+    { name: "during ingest", ready: (work: string) => countIn(path.join(work, "ingest/_done")) >= 1 },
+    { name: "during tokenize", ready: (work: string) => fs.existsSync(path.join(work, "tokenize/_plan.json")) }
+  ]
+  for (const point of killPoints) {
+    it(`resumes after being killed ${point.name} and ends with the same bytes`, async () => {
+      const work = path.join(root, `killed-${point.name.replace(/\s+/g, "-")}`)
+      const child = cliDetached(["run", pipeline, "--work", work, "--workers", "2"], env)
+      const deadline = Date.now() + 120_000
+      while (Date.now() < deadline && !point.ready(work)) await sleep(10)
+      process.kill(-child.pid!, "SIGKILL")
+      await new Promise((resolve) => child.once("exit", resolve))
+      expect(point.ready(work), "the kill point was never reached").toBe(true)
+      expect(fs.existsSync(path.join(bundleOf(work), "manifest.json"))).toBe(false)
 
-    const r = cli(["run", pipeline, "--work", work, "--workers", "2"], env)
-    expect(r.status).toBe(0)
-    const a = filesUnder(bundleOf(first))
-    const b = filesUnder(bundleOf(work))
-    expect([...b.keys()]).toEqual([...a.keys()])
-    for (const [name, bytes] of a) expect(b.get(name)!.equals(bytes), name).toBe(true)
-    // No temporary files are left behind by the killed run.
-    const leftovers = [...filesUnder(work).keys()].filter((f) => f.endsWith(".tmp") || f.includes("_tmp/"))
-    expect(leftovers).toEqual([])
-  })
+      const r = cli(["run", pipeline, "--work", work, "--workers", "2"], env)
+      expect(r.status, r.stderr).toBe(0)
+      const a = filesUnder(bundleOf(first))
+      const b = filesUnder(bundleOf(work))
+      expect([...b.keys()]).toEqual([...a.keys()])
+      for (const [name, bytes] of a) expect(b.get(name)!.equals(bytes), name).toBe(true)
+      // No temporary files are left behind by the killed run.
+      const leftovers = [...filesUnder(work).keys()].filter((f) => f.endsWith(".tmp") || f.includes("_tmp/"))
+      expect(leftovers).toEqual([])
+    })
+  }
 })

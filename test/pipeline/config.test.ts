@@ -68,3 +68,18 @@ describe("pipeline config", () => {
     expect(resolvePipeline(a, "/x/a.yaml").configSha256).toBe(resolvePipeline(b, "/y/b.yaml").configSha256)
   })
 })
+
+describe("stage order", () => {
+  const stages = (...names: string[]) => `name: p\ninputs: [a]\nstages:\n${names.map((n) => `  - stage: ${n}\n`).join("")}`
+  it("accepts the stages in pipeline order, with any of them left out after ingest", async () => {
+    for (const s of [["ingest"], ["ingest", "dedup"], ["ingest", "tokenize", "bundle"], ["ingest", "dedup", "tokenize", "bundle"]]) {
+      await expect(Effect.runPromise(parsePipelineYaml("p.yaml", stages(...s)))).resolves.toBeDefined()
+    }
+  })
+  it("says what is wrong with an order that cannot run", async () => {
+    expect(await parseError(stages("dedup", "ingest"))).toBe("p.yaml:4: stages[0].stage: the first stage must be ingest (it reads the inputs), not dedup")
+    expect(await parseError(stages("ingest", "dedup", "dedup"))).toBe("p.yaml:6: stages[2].stage: dedup appears twice; each stage runs once")
+    expect(await parseError(stages("ingest", "tokenize", "dedup"))).toMatch(/^p\.yaml:6: stages\[2\]\.stage: dedup cannot come after tokenize/)
+    expect(await parseError(stages("ingest", "bundle"))).toBe("p.yaml:5: stages[1].stage: bundle needs a tokenize stage before it (manifests count tokens)")
+  })
+})
