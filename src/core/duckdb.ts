@@ -22,6 +22,11 @@ export interface DuckDBOptions {
 
 export interface DuckDBService {
   readonly connection: DuckDBConnection
+  /**
+   * Another connection to the same database. A statement run on a connection ends any result still
+   * streaming on it, so code that writes while it scans must write through a connection of its own.
+   */
+  readonly connect: () => Promise<DuckDBConnection>
   /** Run a statement for its effect. */
   readonly run: (sql: string, params?: ReadonlyArray<unknown>) => Effect.Effect<void, DatasetError>
   /** Run a query and return its rows as plain JS objects (BIGINT as bigint). For small results only. */
@@ -62,8 +67,9 @@ export const makeDuckDBLayer = (options: DuckDBOptions = {}): Layer.Layer<DuckDB
           instance.closeSync()
         })
     ).pipe(
-      Effect.map(({ connection }): DuckDBService => ({
+      Effect.map(({ connection, instance }): DuckDBService => ({
         connection,
+        connect: () => instance.connect(),
         run: (sql, params) =>
           Effect.tryPromise({
             try: () => connection.run(sql, params as never).then(() => undefined),

@@ -24,11 +24,12 @@ export class DatasetError extends Data.TaggedError("DatasetError")<{
 /** A task's counts do not add up: some input has no outcome. A bug in a stage, never bad input. */
 export class AccountingError extends Data.TaggedError("AccountingError")<{
   readonly stage: string
-  readonly rank: number
+  /** The task, or null when the stage as a whole read a different number of documents than its input holds. */
+  readonly rank: number | null
   readonly detail: string
 }> {
   override get message(): string {
-    return `stage ${this.stage} task ${this.rank} does not account for every input: ${this.detail}`
+    return `stage ${this.stage}${this.rank === null ? "" : ` task ${this.rank}`} does not account for every input: ${this.detail}`
   }
 }
 

@@ -1,7 +1,7 @@
 /**
- * Document shards through DuckDB: batches of rows are appended to a temporary table (as 2048-row data
- * chunks, ~20x faster than row-by-row appends) and copied to a ZSTD Parquet file under a temporary name,
- * then renamed, so a shard appears only complete. Reading streams DuckDB chunks as column batches.
+ * Document shards through DuckDB: `ShardWriter` turns batches of rows into one ZSTD Parquet shard in
+ * bounded memory, under a temporary name then renamed, so a shard appears only complete; `scanBatches`
+ * streams a query's rows back as column batches.
  */
 import * as fs from "node:fs"
 import * as path from "node:path"
@@ -21,36 +21,49 @@ export const ROW_GROUP_ROWS = 8192
 
 let tableCounter = 0
 
-/** A temporary DuckDB table that collects rows before they are written out as Parquet. */
-export class RowTable {
-  private readonly connection: DuckDBConnection
-  readonly name: string
-  readonly columns: ColumnSpec
-  private readonly appender: DuckDBAppender
-  private readonly chunk: DuckDBDataChunk
+/** Text bytes collected in DuckDB before they are spilled to a run file (see ShardWriter). */
+export const DEFAULT_RUN_BYTES = 64 * 1024 * 1024
 
-  private constructor(connection: DuckDBConnection, name: string, columns: ColumnSpec, appender: DuckDBAppender) {
+/**
+ * Writes one Parquet shard from batches of rows, in memory bounded by `runBytes` whatever the shard's
+ * size. Rows are appended to a DuckDB table (as 2048-row data chunks: ~20x faster than row-by-row);
+ * when the table holds `runBytes` of text it is copied to a run file in the scratch folder and emptied
+ * (DuckDB keeps appended rows in memory past its memory limit, so a table must not grow unbounded).
+ * `finish` streams the runs, in order, into the final ZSTD shard under a temporary name, then renames.
+ */
+export class ShardWriter {
+  private readonly connection: DuckDBConnection
+  private readonly columns: ColumnSpec
+  private readonly scratchDir: string
+  private readonly runBytes: number
+  private readonly name: string
+  private appender: DuckDBAppender
+  private readonly chunk: DuckDBDataChunk
+  private readonly runs: string[] = []
+  private bytesInTable = 0
+
+  private constructor(connection: DuckDBConnection, columns: ColumnSpec, scratchDir: string, runBytes: number, name: string, appender: DuckDBAppender) {
     this.connection = connection
-    this.name = name
     this.columns = columns
+    this.scratchDir = scratchDir
+    this.runBytes = runBytes
+    this.name = name
     this.appender = appender
+    // One chunk reused for every append (the appender copies it): a chunk's native memory is released
+    // only when V8 collects the chunk, and with a roomy heap that comes late.
     this.chunk = DuckDBDataChunk.create(columns.map(([, type]) => (type === "BIGINT" ? BIGINT : VARCHAR)), CHUNK_ROWS)
   }
 
-  static async create(connection: DuckDBConnection, columns: ColumnSpec): Promise<RowTable> {
+  static async open(connection: DuckDBConnection, columns: ColumnSpec, scratchDir: string, runBytes = DEFAULT_RUN_BYTES): Promise<ShardWriter> {
     const name = `rows_${++tableCounter}`
     const ddl = columns.map(([col, type]) => `"${col}" ${type}`).join(", ")
     await connection.run(`CREATE TABLE ${name} (${ddl})`)
-    const appender = await connection.createAppender(name)
-    return new RowTable(connection, name, columns, appender)
+    fs.mkdirSync(scratchDir, { recursive: true })
+    return new ShardWriter(connection, columns, scratchDir, runBytes, name, await connection.createAppender(name))
   }
 
-  /**
-   * Append a columnar batch of any length. One data chunk is reused for every append (the appender
-   * copies it): a chunk's native memory is released only when V8 collects the chunk, and with a roomy
-   * heap that comes late.
-   */
-  append(batch: ColumnBatch, rowCount: number): void {
+  /** Append a columnar batch of any length. */
+  async append(batch: ColumnBatch, rowCount: number): Promise<void> {
     for (let start = 0; start < rowCount; start += CHUNK_ROWS) {
       const n = Math.min(CHUNK_ROWS, rowCount - start)
       const chunk = this.chunk
@@ -58,36 +71,42 @@ export class RowTable {
       chunk.rowCount = n
       this.columns.forEach(([col, type], i) => {
         const values = batch[col]!.slice(start, start + n)
-        chunk.setColumnValues(i, type === "BIGINT" ? values.map(toBigInt) : (values as Array<string | null>))
+        if (type === "BIGINT") chunk.setColumnValues(i, values.map(toBigInt))
+        else {
+          for (const v of values) if (typeof v === "string") this.bytesInTable += v.length
+          chunk.setColumnValues(i, values as Array<string | null>)
+        }
       })
       this.appender.appendDataChunk(chunk)
     }
+    if (this.bytesInTable >= this.runBytes) await this.spill()
   }
 
-  /** Append row objects (convenience for small batches). */
-  appendRows(rows: ReadonlyArray<Record<string, CellValue>>): void {
-    if (rows.length === 0) return
-    const batch: ColumnBatch = {}
-    for (const [col] of this.columns) batch[col] = rows.map((r) => r[col] ?? null)
-    this.append(batch, rows.length)
-  }
-
-  /** Make appended rows visible to SQL. */
-  flush(): void {
+  /** Copy the table's rows to the next run file and empty it. Runs are Snappy: written once, read once. */
+  private async spill(): Promise<void> {
     this.appender.flushSync()
+    const run = path.join(this.scratchDir, `run-${String(this.runs.length).padStart(5, "0")}.parquet`)
+    await this.connection.run(`COPY ${this.name} TO ${sqlString(run)} (FORMAT parquet, COMPRESSION snappy, ROW_GROUP_SIZE ${ROW_GROUP_ROWS})`)
+    this.runs.push(run)
+    this.appender.closeSync()
+    await this.connection.run(`TRUNCATE ${this.name}`)
+    this.appender = await this.connection.createAppender(this.name)
+    this.bytesInTable = 0
   }
 
-  /** Write `SELECT <columns> FROM table [WHERE ...] [ORDER BY ...]` to a Parquet file atomically. */
-  async writeParquet(target: string, options: { orderBy?: string; where?: string } = {}): Promise<void> {
-    this.flush()
+  /** Write everything appended, in order, to `target` (atomically), and release the table and runs. */
+  async finish(target: string): Promise<void> {
     const cols = this.columns.map(([c]) => `"${c}"`).join(", ")
-    const sql = `SELECT ${cols} FROM ${this.name}${options.where ? ` WHERE ${options.where}` : ""}${options.orderBy ? ` ORDER BY ${options.orderBy}` : ""}`
-    await copyToParquet(this.connection, sql, target)
-  }
-
-  async drop(): Promise<void> {
+    if (this.runs.length === 0) {
+      this.appender.flushSync()
+      await copyToParquet(this.connection, `SELECT ${cols} FROM ${this.name}`, target)
+    } else {
+      if (this.bytesInTable > 0) await this.spill()
+      await copyToParquet(this.connection, `SELECT ${cols} FROM ${readParquetSql(this.runs)}`, target)
+    }
     this.appender.closeSync()
     await this.connection.run(`DROP TABLE IF EXISTS ${this.name}`)
+    for (const run of this.runs) fs.rmSync(run, { force: true })
   }
 }
 
@@ -103,6 +122,7 @@ export async function copyToParquet(connection: DuckDBConnection, query: string,
 
 /**
  * Stream the rows of a query as columnar batches of DuckDB's chunk size (2048 rows).
+ * `onBatch` must not run statements on the same connection: that would end the stream early.
  * BIGINT columns arrive as bigint; the callback gets the column arrays by name.
  */
 export async function scanBatches(

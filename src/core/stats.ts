@@ -23,7 +23,9 @@ export const TaskStats = Schema.Struct({
     description: "Counts per reason code, prefixed by outcome: rejected:<code>, filtered:<code>, duplicate:<kind>"
   }),
   seconds: Schema.Finite,
-  peak_rss_bytes: Count
+  peak_rss_bytes: Count.annotate({
+    description: "Peak resident memory of the worker process up to the end of this task (a worker may serve several tasks)"
+  })
 }).annotate({ title: "TaskStats" })
 export type TaskStats = typeof TaskStats.Type
 

@@ -6,7 +6,7 @@ import { Effect } from "effect"
 import { DOCUMENT_COLUMNS, type Document } from "../core/document.ts"
 import { DuckDB } from "../core/duckdb.ts"
 import { DatasetError } from "../core/errors.ts"
-import { RowTable, type ColumnBatch } from "../core/parquet.ts"
+import { ShardWriter, type ColumnBatch } from "../core/parquet.ts"
 import type { PlannedFile, Stage, TaskContext } from "../core/stage.ts"
 import { extractFile, type IngestOptions } from "./extract.ts"
 import { DEFAULT_MAX_RECORD_BYTES } from "./types.ts"
@@ -37,11 +37,11 @@ async function ingestFiles(connection: import("@duckdb/node-api").DuckDBConnecti
     maxFileBytes: (params.max_file_bytes as number | undefined) ?? DEFAULT_MAX_FILE_BYTES,
     maxRecordBytes: (params.max_record_bytes as number | undefined) ?? DEFAULT_MAX_RECORD_BYTES
   }
-  const table = await RowTable.create(connection, DOCUMENT_COLUMNS)
+  const writer = await ShardWriter.open(connection, DOCUMENT_COLUMNS, ctx.tmpDir)
   let batch: Document[] = []
-  const flush = () => {
+  const flush = async () => {
     if (batch.length === 0) return
-    table.append(toColumns(batch), batch.length)
+    await writer.append(toColumns(batch), batch.length)
     batch = []
   }
   for (const file of files) {
@@ -61,7 +61,7 @@ async function ingestFiles(connection: import("@duckdb/node-api").DuckDBConnecti
         ctx.counter.documentsOut++
         ctx.counter.bytesOut += Buffer.byteLength(item.doc.text)
         batch.push(item.doc)
-        if (batch.length >= BATCH_DOCUMENTS) flush()
+        if (batch.length >= BATCH_DOCUMENTS) await flush()
       } else {
         const record = { source_path: file.sourcePath, reason: item.reason, detail: item.detail, ...(item.location ? { location: item.location } : {}) }
         if (item._tag === "Rejected") ctx.reject(record)
@@ -71,9 +71,8 @@ async function ingestFiles(connection: import("@duckdb/node-api").DuckDBConnecti
     }
     ctx.progress(records % 256, file.size)
   }
-  flush()
-  await table.writeParquet(target)
-  await table.drop()
+  await flush()
+  await writer.finish(target)
 }
 
 function toColumns(docs: ReadonlyArray<Document>): ColumnBatch {

@@ -5,7 +5,7 @@
  */
 import * as fs from "node:fs"
 import { Effect } from "effect"
-import { ConfigError, LockedError, StageFailed } from "../core/errors.ts"
+import { AccountingError, ConfigError, LockedError, StageFailed } from "../core/errors.ts"
 import { clearStageDir, lockDir, readJson, removeStaleTemporaries, stageLayout, writeFileAtomic } from "../core/layout.ts"
 import type { StagePlan } from "../core/stage.ts"
 import { sumStats, type TaskStats } from "../core/stats.ts"
@@ -40,7 +40,10 @@ export interface StageReport {
   readonly summary: StageSummary
 }
 
-export const runPipeline = (pipeline: ResolvedPipeline, options: RunOptions): Effect.Effect<ReadonlyArray<StageReport>, ConfigError | StageFailed | LockedError> =>
+export const runPipeline = (
+  pipeline: ResolvedPipeline,
+  options: RunOptions
+): Effect.Effect<ReadonlyArray<StageReport>, ConfigError | StageFailed | AccountingError | LockedError> =>
   withLock(pipeline.work, runStages(pipeline, options))
 
 /** Run `effect` holding the lock on `dir`, released however it ends. */
@@ -54,7 +57,7 @@ export const withLock = <A, E, R>(dir: string, effect: Effect.Effect<A, E, R>): 
     (lock) => Effect.sync(() => lock.release())
   )
 
-const runStages = (pipeline: ResolvedPipeline, options: RunOptions): Effect.Effect<ReadonlyArray<StageReport>, ConfigError | StageFailed> =>
+const runStages = (pipeline: ResolvedPipeline, options: RunOptions): Effect.Effect<ReadonlyArray<StageReport>, ConfigError | StageFailed | AccountingError> =>
   Effect.gen(function* () {
     const stages = pipeline.config.stages
     const names = stages.map((s) => s.stage)
@@ -95,7 +98,7 @@ function staleness(plan: StagePlan): string | null {
 export const executeStage = (
   plan: StagePlan,
   options: Pick<RunOptions, "workers" | "log" | "progress"> & { readonly forced?: boolean }
-): Effect.Effect<StageReport, StageFailed> =>
+): Effect.Effect<StageReport, StageFailed | AccountingError> =>
   Effect.gen(function* () {
     const layout = stageLayout(plan.dir)
     const previous = fs.existsSync(layout.planFile) ? readJson<StagePlan>(layout.planFile) : null
@@ -127,8 +130,27 @@ export const executeStage = (
     }
     const summary = sumStats(plan.stage, readStageStats(plan))
     options.log(summaryLine(summary))
+    // Across stages too: a stage must read every document its input dataset holds.
+    const upstreamOut = datasetDocuments(plan)
+    if (upstreamOut !== null && upstreamOut !== summary.records_in) {
+      return yield* new AccountingError({
+        stage: plan.stage,
+        rank: null,
+        detail: `it read ${summary.records_in} documents but ${plan.input.kind === "dataset" ? plan.input.dir : "its input"} holds ${upstreamOut}`
+      })
+    }
     return { plan, executed: pending.length > 0, tasksRun: pending.length, summary }
   })
+
+/** Documents in a stage's input dataset according to the stats of the stage that wrote it, when known. */
+function datasetDocuments(plan: StagePlan): number | null {
+  if (plan.input.kind !== "dataset") return null
+  const layout = stageLayout(plan.input.dir)
+  if (!fs.existsSync(layout.planFile)) return null
+  const upstream = readJson<StagePlan>(layout.planFile)
+  const stats = readStageStats(upstream)
+  return stats.length === upstream.world ? stats.reduce((a, s) => a + s.documents_out, 0) : null
+}
 
 export function readStageStats(plan: Pick<StagePlan, "dir" | "world">): TaskStats[] {
   const layout = stageLayout(plan.dir)

@@ -6,7 +6,7 @@ import { Effect } from "effect"
 import { TOKENIZED_COLUMNS } from "../core/document.ts"
 import { DuckDB } from "../core/duckdb.ts"
 import { DatasetError } from "../core/errors.ts"
-import { RowTable, readParquetSql, scanBatches, type ColumnBatch } from "../core/parquet.ts"
+import { ShardWriter, readParquetSql, scanBatches, type ColumnBatch } from "../core/parquet.ts"
 import type { Stage } from "../core/stage.ts"
 import type { TokenizerName } from "../pipeline/config.ts"
 import { withTokenizer } from "./tokenizer.ts"
@@ -24,10 +24,12 @@ export const tokenizeStage: Stage = {
       yield* Effect.tryPromise({
         try: () =>
           withTokenizer(tokenizer, async (tok) => {
-            const table = await RowTable.create(db.connection, TOKENIZED_COLUMNS)
+            // The writer gets its own connection: it spills runs while the scan below is still streaming.
+            const writeConnection = await db.connect()
+            const writer = await ShardWriter.open(writeConnection, TOKENIZED_COLUMNS, ctx.tmpDir)
             if (mine.length > 0) {
               const cols = TOKENIZED_COLUMNS.filter(([c]) => c !== "n_tokens").map(([c]) => `"${c}"`).join(", ")
-              await scanBatches(db.connection, `SELECT ${cols} FROM ${readParquetSql(mine)}`, (batch, n) => {
+              await scanBatches(db.connection, `SELECT ${cols} FROM ${readParquetSql(mine)}`, async (batch, n) => {
                 const texts = batch.text as Array<string | null>
                 const nTokens = new Array<number>(n)
                 const failed: number[] = []
@@ -50,7 +52,7 @@ export const tokenizeStage: Stage = {
                 }
                 batch.n_tokens = nTokens
                 const kept = failed.length === 0 ? batch : withoutRows(batch, failed)
-                table.append(kept, n - failed.length)
+                await writer.append(kept, n - failed.length)
                 ctx.counter.recordsIn += n
                 ctx.counter.documentsOut += n - failed.length
                 ctx.counter.bytesIn += bytes
@@ -58,8 +60,8 @@ export const tokenizeStage: Stage = {
                 ctx.progress(n, bytes)
               })
             }
-            await table.writeParquet(target)
-            await table.drop()
+            await writer.finish(target)
+            writeConnection.closeSync()
           }),
         catch: (cause) => new DatasetError({ path: target, operation: "tokenize", cause })
       })

@@ -193,6 +193,22 @@ describe("resume never trusts what another plan left", () => {
     expect(cli(["verify", path.join(work, "bundles/demo")]).status).toBe(0)
   })
 
+  it("fails a stage that reads fewer documents than its input dataset holds", async () => {
+    const root = tempDir()
+    const sample = path.join(root, "sample")
+    await writeSampleCorpus(sample)
+    const work = path.join(root, "w")
+    const run = (...extra: string[]) => cli(["run", path.join(repoRoot, "pipelines/demo.yaml"), "--work", work, ...extra], { SCICURATE_SAMPLE: sample })
+    expect(run().status).toBe(0)
+    const statsFile = path.join(work, "dedup/_stats/0.json")
+    const stats = JSON.parse(fs.readFileSync(statsFile, "utf8"))
+    stats.documents_out += 5
+    fs.writeFileSync(statsFile, JSON.stringify(stats))
+    const r = run("--from", "tokenize")
+    expect(r.status).toBe(1)
+    expect(r.stderr).toMatch(/stage tokenize does not account for every input: it read (\d+) documents but .*dedup holds (\d+)/)
+  })
+
   it("refuses a second run on the same work folder while the first holds it", async () => {
     const work = tempDir()
     fs.writeFileSync(path.join(work, ".scicurate.lock"), String(process.pid))
