@@ -4,6 +4,7 @@
  *
  * Exit codes: 0 success; 1 a stage failed or a bundle did not verify; 2 bad usage or an invalid config.
  */
+import * as fs from "node:fs"
 import * as os from "node:os"
 import * as path from "node:path"
 import { NodeRuntime, NodeServices } from "@effect/platform-node"
@@ -17,9 +18,8 @@ import { verifyBundle } from "../bundle/verify.ts"
 import { loadPipeline, STAGE_NAMES, type StageName } from "../pipeline/config.ts"
 import { executeStage, runPipeline, withLock } from "../pipeline/run.ts"
 import { planSingleStage } from "../pipeline/single.ts"
-import { readWorkStatus, renderManifestSummary, renderStatus, renderVerify } from "./report.ts"
-import * as fs from "node:fs"
 import type { Manifest } from "../bundle/manifest.ts"
+import { readWorkStatus, renderManifestSummary, renderStatus, renderVerify } from "./report.ts"
 
 function bundleSummary(dir: string): string {
   const file = path.join(dir, "manifest.json")
@@ -36,7 +36,10 @@ const workers = Flag.Int("workers").pipe(
   Flag.withDescription("Worker processes running tasks in parallel (default: the number of CPUs)"),
   Flag.optional
 )
-const workerCount = (w: Option.Option<number>): number => Math.max(1, Option.getOrElse(w, () => os.availableParallelism()))
+const workerCount = (w: Option.Option<number>): Effect.Effect<number, UsageError> => {
+  const n = Option.getOrElse(w, () => os.availableParallelism())
+  return n >= 1 ? Effect.succeed(n) : Effect.fail(new UsageError({ message: `--workers ${n}: give at least 1` }))
+}
 const stageFlag = (name: string, description: string) => Flag.String(name).pipe(Flag.withDescription(description), Flag.optional)
 const configFlag = Flag.String("config").pipe(
   Flag.withDescription("A pipeline YAML whose stage of the same name gives this command its parameters"),
@@ -67,7 +70,7 @@ const run = Command.make(
       const pipeline = yield* loadPipeline(args.pipeline, { work: Option.getOrUndefined(args.work) })
       const from = yield* asStage("--from", args.from)
       const only = yield* asStage("--only", args.only)
-      const w = workerCount(args.workers)
+      const w = yield* workerCount(args.workers)
       log(`scicurate ${SCICURATE_VERSION}: pipeline ${pipeline.config.name} (${args.pipeline}), work ${pipeline.work}, ${w} worker(s)`)
       const reports = yield* runPipeline(pipeline, { workers: w, from, only, log })
       const dirs = new Set(reports.map((r) => r.plan.dir))
@@ -100,7 +103,7 @@ const singleStage = (stage: StageName, description: string, extraFlags: Record<s
           if (Option.isSome(v)) params[key] = v.value
         }
         const plan = yield* planSingleStage({ stage, inputs: args.inputs, out: args.out, configFile: Option.getOrUndefined(args.config), params })
-        yield* withLock(plan.dir, executeStage(plan, { workers: workerCount(args.workers), log }))
+        yield* withLock(plan.dir, executeStage(plan, { workers: yield* workerCount(args.workers), log }))
         yield* Console.log(renderStatus(readWorkStatus(path.dirname(plan.dir)).filter((s) => s.plan.dir === plan.dir)))
         if (stage === "bundle") yield* Console.log(`\n${bundleSummary(bundleDirOf(plan))}`)
       })

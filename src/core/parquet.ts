@@ -1,6 +1,6 @@
 /**
  * Document shards through DuckDB: `ShardWriter` turns batches of rows into one ZSTD Parquet shard in
- * bounded memory, under a temporary name then renamed, so a shard appears only complete; `scanBatches`
+ * bounded memory, under a temporary name then renamed, so a shard appears only complete; `readBatches`
  * streams a query's rows back as column batches.
  */
 import * as fs from "node:fs"
@@ -121,25 +121,20 @@ export async function copyToParquet(connection: DuckDBConnection, query: string,
 }
 
 /**
- * Stream the rows of a query as columnar batches of DuckDB's chunk size (2048 rows).
- * `onBatch` must not run statements on the same connection: that would end the stream early.
- * BIGINT columns arrive as bigint; the callback gets the column arrays by name.
+ * The rows of a query as columnar batches of DuckDB's chunk size (2048 rows); BIGINT columns arrive as
+ * bigint. Do not run statements on the same connection while iterating: that ends the stream early.
  */
-export async function scanBatches(
-  connection: DuckDBConnection,
-  query: string,
-  onBatch: (batch: ColumnBatch, rowCount: number) => void | Promise<void>
-): Promise<void> {
+export async function* readBatches(connection: DuckDBConnection, query: string): AsyncGenerator<{ batch: ColumnBatch; rowCount: number }> {
   const result = await connection.stream(query)
   const names = result.columnNames()
   for (;;) {
     const chunk = await result.fetchChunk()
-    if (!chunk || chunk.rowCount === 0) break
+    if (!chunk || chunk.rowCount === 0) return
     const batch: ColumnBatch = {}
     names.forEach((name, i) => {
       batch[name] = chunk.getColumnValues(i) as Array<CellValue>
     })
-    await onBatch(batch, chunk.rowCount)
+    yield { batch, rowCount: chunk.rowCount }
   }
 }
 

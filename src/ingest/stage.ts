@@ -1,14 +1,18 @@
 /**
  * The ingest stage: each task reads its share of the input files (planned by size, so tasks get similar
  * amounts of bytes), sniffs and extracts them, and writes one Parquet shard of documents in input order.
+ *
+ * The task is an Effect Stream: files -> extracted records (plain async code per record, see extract.ts)
+ * -> rejects and filtered records routed to the task's ledgers -> documents grouped in batches -> the
+ * shard writer. Per-record work stays in plain functions; Effect carries the batches and the errors.
  */
-import { Effect } from "effect"
+import { Effect, Stream } from "effect"
 import { DOCUMENT_COLUMNS, type Document } from "../core/document.ts"
 import { DuckDB } from "../core/duckdb.ts"
 import { DatasetError } from "../core/errors.ts"
 import { ShardWriter, type ColumnBatch } from "../core/parquet.ts"
 import type { PlannedFile, Stage, TaskContext } from "../core/stage.ts"
-import { extractFile, type IngestOptions } from "./extract.ts"
+import { extractFile, type Extracted, type IngestOptions } from "./extract.ts"
 import { DEFAULT_MAX_RECORD_BYTES } from "./types.ts"
 
 export const DEFAULT_MIN_CHARS = 1
@@ -20,59 +24,64 @@ export const ingestStage: Stage = {
   runTask: (ctx) =>
     Effect.gen(function* () {
       const db = yield* DuckDB
+      const { input, params } = ctx.plan
+      if (input.kind !== "files") return yield* Effect.die(new Error("ingest plans take files"))
+      const files: ReadonlyArray<PlannedFile> = input.assignments[ctx.rank] ?? []
+      const options: IngestOptions = {
+        minChars: (params.min_chars as number | undefined) ?? DEFAULT_MIN_CHARS,
+        maxFileBytes: (params.max_file_bytes as number | undefined) ?? DEFAULT_MAX_FILE_BYTES,
+        maxRecordBytes: (params.max_record_bytes as number | undefined) ?? DEFAULT_MAX_RECORD_BYTES
+      }
       const target = ctx.layout.shard(ctx.rank, ctx.world)
-      yield* Effect.tryPromise({
-        try: () => ingestFiles(db.connection, ctx, target),
-        catch: (cause) => new DatasetError({ path: target, operation: "write ingest shard", cause })
-      })
+      const fail = (operation: string) => (cause: unknown) => new DatasetError({ path: target, operation, cause })
+      const writer = yield* Effect.tryPromise({ try: () => ShardWriter.open(db.connection, DOCUMENT_COLUMNS, ctx.tmpDir), catch: fail("open shard writer") })
+
+      yield* Stream.fromIterable(files).pipe(
+        Stream.flatMap((file) => documentsOf(file, options, ctx)),
+        Stream.grouped(BATCH_DOCUMENTS),
+        Stream.runForEach((batch) => Effect.tryPromise({ try: () => writer.append(toColumns(batch), batch.length), catch: fail("append to shard") }))
+      )
+      yield* Effect.tryPromise({ try: () => writer.finish(target), catch: fail("write ingest shard") })
     })
 }
 
-async function ingestFiles(connection: import("@duckdb/node-api").DuckDBConnection, ctx: TaskContext, target: string): Promise<void> {
-  const { input, params } = ctx.plan
-  if (input.kind !== "files") throw new Error("ingest plans take files")
-  const files: ReadonlyArray<PlannedFile> = input.assignments[ctx.rank] ?? []
-  const options: IngestOptions = {
-    minChars: (params.min_chars as number | undefined) ?? DEFAULT_MIN_CHARS,
-    maxFileBytes: (params.max_file_bytes as number | undefined) ?? DEFAULT_MAX_FILE_BYTES,
-    maxRecordBytes: (params.max_record_bytes as number | undefined) ?? DEFAULT_MAX_RECORD_BYTES
+/** The documents of one input file; its rejected and filtered records go to the task's ledgers on the way. */
+function documentsOf(file: PlannedFile, options: IngestOptions, ctx: TaskContext): Stream.Stream<Document, DatasetError> {
+  if (file.problem) {
+    // Planning found it unreadable (broken link, FIFO, non-UTF-8 name): rejected, never opened.
+    return Stream.fromEffect(
+      Effect.sync(() => {
+        ctx.counter.recordsIn++
+        ctx.reject({ source_path: file.sourcePath, ...file.problem! })
+        ctx.progress(1, 0)
+      })
+    ).pipe(Stream.drain)
   }
-  const writer = await ShardWriter.open(connection, DOCUMENT_COLUMNS, ctx.tmpDir)
-  let batch: Document[] = []
-  const flush = async () => {
-    if (batch.length === 0) return
-    await writer.append(toColumns(batch), batch.length)
-    batch = []
-  }
-  for (const file of files) {
-    if (file.problem) {
-      // Planning found it unreadable (broken link, FIFO, non-UTF-8 name): rejected, never opened.
-      ctx.counter.recordsIn++
-      ctx.reject({ source_path: file.sourcePath, ...file.problem })
-      ctx.progress(1, 0)
-      continue
+  let records = 0
+  const route = (item: Extracted): Document | null => {
+    records++
+    ctx.counter.recordsIn++
+    if (records % 256 === 0) ctx.progress(256, 0)
+    if (item._tag === "Document") {
+      ctx.counter.documentsOut++
+      ctx.counter.bytesOut += Buffer.byteLength(item.doc.text)
+      return item.doc
     }
-    let records = 0
-    ctx.counter.bytesIn += file.size
-    for await (const item of extractFile(file, options)) {
-      records++
-      ctx.counter.recordsIn++
-      if (item._tag === "Document") {
-        ctx.counter.documentsOut++
-        ctx.counter.bytesOut += Buffer.byteLength(item.doc.text)
-        batch.push(item.doc)
-        if (batch.length >= BATCH_DOCUMENTS) await flush()
-      } else {
-        const record = { source_path: file.sourcePath, reason: item.reason, detail: item.detail, ...(item.location ? { location: item.location } : {}) }
-        if (item._tag === "Rejected") ctx.reject(record)
-        else ctx.filter(record)
-      }
-      if (records % 256 === 0) ctx.progress(256, 0)
-    }
-    ctx.progress(records % 256, file.size)
+    const record = { source_path: file.sourcePath, reason: item.reason, detail: item.detail, ...(item.location ? { location: item.location } : {}) }
+    if (item._tag === "Rejected") ctx.reject(record)
+    else ctx.filter(record)
+    return null
   }
-  await flush()
-  await writer.finish(target)
+  return Stream.fromAsyncIterable(extractFile(file, options), (cause) => new DatasetError({ path: file.absPath, operation: "extract", cause })).pipe(
+    Stream.map(route),
+    Stream.filter((doc): doc is Document => doc !== null),
+    Stream.onEnd(
+      Effect.sync(() => {
+        ctx.counter.bytesIn += file.size
+        ctx.progress(records % 256, file.size)
+      })
+    )
+  )
 }
 
 function toColumns(docs: ReadonlyArray<Document>): ColumnBatch {

@@ -88,12 +88,3 @@ function* splitLongRuns(chunk: string): Generator<string> {
   }
   if (last < chunk.length) yield chunk.slice(last)
 }
-
-export async function withTokenizer<A>(name: TokenizerName, use: (t: Tokenizer) => Promise<A>): Promise<A> {
-  const t = openTokenizer(name)
-  try {
-    return await use(t)
-  } finally {
-    t.free()
-  }
-}

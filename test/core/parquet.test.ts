@@ -3,7 +3,7 @@ import * as path from "node:path"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import type { DuckDBConnection, DuckDBInstance } from "@duckdb/node-api"
 import { openDuckDB } from "../../src/core/duckdb.ts"
-import { ShardWriter, readParquetSql, scanBatches, type ColumnBatch, type ColumnSpec } from "../../src/core/parquet.ts"
+import { ShardWriter, readBatches, readParquetSql, type ColumnBatch, type ColumnSpec } from "../../src/core/parquet.ts"
 import { tempDir } from "../helpers.ts"
 
 const COLUMNS: ColumnSpec = [
@@ -46,9 +46,9 @@ describe("ShardWriter", () => {
     expect(fs.readdirSync(path.join(dir, "scratch-20000"))).toEqual([])
     const read = async (file: string) => {
       const rows: unknown[] = []
-      await scanBatches(db.connection, `SELECT * FROM ${readParquetSql([file])}`, (b, n) => {
+      for await (const { batch: b, rowCount: n } of readBatches(db.connection, `SELECT * FROM ${readParquetSql([file])}`)) {
         for (let i = 0; i < n; i++) rows.push([b.id![i], b.text![i], b.n![i]])
-      })
+      }
       return rows
     }
     const a = await read(whole)
@@ -65,10 +65,10 @@ describe("ShardWriter", () => {
     const writeConnection = await db.instance.connect()
     const writer = await ShardWriter.open(writeConnection, COLUMNS, path.join(dir, "scratch-scan"), 5_000)
     let seen = 0
-    await scanBatches(db.connection, `SELECT * FROM ${readParquetSql([source])}`, async (b, n) => {
-      seen += n
-      await writer.append(b, n)
-    })
+    for await (const { batch, rowCount } of readBatches(db.connection, `SELECT * FROM ${readParquetSql([source])}`)) {
+      seen += rowCount
+      await writer.append(batch, rowCount)
+    }
     await writer.finish(target)
     writeConnection.closeSync()
     expect(seen).toBe(10_000)
