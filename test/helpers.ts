@@ -10,8 +10,18 @@ export const corpusDir = path.resolve(repoRoot, "../shared/corpus")
 export const hasCorpus = fs.existsSync(path.join(corpusDir, "SOURCES.md"))
 if (!hasCorpus) console.warn(`[scicurate tests] ${corpusDir} is absent: tests on the shared corpus are skipped`)
 
+const created: string[] = []
+
+/** Remove the folders `tempDir` made (test/setup.ts calls it after each test file). */
+export function removeTempDirs(): void {
+  if (process.env.SCICURATE_KEEP_TEST_DIRS) return
+  for (const dir of created.splice(0)) fs.rmSync(dir, { recursive: true, force: true })
+}
+
 export function tempDir(prefix = "scicurate-test-"): string {
-  return fs.mkdtempSync(path.join(os.tmpdir(), prefix))
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), prefix))
+  created.push(dir)
+  return dir
 }
 
 export interface CliResult {
