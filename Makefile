@@ -1,5 +1,5 @@
 # scicurate — make targets for a fresh machine. Needs only git, make and some Node with npm:
-# when the system Node is older than 22, Node 24 comes from the npm registry into .tools/.
+# when the system Node is older than 24, Node 24 comes from the npm registry into .tools/.
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
@@ -26,7 +26,7 @@ help:
 	@echo "make test    type-check, check schemas, run the test suite"
 	@echo "make bench   throughput and peak memory per stage on the shared corpus"
 	@echo "make schemas regenerate schemas/*.json from the Effect Schemas"
-	@echo "make setup   install Node >= 22 (if needed) and the npm dependencies"
+	@echo "make setup   install Node 24 (if the system Node is older) and the npm dependencies"
 
 $(CURDIR)/.tools/node_modules/node-$(OS)-$(ARCH)/bin/node:
 	@echo "system Node is $$(node --version 2>/dev/null || echo missing); installing Node $(NODE_VERSION) from the npm registry into .tools/"

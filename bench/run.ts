@@ -17,7 +17,7 @@ import { fileURLToPath } from "node:url"
 import { get_encoding } from "tiktoken"
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..")
-const corpus = path.resolve(repoRoot, "../shared/corpus")
+const corpus = path.resolve(repoRoot, process.env.SCICURATE_CORPUS ?? "../shared/corpus")
 const benchDir = path.join(repoRoot, ".bench")
 const scale = Number(process.argv.find((a) => a.startsWith("--scale="))?.split("=")[1] ?? 10)
 const STAGES = ["ingest", "dedup", "tokenize", "bundle"] as const

@@ -6,7 +6,7 @@ import * as path from "node:path"
 import { fileURLToPath } from "node:url"
 
 export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..")
-export const corpusDir = path.resolve(repoRoot, "../shared/corpus")
+export const corpusDir = path.resolve(repoRoot, process.env.SCICURATE_CORPUS ?? "../shared/corpus")
 export const hasCorpus = fs.existsSync(path.join(corpusDir, "SOURCES.md"))
 if (!hasCorpus) console.warn(`[scicurate tests] ${corpusDir} is absent: tests on the shared corpus are skipped`)
 

@@ -15,7 +15,7 @@ import { TOKENIZED_COLUMNS } from "../core/document.ts"
 import { DuckDB, type DuckDBService } from "../core/duckdb.ts"
 import { DatasetError } from "../core/errors.ts"
 import { canonicalJson, readJson, stageLayout, writeFileAtomic } from "../core/layout.ts"
-import { copyToParquet, readParquetSql } from "../core/parquet.ts"
+import { copyToParquet, readParquetSql, rowGroupRowsFor } from "../core/parquet.ts"
 import { bundleDirOf, type Stage, type StagePlan } from "../core/stage.ts"
 import { sumStats, type TaskStats } from "../core/stats.ts"
 import { sha256File } from "../core/files.ts"
@@ -58,7 +58,8 @@ export const bundleStage: Stage = {
         const rel = `data/train-${pad(i)}-of-${pad(shardCount)}.parquet`
         const file = path.join(buildDir, rel)
         yield* Effect.tryPromise({
-          try: () => copyToParquet(db.connection, `SELECT ${cols} FROM placed WHERE shard = ${i} ORDER BY id, source_path, source_index`, file),
+          try: () =>
+            copyToParquet(db.connection, `SELECT ${cols} FROM placed WHERE shard = ${i} ORDER BY id, source_path, source_index`, file, rowGroupRowsFor(Number(bytes) / Math.max(1, Number(docs)))),
           catch: (cause) => new DatasetError({ path: file, operation: "write bundle shard", cause })
         })
         const [row] = yield* db.rows(`SELECT count(*) AS rows, coalesce(sum(n_tokens), 0) AS tokens FROM placed WHERE shard = ${i}`)
@@ -72,7 +73,7 @@ export const bundleStage: Stage = {
         created_at: creationTime(),
         scicurate_version: SCICURATE_VERSION,
         pipeline: { name: plan.pipeline.name, file: plan.pipeline.file ? path.basename(plan.pipeline.file) : null, config_sha256: plan.pipeline.configSha256 },
-        tokenizer: plan.pipeline.tokenizer,
+        tokenizer: plan.tokenizer ?? plan.pipeline.tokenizer,
         shards,
         totals: {
           shards: shards.length,

@@ -29,6 +29,16 @@ export const verifyBundle = (bundleDir: string): Effect.Effect<VerifyReport, Dat
   Effect.gen(function* () {
     const db = yield* DuckDB
     const manifestFile = path.join(bundleDir, "manifest.json")
+    if (!fs.existsSync(manifestFile)) {
+      const inside = fs.existsSync(bundleDir) && fs.statSync(bundleDir).isDirectory()
+        ? fs.readdirSync(bundleDir).filter((d) => fs.existsSync(path.join(bundleDir, d, "manifest.json")))
+        : []
+      return yield* new DatasetError({
+        path: bundleDir,
+        operation: "verify",
+        cause: `no manifest.json here: not a bundle folder${inside.length > 0 ? ` (bundles inside: ${inside.join(", ")})` : ""}`
+      })
+    }
     const manifest = yield* Effect.try({
       try: () => JSON.parse(fs.readFileSync(manifestFile, "utf8")) as unknown,
       catch: (cause) => new DatasetError({ path: manifestFile, operation: "read manifest", cause })

@@ -23,7 +23,8 @@ export function readWorkStatus(work: string): StageStatus[] {
     .readdirSync(work)
     .map((d) => path.join(work, d))
     .filter((d) => fs.existsSync(stageLayout(d).planFile))
-    .map((d) => readJson<StagePlan>(stageLayout(d).planFile))
+    // The folder where the plan was found, not the one it names: a work folder may have been moved.
+    .map((d) => ({ ...readJson<StagePlan>(stageLayout(d).planFile), dir: d }))
     .sort((a, b) => a.position - b.position)
     .map((plan) => {
       const layout = stageLayout(plan.dir)

@@ -34,9 +34,9 @@ export class AccountingError extends Data.TaggedError("AccountingError")<{
 }
 
 /** Another run holds the lock on a work folder. */
-export class LockedError extends Data.TaggedError("LockedError")<{ readonly dir: string; readonly pid: number }> {
+export class LockedError extends Data.TaggedError("LockedError")<{ readonly dir: string; readonly pid: number; readonly file: string }> {
   override get message(): string {
-    return `${this.dir} is in use by another scicurate run (pid ${this.pid}); wait for it or stop it`
+    return `${this.dir} is in use by another scicurate run (pid ${this.pid}); wait for it or stop it (if no such run exists, delete ${this.file})`
   }
 }
 

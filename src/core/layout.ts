@@ -66,23 +66,42 @@ const LOCK_FILE = ".scicurate.lock"
 
 /**
  * Take the lock on a work folder so two runs never write into it at once (each would delete the other's
- * temporary files). A lock left by a process that no longer exists is taken over. Returns the release.
+ * temporary files). The lock is a file created exclusively (`wx`) holding the owner's pid. A lock whose
+ * owner is gone is taken over by renaming it to a name only this process uses — of several processes
+ * racing for it, one rename wins — and then creating a fresh lock exclusively again.
  */
-export function lockDir(dir: string): { release: () => void } | { heldBy: number } {
+export function lockDir(dir: string): { release: () => void } | { heldBy: number; file: string } {
   fs.mkdirSync(dir, { recursive: true })
   const file = path.join(dir, LOCK_FILE)
-  for (let attempt = 0; attempt < 2; attempt++) {
+  for (let attempt = 0; attempt < 10; attempt++) {
     try {
       fs.writeFileSync(file, String(process.pid), { flag: "wx" })
       return { release: () => fs.rmSync(file, { force: true }) }
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== "EEXIST") throw e
-      const pid = Number(fs.readFileSync(file, "utf8"))
-      if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && isAlive(pid)) return { heldBy: pid }
-      fs.rmSync(file, { force: true })
     }
+    let pid: number
+    try {
+      pid = Number(fs.readFileSync(file, "utf8"))
+    } catch {
+      continue // released between our two calls: try again
+    }
+    if (Number.isInteger(pid) && pid > 0 && isAlive(pid)) return { heldBy: pid, file }
+    const stale = `${file}.${process.pid}.stale`
+    try {
+      fs.renameSync(file, stale)
+    } catch {
+      continue // another process took it over first
+    }
+    // If what we moved aside was not the stale lock but a live one just taken, put it back and wait our turn.
+    const moved = Number(fs.readFileSync(stale, "utf8"))
+    if (moved !== pid && isAlive(moved)) {
+      fs.renameSync(stale, file)
+      return { heldBy: moved, file }
+    }
+    fs.rmSync(stale, { force: true })
   }
-  return { heldBy: -1 }
+  return { heldBy: -1, file }
 }
 
 function isAlive(pid: number): boolean {

@@ -16,8 +16,18 @@ export type CellValue = string | number | bigint | null
 export type ColumnBatch = Record<string, Array<CellValue>>
 
 const CHUNK_ROWS = 2048
-/** Rows per Parquet row group: small enough that a reader streams a shard in pieces of a few MB. */
+/** Rows per Parquet row group at most; fewer when documents are large (see rowGroupRowsFor). */
 export const ROW_GROUP_ROWS = 8192
+/** Text per row group to aim for: writers and readers hold a row group in memory at once. */
+const ROW_GROUP_TEXT_BYTES = 32 * 1024 * 1024
+
+/**
+ * Rows per row group for documents of this average size. DuckDB cannot size row groups by bytes while
+ * it preserves insertion order (which determinism needs), so the row count is chosen from the data:
+ * 8192 abstracts, or 512 papers of 64 kB, are both about 32 MB.
+ */
+export const rowGroupRowsFor = (averageTextBytes: number): number =>
+  Math.max(16, Math.min(ROW_GROUP_ROWS, Math.floor(ROW_GROUP_TEXT_BYTES / Math.max(1, averageTextBytes))))
 
 let tableCounter = 0
 
@@ -41,6 +51,9 @@ export class ShardWriter {
   private readonly chunk: DuckDBDataChunk
   private readonly runs: string[] = []
   private bytesInTable = 0
+  private rowsInTable = 0
+  private totalBytes = 0
+  private totalRows = 0
 
   private constructor(connection: DuckDBConnection, columns: ColumnSpec, scratchDir: string, runBytes: number, name: string, appender: DuckDBAppender) {
     this.connection = connection
@@ -67,6 +80,7 @@ export class ShardWriter {
     for (let start = 0; start < rowCount; start += CHUNK_ROWS) {
       const n = Math.min(CHUNK_ROWS, rowCount - start)
       const chunk = this.chunk
+      const bytesBefore = this.bytesInTable
       chunk.reset()
       chunk.rowCount = n
       this.columns.forEach(([col, type], i) => {
@@ -78,20 +92,29 @@ export class ShardWriter {
         }
       })
       this.appender.appendDataChunk(chunk)
+      this.totalBytes += this.bytesInTable - bytesBefore
+      this.rowsInTable += n
+      this.totalRows += n
+      // Checked per chunk, not per batch, so a batch of huge documents cannot overshoot by much.
+      if (this.bytesInTable >= this.runBytes) await this.spill()
     }
-    if (this.bytesInTable >= this.runBytes) await this.spill()
   }
 
   /** Copy the table's rows to the next run file and empty it. Runs are Snappy: written once, read once. */
   private async spill(): Promise<void> {
     this.appender.flushSync()
     const run = path.join(this.scratchDir, `run-${String(this.runs.length).padStart(5, "0")}.parquet`)
-    await this.connection.run(`COPY ${this.name} TO ${sqlString(run)} (FORMAT parquet, COMPRESSION snappy, ROW_GROUP_SIZE ${ROW_GROUP_ROWS})`)
+    await this.connection.run(`COPY ${this.name} TO ${sqlString(run)} (FORMAT parquet, COMPRESSION snappy, ROW_GROUP_SIZE ${this.rowGroupRows()})`)
     this.runs.push(run)
     this.appender.closeSync()
     await this.connection.run(`TRUNCATE ${this.name}`)
     this.appender = await this.connection.createAppender(this.name)
     this.bytesInTable = 0
+    this.rowsInTable = 0
+  }
+
+  private rowGroupRows(): number {
+    return rowGroupRowsFor(this.totalRows === 0 ? 0 : this.totalBytes / this.totalRows)
   }
 
   /** Write everything appended, in order, to `target` (atomically), and release the table and runs. */
@@ -99,10 +122,10 @@ export class ShardWriter {
     const cols = this.columns.map(([c]) => `"${c}"`).join(", ")
     if (this.runs.length === 0) {
       this.appender.flushSync()
-      await copyToParquet(this.connection, `SELECT ${cols} FROM ${this.name}`, target)
+      await copyToParquet(this.connection, `SELECT ${cols} FROM ${this.name}`, target, this.rowGroupRows())
     } else {
-      if (this.bytesInTable > 0) await this.spill()
-      await copyToParquet(this.connection, `SELECT ${cols} FROM ${readParquetSql(this.runs)}`, target)
+      if (this.rowsInTable > 0) await this.spill()
+      await copyToParquet(this.connection, `SELECT ${cols} FROM ${readParquetSql(this.runs)}`, target, this.rowGroupRows())
     }
     this.appender.closeSync()
     await this.connection.run(`DROP TABLE IF EXISTS ${this.name}`)
@@ -111,12 +134,10 @@ export class ShardWriter {
 }
 
 /** `COPY (query) TO target` as ZSTD Parquet under a temporary name, then rename into place. */
-export async function copyToParquet(connection: DuckDBConnection, query: string, target: string): Promise<void> {
+export async function copyToParquet(connection: DuckDBConnection, query: string, target: string, rowGroupRows = ROW_GROUP_ROWS): Promise<void> {
   fs.mkdirSync(path.dirname(target), { recursive: true })
   const tmp = temporaryName(target)
-  await connection.run(
-    `COPY (${query}) TO ${sqlString(tmp)} (FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE ${ROW_GROUP_ROWS})`
-  )
+  await connection.run(`COPY (${query}) TO ${sqlString(tmp)} (FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE ${rowGroupRows})`)
   fs.renameSync(tmp, target)
 }
 

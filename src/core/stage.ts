@@ -41,6 +41,8 @@ export interface StagePlan {
   readonly dir: string
   /** Folders of the stages this one descends from, in order (what the bundle's accounting sums). */
   readonly lineage: ReadonlyArray<string>
+  /** The tokenizer of the documents' `n_tokens`, from the tokenize stage on. */
+  readonly tokenizer?: string
   readonly pipeline: {
     readonly name: string
     readonly file: string | null

@@ -8,7 +8,7 @@ import { Effect } from "effect"
 import { DOCUMENT_COLUMNS } from "../core/document.ts"
 import { DuckDB } from "../core/duckdb.ts"
 import { DatasetError } from "../core/errors.ts"
-import { copyToParquet, readParquetSql } from "../core/parquet.ts"
+import { copyToParquet, readParquetSql, rowGroupRowsFor } from "../core/parquet.ts"
 import type { Stage } from "../core/stage.ts"
 
 /** SQL: the task (0..world-1) that owns a document id. Stable across machines and DuckDB versions. */
@@ -24,9 +24,10 @@ export const dedupStage: Stage = {
       const target = ctx.layout.shard(ctx.rank, ctx.world)
       const cols = DOCUMENT_COLUMNS.map(([c]) => `"${c}"`).join(", ")
       const fail = (operation: string) => (cause: unknown) => new DatasetError({ path: ctx.layout.dir, operation, cause })
+      // Rank only the keys: a window over whole rows (text included) must hold them all in memory.
       yield* db.run(
-        `CREATE TEMP TABLE ranked AS
-           SELECT *,
+        `CREATE TABLE ranked AS
+           SELECT id, source_path, source_index, strlen(text) AS text_bytes,
                   row_number() OVER w AS copy_rank,
                   first_value(source_path) OVER w AS kept_source_path,
                   first_value(source_index) OVER w AS kept_source_index,
@@ -35,9 +36,19 @@ export const dedupStage: Stage = {
            WHERE ${idPartitionSql(ctx.world)} = ${ctx.rank}
            WINDOW w AS (PARTITION BY id ORDER BY source_path, source_index ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING)`
       )
+      const [{ average } = { average: 0 }] = yield* db.rows(`SELECT coalesce(avg(text_bytes), 0) AS average FROM ranked WHERE copy_rank = 1`)
       yield* Effect.tryPromise({
         try: async () => {
-          await copyToParquet(db.connection, `SELECT ${cols} FROM ranked WHERE copy_rank = 1 ORDER BY id`, target)
+          // The kept rows, read again from the shards and sorted by id (DuckDB's sort spills to disk).
+          await copyToParquet(
+            db.connection,
+            `SELECT ${cols} FROM ${readParquetSql(input.shards)} d
+             SEMI JOIN (SELECT id, source_path, source_index FROM ranked WHERE copy_rank = 1) k USING (id, source_path, source_index)
+             WHERE ${idPartitionSql(ctx.world)} = ${ctx.rank}
+             ORDER BY id, source_path, source_index`,
+            target,
+            rowGroupRowsFor(Number(average))
+          )
           // Curators see what was removed and which copy stands for it: the cluster is the shared id.
           await copyToParquet(
             db.connection,
@@ -51,8 +62,8 @@ export const dedupStage: Stage = {
       })
       const [counts] = yield* db.rows(
         `SELECT count(*) AS records, count(*) FILTER (WHERE copy_rank = 1) AS kept,
-                coalesce(sum(strlen(text)), 0) AS bytes_in,
-                coalesce(sum(strlen(text)) FILTER (WHERE copy_rank = 1), 0) AS bytes_out
+                coalesce(sum(text_bytes), 0) AS bytes_in,
+                coalesce(sum(text_bytes) FILTER (WHERE copy_rank = 1), 0) AS bytes_out
          FROM ranked`
       )
       const records = Number(counts!.records)

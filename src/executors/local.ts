@@ -13,6 +13,7 @@ import type { TaskStats } from "../core/stats.ts"
 import type { FromWorker, ToWorker } from "./task-main.ts"
 
 const TASK_MAIN = fileURLToPath(new URL("./task-main.ts", import.meta.url))
+const WORKER_HEAP_MB = Number(process.env.SCICURATE_WORKER_HEAP_MB) || 2048
 
 export interface ExecutorEvents {
   readonly onProgress: (records: number, bytes: number) => void
@@ -58,7 +59,9 @@ function runPool(planFile: string, queue: number[], workers: number, events: Exe
     const startWorker = () => {
       const child = fork(TASK_MAIN, ["--serve"], {
         stdio: ["ignore", "inherit", "pipe", "ipc"],
-        execArgv: ["--disable-warning=ExperimentalWarning"]
+        // A bounded V8 heap makes the collector run before garbage strings (whole batches of documents)
+        // pile up to gigabytes; DuckDB's own memory is capped separately (SCICURATE_TASK_MEMORY).
+        execArgv: ["--disable-warning=ExperimentalWarning", `--max-old-space-size=${WORKER_HEAP_MB}`]
       })
       live.add(child)
       let current: number | null = null

@@ -17,7 +17,25 @@ import { DEFAULT_MAX_RECORD_BYTES } from "./types.ts"
 
 export const DEFAULT_MIN_CHARS = 1
 export const DEFAULT_MAX_FILE_BYTES = 256 * 1024 * 1024
+/** A batch goes to the writer at this many documents or this much text, whichever comes first. */
 const BATCH_DOCUMENTS = 1024
+const BATCH_TEXT_CHARS = 16 * 1024 * 1024
+
+interface Batch {
+  readonly docs: Document[]
+  chars: number
+}
+
+/** Group documents into batches bounded by count and by text size, so a run of huge documents stays small. */
+const batchDocuments = Stream.mapAccum(
+  (): Batch => ({ docs: [], chars: 0 }),
+  (batch: Batch, doc: Document): readonly [Batch, ReadonlyArray<Document[]>] => {
+    batch.docs.push(doc)
+    batch.chars += doc.text.length
+    return batch.docs.length >= BATCH_DOCUMENTS || batch.chars >= BATCH_TEXT_CHARS ? [{ docs: [], chars: 0 }, [batch.docs]] : [batch, []]
+  },
+  { onHalt: (batch) => (batch.docs.length > 0 ? [batch.docs] : []) }
+)
 
 export const ingestStage: Stage = {
   name: "ingest",
@@ -38,7 +56,7 @@ export const ingestStage: Stage = {
 
       yield* Stream.fromIterable(files).pipe(
         Stream.flatMap((file) => documentsOf(file, options, ctx)),
-        Stream.grouped(BATCH_DOCUMENTS),
+        batchDocuments,
         Stream.runForEach((batch) => Effect.tryPromise({ try: () => writer.append(toColumns(batch), batch.length), catch: fail("append to shard") }))
       )
       yield* Effect.tryPromise({ try: () => writer.finish(target), catch: fail("write ingest shard") })

@@ -6,8 +6,8 @@
 import * as fs from "node:fs"
 import * as path from "node:path"
 import { ConfigError } from "../core/errors.ts"
-import { canonicalJson, stageLayout } from "../core/layout.ts"
-import type { PlannedFile, StagePlan } from "../core/stage.ts"
+import { canonicalJson, readJson, stageLayout } from "../core/layout.ts"
+import { isTaskDone, type PlannedFile, type StagePlan } from "../core/stage.ts"
 import { sha256Hex } from "../core/text.ts"
 import { SCICURATE_VERSION } from "../core/version.ts"
 import type { ResolvedPipeline, StageConfig } from "./config.ts"
@@ -21,32 +21,70 @@ export interface InputRoot {
 }
 
 /**
- * Every input file under the input roots, sorted by its source path: the path relative to the common
- * ancestor of the roots' parent folders, so it is unique, stable across machines, and keeps each root's
- * own name (`text/abstracts.jsonl`, `papers/x.pdf`). Hidden files and folders (`.git`, editor droppings)
- * are skipped. Entries that cannot be read as files — broken or cyclic links, FIFOs and devices, names
- * that are not UTF-8, unreadable folders — are planned with a `problem`, so ingest rejects them by name
- * instead of the run crashing or dropping them. A missing root, overlapping roots or no files at all are
- * config errors.
+ * Every input file under the input roots, sorted by its source path: `<root label>/<path inside the
+ * root>`, where a root's label is its own name (`text/abstracts.jsonl`, `papers/x.pdf`), lengthened by
+ * parent folder names only where two roots share a name (`a/data/…`, `b/data/…`). Source paths are so
+ * unique and the same on every machine. Hidden files and folders (`.git`, editor droppings) are skipped,
+ * and so are scicurate's own folders (`skip`: the work and output folders; any folder with a stage plan
+ * or a run lock), so a run never ingests its own output. Entries that cannot be read as files — broken
+ * or cyclic links, FIFOs and devices, names that are not UTF-8, unreadable folders — are planned with a
+ * `problem`, so ingest rejects them by name instead of the run crashing or dropping them. A missing
+ * root, overlapping roots or no files at all are config errors.
  */
-export function listInputFiles(roots: ReadonlyArray<InputRoot>, configFile: string): PlannedFile[] | ConfigError {
+export function listInputFiles(roots: ReadonlyArray<InputRoot>, configFile: string, skip: ReadonlyArray<string> = []): PlannedFile[] | ConfigError {
   const fail = (message: string) => new ConfigError({ file: configFile, message: `${configFile}: ${message}` })
   for (const root of roots) if (!fs.existsSync(root.path)) return fail(`input not found: ${root.path}`)
-  const base = commonAncestor(roots.map((r) => path.dirname(path.resolve(r.path))))
+  const absRoots = roots.map((r) => path.resolve(r.path))
+  const labels = rootLabels(absRoots)
+  const skipped = new Set(skip.map((d) => path.resolve(d)))
   const files: PlannedFile[] = []
-  for (const root of roots) walkInput(path.resolve(root.path), base, root, new Set(), files)
+  roots.forEach((root, i) => walkInput(absRoots[i]!, labels[i]!, root, new Set(), skipped, files))
   files.sort((a, b) => compareStrings(a.sourcePath, b.sourcePath))
-  for (let i = 1; i < files.length; i++) {
-    if (files[i]!.sourcePath === files[i - 1]!.sourcePath) return fail(`inputs overlap: ${files[i]!.absPath} is listed twice`)
+  const seen = new Map<string, string>()
+  for (const f of files) {
+    // The same path reached from two roots (one inside the other). Symlinked copies are fine: dedup sees them.
+    const other = seen.get(f.absPath)
+    if (other !== undefined) return fail(`inputs overlap: ${f.absPath} is listed as ${other} and as ${f.sourcePath}`)
+    seen.set(f.absPath, f.sourcePath)
   }
   if (files.length === 0) return fail(`no input files under ${roots.map((r) => r.path).join(", ")}`)
   return files
 }
 
+/** Each root's name, with as many parent folders as it takes to tell roots of the same name apart. */
+function rootLabels(absRoots: ReadonlyArray<string>): string[] {
+  const parts = absRoots.map((r) => r.split(path.sep).filter(Boolean))
+  const depth = parts.map(() => 1)
+  for (let changed = true; changed; ) {
+    changed = false
+    const labels = parts.map((p, i) => p.slice(-depth[i]!).join("/"))
+    labels.forEach((label, i) => {
+      if (labels.some((other, j) => j !== i && other === label) && depth[i]! < parts[i]!.length) {
+        depth[i]!++
+        changed = true
+      }
+    })
+  }
+  return parts.map((p, i) => p.slice(-depth[i]!).join("/") || "/")
+}
+
 const utf8 = new TextDecoder("utf-8", { fatal: true })
 
-function walkInput(abs: string, base: string, root: InputRoot, ancestors: Set<string>, out: PlannedFile[]): void {
-  const sourcePath = path.relative(base, abs).split(path.sep).join("/")
+/** A file name as text: itself when it is UTF-8, else with every non-ASCII byte written as %XX. */
+function nameOf(raw: Buffer): { name: string; valid: boolean } {
+  try {
+    return { name: utf8.decode(raw), valid: true }
+  } catch {
+    let name = ""
+    for (const b of raw) name += b < 0x80 && b !== 0x25 ? String.fromCharCode(b) : `%${b.toString(16).toUpperCase().padStart(2, "0")}`
+    return { name, valid: false }
+  }
+}
+
+/** A folder scicurate itself wrote: a stage folder (plan) or a work folder (lock). */
+const isScicurateFolder = (dir: string): boolean => fs.existsSync(path.join(dir, "_plan.json")) || fs.existsSync(path.join(dir, ".scicurate.lock"))
+
+function walkInput(abs: string, sourcePath: string, root: InputRoot, ancestors: Set<string>, skip: Set<string>, out: PlannedFile[]): void {
   const entry = (size: number, problem?: PlannedFile["problem"]): PlannedFile => ({
     absPath: abs,
     sourcePath,
@@ -73,6 +111,7 @@ function walkInput(abs: string, base: string, root: InputRoot, ancestors: Set<st
     out.push(entry(0, { reason: "not-a-regular-file", detail: "a FIFO, socket or device, not a file" }))
     return
   }
+  if (skip.has(abs) || isScicurateFolder(abs)) return
   const real = fs.realpathSync(abs)
   if (ancestors.has(real)) {
     out.push(entry(0, { reason: "broken-link", detail: `a link back to ${real}: following it would loop` }))
@@ -87,14 +126,12 @@ function walkInput(abs: string, base: string, root: InputRoot, ancestors: Set<st
   }
   const inner = new Set(ancestors).add(real)
   for (const raw of names.sort(Buffer.compare)) {
-    let name: string
-    try {
-      name = utf8.decode(raw)
-    } catch {
+    const { name, valid } = nameOf(raw)
+    if (!valid) {
       // The name cannot be stored faithfully in the plan or in a document's source_path: say so.
       out.push({
-        absPath: path.join(abs, raw.toString("latin1")),
-        sourcePath: `${sourcePath}/${raw.toString("utf8")}`,
+        absPath: path.join(abs, name),
+        sourcePath: `${sourcePath}/${name}`,
         size: 0,
         license: root.license,
         domain: root.domain,
@@ -102,17 +139,8 @@ function walkInput(abs: string, base: string, root: InputRoot, ancestors: Set<st
       })
       continue
     }
-    if (!name.startsWith(".")) walkInput(path.join(abs, name), base, root, inner, out)
+    if (!name.startsWith(".")) walkInput(path.join(abs, name), `${sourcePath}/${name}`, root, inner, skip, out)
   }
-}
-
-/** The deepest folder that contains all of `dirs`. */
-function commonAncestor(dirs: ReadonlyArray<string>): string {
-  const split = dirs.map((d) => d.split(path.sep))
-  const first = split[0] ?? []
-  let n = 0
-  while (n < first.length && split.every((parts) => parts[n] === first[n])) n++
-  return first.slice(0, n).join(path.sep) || path.sep
 }
 
 const compareStrings = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0)
@@ -138,6 +166,8 @@ export interface Upstream {
   readonly hash: string
   /** The stage folders that led to this dataset, oldest first, ending with `dir`. */
   readonly lineage: ReadonlyArray<string>
+  /** The tokenizer that counted this dataset's `n_tokens`, once a tokenize stage is in its lineage. */
+  readonly tokenizer: string | null
 }
 
 /** Build the plan of one stage. `upstream` is the plan of the stage before (null for ingest). */
@@ -166,7 +196,7 @@ export function planStage(
     }
   }
   if (name === "ingest") {
-    const files = listInputFiles(pipeline.inputs, pipeline.file ?? "(command line)")
+    const files = listInputFiles(pipeline.inputs, pipeline.file ?? "(command line)", [pipeline.work, pipeline.output, dir])
     if (files instanceof ConfigError) return files
     const world = stage.tasks ?? DEFAULT_TASKS
     const identity = files.map((f) => [f.sourcePath, f.absPath, f.size, f.problem ? f.problem.reason : fs.statSync(f.absPath).mtimeMs, f.license, f.domain])
@@ -175,21 +205,44 @@ export function planStage(
   if (!upstream) return new ConfigError({ file: pipeline.file ?? "(command line)", message: `stage ${name} needs an earlier stage to read from` })
   const shards = upstream.shards
   const world = name === "bundle" ? 1 : ("tasks" in stage && stage.tasks) || DEFAULT_TASKS
-  // What else the stage's output depends on: the tokenizer, and for the bundle the manifest's pipeline facts.
-  const extra =
-    name === "tokenize" ? { tokenizer: pipeline.tokenizer }
-    : name === "bundle" ? { tokenizer: pipeline.tokenizer, output: pipeline.output, pipeline: pipeline.config.name, config: pipeline.configSha256 }
-    : {}
-  return { ...common, world, input: { kind: "dataset", dir: upstream.dir, shards: [...shards] }, hash: hashOf(name, { ...params, ...extra, world }, upstream.hash) }
+  // What else the bundle depends on: the manifest's pipeline facts and where it is published.
+  const extra = name === "bundle" ? { output: pipeline.output, pipeline: pipeline.config.name, config: pipeline.configSha256 } : {}
+  const tokenizer = name === "bundle" ? upstream.tokenizer : name === "tokenize" ? tokenizerOf({ params, pipeline: common.pipeline }) : upstream.tokenizer
+  if (name === "bundle" && !tokenizer) {
+    return new ConfigError({ file: pipeline.file ?? "(command line)", message: `bundle: its input ${upstream.dir} has no token counts (run tokenize first)` })
+  }
+  return {
+    ...common,
+    world,
+    input: { kind: "dataset", dir: upstream.dir, shards: [...shards] },
+    ...(tokenizer ? { tokenizer } : {}),
+    hash: hashOf(name, { ...params, ...extra, world, tokenizer }, upstream.hash)
+  }
 }
 
 /** What a finished plan offers the stage after it: the shards it will have written. */
-export const upstreamOf = (plan: StagePlan): Upstream => ({
-  dir: plan.dir,
-  shards: Array.from({ length: plan.world }, (_, r) => stageLayout(plan.dir).shard(r, plan.world)),
+export const upstreamOf = (plan: StagePlan, dir: string = plan.dir): Upstream => ({
+  dir,
+  shards: Array.from({ length: plan.world }, (_, r) => stageLayout(dir).shard(r, plan.world)),
   hash: plan.hash,
-  lineage: [...plan.lineage, plan.dir]
+  lineage: [...plan.lineage, dir],
+  tokenizer: plan.stage === "tokenize" ? tokenizerOf(plan) : (plan.tokenizer ?? null)
 })
+
+/** The tokenizer a tokenize stage uses: its own setting, else the pipeline's. */
+export const tokenizerOf = (plan: Pick<StagePlan, "params" | "pipeline">): string => (plan.params.tokenizer as string | undefined) ?? plan.pipeline.tokenizer
+
+/**
+ * Why a stage folder cannot be read as a finished dataset (unfinished tasks, missing stats), or null.
+ * A folder without a plan is just a folder of shards and is taken as it is.
+ */
+export function incompleteDataset(dir: string): string | null {
+  const layout = stageLayout(dir)
+  if (!fs.existsSync(layout.planFile)) return null
+  const plan = { ...readJson<StagePlan>(layout.planFile), dir }
+  const unfinished = Array.from({ length: plan.world }, (_, r) => r).filter((r) => !isTaskDone(plan, r) || !fs.existsSync(layout.stats(r)))
+  return unfinished.length === 0 ? null : `task(s) ${unfinished.join(", ")} of ${plan.world} in ${dir} are not finished`
+}
 
 /** Outputs also depend on the code that made them: a new scicurate version redoes the stages. */
 const hashOf = (...parts: unknown[]): string => sha256Hex(canonicalJson([SCICURATE_VERSION, ...parts]))

@@ -51,7 +51,7 @@ export const withLock = <A, E, R>(dir: string, effect: Effect.Effect<A, E, R>): 
   Effect.acquireUseRelease(
     Effect.suspend(() => {
       const lock = lockDir(dir)
-      return "heldBy" in lock ? Effect.fail(new LockedError({ dir, pid: lock.heldBy })) : Effect.succeed(lock)
+      return "heldBy" in lock ? Effect.fail(new LockedError({ dir, pid: lock.heldBy, file: lock.file })) : Effect.succeed(lock)
     }),
     () => effect,
     (lock) => Effect.sync(() => lock.release())
@@ -136,20 +136,26 @@ export const executeStage = (
       return yield* new AccountingError({
         stage: plan.stage,
         rank: null,
-        detail: `it read ${summary.records_in} documents but ${plan.input.kind === "dataset" ? plan.input.dir : "its input"} holds ${upstreamOut}`
+        detail:
+          upstreamOut < 0
+            ? `the stats of its input ${plan.input.kind === "dataset" ? plan.input.dir : ""} are incomplete, so the ${summary.records_in} documents it read cannot be checked`
+            : `it read ${summary.records_in} documents but ${plan.input.kind === "dataset" ? plan.input.dir : "its input"} holds ${upstreamOut}`
       })
     }
     return { plan, executed: pending.length > 0, tasksRun: pending.length, summary }
   })
 
-/** Documents in a stage's input dataset according to the stats of the stage that wrote it, when known. */
+/**
+ * Documents in a stage's input dataset according to the stats of the stage that wrote it; null for a
+ * plain folder of shards (no plan, so no stats to check against). Missing stats count as a mismatch.
+ */
 function datasetDocuments(plan: StagePlan): number | null {
   if (plan.input.kind !== "dataset") return null
   const layout = stageLayout(plan.input.dir)
   if (!fs.existsSync(layout.planFile)) return null
-  const upstream = readJson<StagePlan>(layout.planFile)
+  const upstream = { ...readJson<StagePlan>(layout.planFile), dir: plan.input.dir }
   const stats = readStageStats(upstream)
-  return stats.length === upstream.world ? stats.reduce((a, s) => a + s.documents_out, 0) : null
+  return stats.length === upstream.world ? stats.reduce((a, s) => a + s.documents_out, 0) : -1
 }
 
 export function readStageStats(plan: Pick<StagePlan, "dir" | "world">): TaskStats[] {

@@ -11,7 +11,7 @@ import { isStageDirOrEmpty, listShards, readJson, stageLayout } from "../core/la
 import type { StagePlan } from "../core/stage.ts"
 import { sha256Hex } from "../core/text.ts"
 import { loadPipeline, PARSE_OPTIONS, resolvePipeline, StageConfig, type PipelineConfig, type StageName } from "./config.ts"
-import { planStage, type Upstream } from "./plan.ts"
+import { incompleteDataset, planStage, upstreamOf, type Upstream } from "./plan.ts"
 
 export interface SingleStageRequest {
   readonly stage: StageName
@@ -48,23 +48,34 @@ export const planSingleStage = (req: SingleStageRequest): Effect.Effect<StagePla
     if (!isStageDirOrEmpty(stageDir)) {
       return yield* new ConfigError({ file: "(command line)", message: `--out ${req.out}: the folder holds files scicurate did not write; choose an empty or new folder` })
     }
+    const fail = (message: string) => new ConfigError({ file: "(command line)", message })
     let upstream: Upstream | null = null
     if (req.stage !== "ingest") {
-      if (req.inputs.length !== 1) return yield* new ConfigError({ file: "(command line)", message: `${req.stage} takes exactly one input dataset folder` })
-      upstream = datasetUpstream(path.resolve(req.inputs[0]!))
-      if (upstream.shards.length === 0) return yield* new ConfigError({ file: "(command line)", message: `${req.inputs[0]}: no part-*.parquet shards found` })
+      if (req.inputs.length !== 1) return yield* fail(`${req.stage} takes exactly one input dataset folder`)
+      const input = path.resolve(req.inputs[0]!)
+      // Writing into (or around) the input would delete it when the stage starts over.
+      if (isInside(out, input) || isInside(input, out)) return yield* fail(`--out ${req.out} overlaps the input ${req.inputs[0]}; write to another folder`)
+      const incomplete = incompleteDataset(input)
+      if (incomplete) return yield* fail(`input ${req.inputs[0]} is not a finished dataset: ${incomplete}`)
+      upstream = datasetUpstream(input)
+      if (upstream.shards.length === 0) return yield* fail(`${req.inputs[0]}: no part-*.parquet shards found`)
     }
     const plan = planStage(pipeline, stage, 0, upstream, stageDir)
     if (plan instanceof ConfigError) return yield* plan
     return plan
   })
 
-/** A folder of shards as the input of a stage; its identity is its plan hash, or its files' sizes and times. */
+/** A folder of shards as the input of a stage: its own plan when it has one, else its files' sizes and times. */
 function datasetUpstream(dir: string): Upstream {
-  const shards = listShards(dir)
   const planFile = stageLayout(dir).planFile
-  const hash = fs.existsSync(planFile)
-    ? readJson<StagePlan>(planFile).hash
-    : sha256Hex(JSON.stringify(shards.map((s) => [path.basename(s), fs.statSync(s).size, fs.statSync(s).mtimeMs])))
-  return { dir, shards, hash, lineage: [dir] }
+  if (fs.existsSync(planFile)) return upstreamOf(readJson<StagePlan>(planFile), dir)
+  const shards = listShards(dir)
+  const hash = sha256Hex(JSON.stringify(shards.map((s) => [path.basename(s), fs.statSync(s).size, fs.statSync(s).mtimeMs])))
+  // Plain shards: assume n_tokens, if present, came from the pipeline's default tokenizer.
+  return { dir, shards, hash, lineage: [dir], tokenizer: "o200k_base" }
+}
+
+const isInside = (child: string, parent: string): boolean => {
+  const rel = path.relative(parent, child)
+  return rel === "" || (!rel.startsWith("..") && !path.isAbsolute(rel))
 }

@@ -11,6 +11,7 @@ import { DatasetError } from "../core/errors.ts"
 import { ShardWriter, readBatches, readParquetSql, type ColumnBatch } from "../core/parquet.ts"
 import type { Stage, TaskContext } from "../core/stage.ts"
 import type { TokenizerName } from "../pipeline/config.ts"
+import { tokenizerOf } from "../pipeline/plan.ts"
 import { openTokenizer, type Tokenizer } from "./tokenizer.ts"
 
 export const tokenizeStage: Stage = {
@@ -18,13 +19,13 @@ export const tokenizeStage: Stage = {
   runTask: (ctx) =>
     Effect.gen(function* () {
       const db = yield* DuckDB
-      const { input, params, pipeline } = ctx.plan
+      const { input } = ctx.plan
       if (input.kind !== "dataset") return yield* Effect.die(new Error("tokenize plans take a dataset"))
       const mine = input.shards.filter((_, i) => i % ctx.world === ctx.rank)
       const target = ctx.layout.shard(ctx.rank, ctx.world)
       const fail = (operation: string) => (cause: unknown) => new DatasetError({ path: target, operation, cause })
       const tokenizer = yield* Effect.acquireRelease(
-        Effect.sync(() => openTokenizer(((params.tokenizer as TokenizerName | undefined) ?? pipeline.tokenizer) as TokenizerName)),
+        Effect.sync(() => openTokenizer(tokenizerOf(ctx.plan) as TokenizerName)),
         (t) => Effect.sync(() => t.free())
       )
       // The writer gets its own connection: it spills runs while the scan below is still streaming.

@@ -76,6 +76,16 @@ describe("ShardWriter", () => {
     expect(count).toBe(10_000n)
   })
 
+  it("keeps rows whose text columns are all empty or null, even right after a spill", async () => {
+    const target = path.join(dir, "empties.parquet")
+    const writer = await ShardWriter.open(db.connection, COLUMNS, path.join(dir, "scratch-empties"), 1)
+    await writer.append(batchOf(0, 10), 10)
+    await writer.append({ id: ["", "", null], text: [null, "", null], n: [1, 2, 3] }, 3)
+    await writer.finish(target)
+    const count = (await db.connection.runAndReadAll(`SELECT count(*) AS n FROM ${readParquetSql([target])}`)).getRowObjectsJS()[0]!.n
+    expect(count).toBe(13n)
+  })
+
   it("leaves no file at the target until the shard is complete", async () => {
     const target = path.join(dir, "atomic.parquet")
     const writer = await ShardWriter.open(db.connection, COLUMNS, path.join(dir, "scratch-atomic"), 1000)

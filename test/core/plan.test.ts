@@ -55,10 +55,16 @@ describe("planning", () => {
     fs.symlinkSync(path.join(root, "ok.txt"), path.join(root, "link-to-ok"))
     execFileSync("mkfifo", [path.join(root, "pipe")])
     fs.writeFileSync(Buffer.concat([Buffer.from(path.join(root, "caf")), Buffer.from([0xe9]), Buffer.from(".txt")]), "latin-1 name")
+    fs.writeFileSync(Buffer.concat([Buffer.from(path.join(root, "caf")), Buffer.from([0xe8]), Buffer.from(".txt")]), "another")
+    // scicurate's own folders inside an input are never ingested
+    fs.mkdirSync(path.join(root, "work", "ingest"), { recursive: true })
+    fs.writeFileSync(path.join(root, "work", ".scicurate.lock"), "1")
+    fs.writeFileSync(path.join(root, "work", "ingest", "_plan.json"), "{}")
     const files = listInputFiles([{ path: root, license: null, domain: null }], "p.yaml") as PlannedFile[]
     const byPath = Object.fromEntries(files.map((f) => [f.sourcePath, f.problem?.reason ?? "ok"]))
     expect(byPath).toEqual({
-      "in/caf\uFFFD.txt": "invalid-file-name",
+      "in/caf%E8.txt": "invalid-file-name",
+      "in/caf%E9.txt": "invalid-file-name",
       "in/dangling": "broken-link",
       "in/link-to-ok": "ok",
       "in/loop-a": "broken-link",
@@ -69,7 +75,7 @@ describe("planning", () => {
     })
   })
 
-  it("names source paths from the roots' common ancestor, and refuses overlapping roots", () => {
+  it("names source paths by root, telling same-named roots apart, and refuses overlapping roots", () => {
     const dir = tempDir()
     for (const d of ["a/data", "b/data"]) {
       fs.mkdirSync(path.join(dir, d), { recursive: true })
@@ -79,7 +85,12 @@ describe("planning", () => {
     expect((listInputFiles(roots, "p.yaml") as PlannedFile[]).map((f) => f.sourcePath)).toEqual(["a/data/x.txt", "b/data/x.txt"])
     const overlap = listInputFiles([roots[0]!, { path: path.join(dir, "a/data/x.txt"), license: null, domain: null }], "p.yaml")
     expect(overlap).toBeInstanceOf(ConfigError)
-    expect((overlap as ConfigError).message).toMatch(/inputs overlap: .*x\.txt is listed twice/)
+    expect((overlap as ConfigError).message).toMatch(/inputs overlap: .*x\.txt is listed as data\/x\.txt and as x\.txt/)
+    // Roots far apart keep short, machine-independent labels.
+    const far = path.join(dir, "deep/down/notes")
+    fs.mkdirSync(far, { recursive: true })
+    fs.writeFileSync(path.join(far, "n.md"), "n")
+    expect((listInputFiles([roots[0]!, { path: far, license: null, domain: null }], "p.yaml") as PlannedFile[]).map((f) => f.sourcePath)).toEqual(["data/x.txt", "notes/n.md"])
     const empty = path.join(dir, "empty")
     fs.mkdirSync(empty)
     expect((listInputFiles([{ path: empty, license: null, domain: null }], "p.yaml") as ConfigError).message).toMatch(/no input files under/)

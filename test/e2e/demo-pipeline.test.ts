@@ -246,6 +246,45 @@ describe("command-line checks", () => {
     expect(fs.readFileSync(path.join(mine, "notes.txt"), "utf8")).toBe("my notes")
   })
 
+  it("never reads or overwrites its own output: --out inside the input, unfinished inputs, work folders in inputs", async () => {
+    const root = tempDir()
+    const sample = path.join(root, "sample")
+    await writeSampleCorpus(sample)
+    // Ingest a folder into a folder inside it, twice: the second run finds nothing new to read.
+    const inner = path.join(sample, "ingested")
+    const first = cli(["ingest", sample, "--out", inner])
+    expect(first.status).toBe(0)
+    const again = cli(["ingest", sample, "--out", inner])
+    expect(again.status).toBe(0)
+    expect(again.stderr).toContain("ingest: all 4 task(s) already done, skipping")
+    // A stage writing into its own input folder would delete it when it starts over.
+    const same = cli(["dedup", inner, "--out", inner])
+    expect(same.status).toBe(2)
+    expect(same.stderr).toMatch(/overlaps the input/)
+    expect(fs.readdirSync(inner).filter((f) => f.endsWith(".parquet")).length).toBe(4)
+    // An input stage folder with an unfinished task is refused, not read as if complete.
+    fs.rmSync(path.join(inner, "_done", "2"))
+    const partial = cli(["dedup", inner, "--out", path.join(root, "dedup")])
+    expect(partial.status).toBe(2)
+    expect(partial.stderr).toMatch(/is not a finished dataset: task\(s\) 2 of 4/)
+  })
+
+  it("records in the manifest the tokenizer that counted the tokens", async () => {
+    const root = tempDir()
+    const sample = path.join(root, "sample")
+    await writeSampleCorpus(sample)
+    const file = path.join(root, "cl100k.yaml")
+    fs.writeFileSync(
+      file,
+      fs.readFileSync(path.join(repoRoot, "pipelines/demo.yaml"), "utf8").replace("../work/sample", sample).replace("  - stage: tokenize\n", "  - stage: tokenize\n    tokenizer: cl100k_base\n")
+    )
+    const work = path.join(root, "w")
+    const r = cli(["run", file, "--work", work])
+    expect(r.status).toBe(0)
+    const manifest = JSON.parse(fs.readFileSync(path.join(work, "bundles/demo/manifest.json"), "utf8"))
+    expect(manifest.tokenizer).toBe("cl100k_base")
+  })
+
   it("rejects broken links and FIFOs among the inputs by name, and the run succeeds", () => {
     const root = tempDir()
     const input = path.join(root, "odd")
