@@ -49,8 +49,6 @@ export interface StagePlan {
     readonly configSha256: string
     readonly tokenizer: string
     readonly output: string
-    /** The work folder, so the bundle stage can collect the accounting of earlier stages. */
-    readonly work: string | null
   }
   /**
    * Identity of what the stage computes: scicurate version, params, inputs (paths, sizes, mtimes) and the

@@ -191,8 +191,7 @@ export function planStage(
       file: pipeline.file,
       configSha256: pipeline.configSha256,
       tokenizer: pipeline.tokenizer,
-      output: pipeline.output,
-      work: pipeline.work
+      output: pipeline.output
     }
   }
   if (name === "ingest") {

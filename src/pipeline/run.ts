@@ -106,7 +106,9 @@ export const executeStage = (
       options.log(`${plan.stage}: ${options.forced ? "redoing" : "config or inputs changed, redoing"} (${plan.dir})`)
       clearStageDir(plan.dir)
     }
-    if (!fs.existsSync(layout.planFile)) writeFileAtomic(layout.planFile, JSON.stringify(plan, null, 2) + "\n")
+    // Rewritten when only paths changed (same hash, e.g. a moved work folder): tasks read their inputs from it.
+    const planJson = JSON.stringify(plan, null, 2) + "\n"
+    if (!fs.existsSync(layout.planFile) || fs.readFileSync(layout.planFile, "utf8") !== planJson) writeFileAtomic(layout.planFile, planJson)
     const pending = pendingRanks(plan)
     if (pending.length === 0) {
       options.log(`${plan.stage}: all ${plan.world} task(s) already done, skipping`)
