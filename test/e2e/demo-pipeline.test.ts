@@ -209,6 +209,24 @@ describe("resume never trusts what another plan left", () => {
     expect(r.stderr).toMatch(/stage tokenize does not account for every input: it read (\d+) documents but .*dedup holds (\d+)/)
   })
 
+  it("keeps a moved work folder's finished tasks, and status reads it where it now is", async () => {
+    const root = tempDir()
+    const sample = path.join(root, "sample")
+    await writeSampleCorpus(sample)
+    const before = path.join(root, "before")
+    const after = path.join(root, "after")
+    const run = (work: string) => cli(["run", path.join(repoRoot, "pipelines/demo.yaml"), "--work", work], { SCICURATE_SAMPLE: sample })
+    expect(run(before).status).toBe(0)
+    fs.renameSync(before, after)
+    const status = cli(["status", after])
+    expect(status.status).toBe(0)
+    expect(status.stdout).toMatch(/^ingest\s+4\/4/m)
+    expect(status.stdout).not.toContain("incomplete")
+    const again = run(after)
+    expect(again.status).toBe(0)
+    expect(again.stderr).toContain("dedup: all 2 task(s) already done, skipping")
+  })
+
   it("refuses a second run on the same work folder while the first holds it", async () => {
     const work = tempDir()
     fs.writeFileSync(path.join(work, ".scicurate.lock"), String(process.pid))
