@@ -206,7 +206,8 @@ export function planStage(
   const world = name === "bundle" ? 1 : ("tasks" in stage && stage.tasks) || DEFAULT_TASKS
   // What else the bundle depends on: the manifest's pipeline facts and where it is published.
   const extra = name === "bundle" ? { output: pipeline.output, pipeline: pipeline.config.name, config: pipeline.configSha256 } : {}
-  const tokenizer = name === "bundle" ? upstream.tokenizer : name === "tokenize" ? tokenizerOf({ params, pipeline: common.pipeline }) : upstream.tokenizer
+  // From the tokenize stage on, every plan names the tokenizer that counted its documents' n_tokens.
+  const tokenizer = name === "tokenize" ? tokenizerOf({ params, pipeline: common.pipeline }) : upstream.tokenizer
   if (name === "bundle" && !tokenizer) {
     return new ConfigError({ file: pipeline.file ?? "(command line)", message: `bundle: its input ${upstream.dir} has no token counts (run tokenize first)` })
   }
@@ -225,7 +226,7 @@ export const upstreamOf = (plan: StagePlan, dir: string = plan.dir): Upstream =>
   shards: Array.from({ length: plan.world }, (_, r) => stageLayout(dir).shard(r, plan.world)),
   hash: plan.hash,
   lineage: [...plan.lineage, dir],
-  tokenizer: plan.stage === "tokenize" ? tokenizerOf(plan) : (plan.tokenizer ?? null)
+  tokenizer: plan.tokenizer ?? null
 })
 
 /** The tokenizer a tokenize stage uses: its own setting, else the pipeline's. */
