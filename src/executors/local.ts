@@ -1,8 +1,8 @@
 /**
  * The local executor: runs a plan's pending tasks in worker processes on this machine, `workers` at a
  * time. Processes (not threads) because a task owns a DuckDB instance and a WASM tokenizer, and because a
- * Slurm array element runs the same code (`task-main.ts PLAN RANK`). Each worker serves several tasks in
- * turn, so start-up is paid once per worker, not once per task.
+ * Slurm array element runs the same code (`task-main.ts PLAN RANK`). Workers serve task after task, and a
+ * pool lives for a whole `run`, so process start-up is paid once per worker, not once per task or stage.
  */
 import { fork, type ChildProcess } from "node:child_process"
 import { fileURLToPath } from "node:url"
@@ -13,6 +13,7 @@ import type { TaskStats } from "../core/stats.ts"
 import type { FromWorker, ToWorker } from "./task-main.ts"
 
 const TASK_MAIN = fileURLToPath(new URL("./task-main.ts", import.meta.url))
+/** Caps a worker's JS heap, so a runaway document fails its task with an out-of-memory error instead of exhausting the machine. */
 const WORKER_HEAP_MB = Number(process.env.SCICURATE_WORKER_HEAP_MB) || 2048
 
 export interface ExecutorEvents {
@@ -20,90 +21,120 @@ export interface ExecutorEvents {
   readonly onTaskDone: (rank: number, stats: TaskStats | null) => void
 }
 
-export interface LocalExecutorOptions {
-  readonly workers: number
-}
-
 export const pendingRanks = (plan: StagePlan): number[] => Array.from({ length: plan.world }, (_, r) => r).filter((r) => !isTaskDone(plan, r))
 
 type Failure = { rank: number; detail: string }
 
-export const runLocal = (
-  plan: StagePlan,
-  planFile: string,
-  options: LocalExecutorOptions,
-  events: ExecutorEvents
-): Effect.Effect<void, StageFailed> =>
-  Effect.gen(function* () {
-    const queue = pendingRanks(plan)
-    const workers = Math.min(Math.max(1, options.workers), queue.length)
-    const failures = yield* Effect.promise((signal) => runPool(planFile, queue, workers, events, signal))
-    if (failures.length > 0) return yield* new StageFailed({ stage: plan.stage, failures: failures.sort((a, b) => a.rank - b.rank) })
-  })
+/** One worker process and the task it is running, if any. */
+interface Worker {
+  readonly child: ChildProcess
+  stderr: string
+  current: number | null
+  /** Called when the worker finishes its current task (or dies); set by the run that gave it the task. */
+  onIdle: ((failure: Failure | null) => void) | null
+}
 
 /**
- * Hand ranks to workers as they become free. A task that fails is recorded and the others go on; a worker
- * that dies takes only its current task down, and a new worker takes over the rest of the queue.
+ * A pool of at most `size` worker processes, started on demand and kept until `close`. One stage runs
+ * through it at a time (`run`): ranks go to workers as they become free; a failing task is recorded and
+ * the others go on; a worker that dies takes only its current task down and is replaced.
  */
-function runPool(planFile: string, queue: number[], workers: number, events: ExecutorEvents, signal: AbortSignal): Promise<Failure[]> {
-  return new Promise((resolve) => {
-    const failures: Failure[] = []
-    const live = new Set<ChildProcess>()
-    const finish = () => {
-      if (live.size === 0) resolve(failures)
-    }
-    signal.addEventListener("abort", () => {
-      for (const child of live) child.kill("SIGTERM")
-    })
+export class WorkerPool {
+  private readonly size: number
+  private readonly workers = new Set<Worker>()
+  private events: ExecutorEvents | null = null
 
-    const startWorker = () => {
-      const child = fork(TASK_MAIN, ["--serve"], {
-        stdio: ["ignore", "inherit", "pipe", "ipc"],
-        // A bounded V8 heap makes the collector run before garbage strings (whole batches of documents)
-        // pile up to gigabytes; DuckDB's own memory is capped separately (SCICURATE_TASK_MEMORY).
-        execArgv: ["--disable-warning=ExperimentalWarning", `--max-old-space-size=${WORKER_HEAP_MB}`]
-      })
-      live.add(child)
-      let current: number | null = null
-      let stderr = ""
-      child.stderr?.on("data", (d: Buffer) => {
-        stderr = (stderr + d.toString("utf8")).slice(-4000)
-      })
-      const next = () => {
-        const rank = queue.shift()
-        if (rank === undefined || signal.aborted) {
-          current = null
-          child.send({ type: "exit" } satisfies ToWorker)
-          return
-        }
-        current = rank
-        stderr = "" // a failure report should carry this task's output, not an earlier one's
-        child.send({ type: "run", planFile, rank } satisfies ToWorker)
-      }
-      child.on("message", (m: FromWorker) => {
-        if (m.type === "progress") events.onProgress(m.records, m.bytes)
-        else if (m.type === "done") {
-          events.onTaskDone(m.rank, m.outcome._tag === "Ran" ? m.outcome.stats : null)
-          next()
-        } else if (m.type === "failed") {
-          failures.push({ rank: m.rank, detail: m.error.trim() })
-          next()
-        }
-      })
-      child.on("error", (e) => {
-        if (current !== null) failures.push({ rank: current, detail: `worker error: ${e.message}` })
-      })
-      child.on("exit", (code, sig) => {
-        live.delete(child)
-        if (current !== null) {
-          failures.push({ rank: current, detail: stderr.trim() || `worker died (${sig ?? `exit code ${code}`})` })
-          if (queue.length > 0 && !signal.aborted) startWorker()
-        }
-        finish()
-      })
-      next()
+  constructor(size: number) {
+    this.size = Math.max(1, size)
+  }
+
+  private start(): Worker {
+    const child = fork(TASK_MAIN, ["--serve"], {
+      stdio: ["ignore", "inherit", "pipe", "ipc"],
+      execArgv: ["--disable-warning=ExperimentalWarning", `--max-old-space-size=${WORKER_HEAP_MB}`]
+    })
+    const worker: Worker = { child, stderr: "", current: null, onIdle: null }
+    this.workers.add(worker)
+    child.stderr?.on("data", (d: Buffer) => {
+      worker.stderr = (worker.stderr + d.toString("utf8")).slice(-4000)
+    })
+    const idle = (failure: Failure | null) => {
+      const done = worker.onIdle
+      worker.current = null
+      worker.onIdle = null
+      done?.(failure)
     }
-    for (let i = 0; i < workers; i++) startWorker()
-    finish()
-  })
+    child.on("message", (m: FromWorker) => {
+      if (m.type === "progress") this.events?.onProgress(m.records, m.bytes)
+      else if (m.type === "done") {
+        this.events?.onTaskDone(m.rank, m.outcome._tag === "Ran" ? m.outcome.stats : null)
+        idle(null)
+      } else if (m.type === "failed") idle({ rank: m.rank, detail: m.error.trim() })
+    })
+    child.on("error", (e) => {
+      if (worker.current !== null) worker.stderr += `\nworker error: ${e.message}`
+    })
+    child.on("exit", (code, sig) => {
+      this.workers.delete(worker)
+      if (worker.current !== null) idle({ rank: worker.current, detail: worker.stderr.trim() || `worker died (${sig ?? `exit code ${code}`})` })
+    })
+    return worker
+  }
+
+  /** Run `ranks` of the plan in `planFile`; resolves with the failed tasks once all have ended. */
+  run(planFile: string, ranks: ReadonlyArray<number>, events: ExecutorEvents, signal: AbortSignal): Promise<Failure[]> {
+    this.events = events
+    const queue = [...ranks]
+    const failures: Failure[] = []
+    let running = 0
+    return new Promise((resolve) => {
+      const onAbort = () => {
+        for (const w of this.workers) w.child.kill("SIGTERM")
+      }
+      signal.addEventListener("abort", onAbort)
+      const dispatch = (worker: Worker) => {
+        const rank = queue.shift()
+        if (rank === undefined || signal.aborted) return false
+        running++
+        worker.current = rank
+        worker.stderr = "" // a failure report carries this task's output, not an earlier one's
+        worker.onIdle = (failure) => {
+          running--
+          if (failure) failures.push(failure)
+          fill()
+        }
+        worker.child.send({ type: "run", planFile, rank } satisfies ToWorker)
+        return true
+      }
+      const fill = () => {
+        for (const w of this.workers) if (w.current === null && !dispatch(w)) break
+        while (queue.length > 0 && !signal.aborted && this.workers.size < this.size) if (!dispatch(this.start())) break
+        if (running === 0 && (queue.length === 0 || signal.aborted)) {
+          signal.removeEventListener("abort", onAbort)
+          this.events = null
+          resolve(failures)
+        }
+      }
+      fill()
+    })
+  }
+
+  /** Let every worker exit. */
+  close(): void {
+    for (const w of this.workers) if (w.child.connected) w.child.send({ type: "exit" } satisfies ToWorker)
+    this.workers.clear()
+  }
 }
+
+/** A pool for the duration of a scope. */
+export const workerPool = (size: number) =>
+  Effect.acquireRelease(
+    Effect.sync(() => new WorkerPool(size)),
+    (pool) => Effect.sync(() => pool.close())
+  )
+
+export const runLocal = (plan: StagePlan, planFile: string, pool: WorkerPool, events: ExecutorEvents): Effect.Effect<void, StageFailed> =>
+  Effect.gen(function* () {
+    const failures = yield* Effect.promise((signal) => pool.run(planFile, pendingRanks(plan), events, signal))
+    if (failures.length > 0) return yield* new StageFailed({ stage: plan.stage, failures: failures.sort((a, b) => a.rank - b.rank) })
+  })

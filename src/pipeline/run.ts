@@ -9,7 +9,7 @@ import { AccountingError, ConfigError, LockedError, StageFailed } from "../core/
 import { clearStageDir, lockDir, readJson, removeStaleTemporaries, stageLayout, writeFileAtomic } from "../core/layout.ts"
 import type { StagePlan } from "../core/stage.ts"
 import { sumStats, type TaskStats } from "../core/stats.ts"
-import { pendingRanks, runLocal } from "../executors/local.ts"
+import { pendingRanks, runLocal, workerPool, type WorkerPool } from "../executors/local.ts"
 import { progressReporter } from "../executors/progress.ts"
 import type { ResolvedPipeline, StageName } from "./config.ts"
 import { planStage, upstreamOf, type Upstream } from "./plan.ts"
@@ -44,7 +44,7 @@ export const runPipeline = (
   pipeline: ResolvedPipeline,
   options: RunOptions
 ): Effect.Effect<ReadonlyArray<StageReport>, ConfigError | StageFailed | AccountingError | LockedError> =>
-  withLock(pipeline.work, runStages(pipeline, options))
+  withLock(pipeline.work, Effect.scoped(Effect.flatMap(workerPool(options.workers), (pool) => runStages(pipeline, options, pool))))
 
 /** Run `effect` holding the lock on `dir`, released however it ends. */
 export const withLock = <A, E, R>(dir: string, effect: Effect.Effect<A, E, R>): Effect.Effect<A, E | LockedError, R> =>
@@ -57,7 +57,11 @@ export const withLock = <A, E, R>(dir: string, effect: Effect.Effect<A, E, R>): 
     (lock) => Effect.sync(() => lock.release())
   )
 
-const runStages = (pipeline: ResolvedPipeline, options: RunOptions): Effect.Effect<ReadonlyArray<StageReport>, ConfigError | StageFailed | AccountingError> =>
+const runStages = (
+  pipeline: ResolvedPipeline,
+  options: RunOptions,
+  pool: WorkerPool
+): Effect.Effect<ReadonlyArray<StageReport>, ConfigError | StageFailed | AccountingError> =>
   Effect.gen(function* () {
     const stages = pipeline.config.stages
     const names = stages.map((s) => s.stage)
@@ -74,7 +78,7 @@ const runStages = (pipeline: ResolvedPipeline, options: RunOptions): Effect.Effe
       const selected = options.only ? stageConfig.stage === options.only : true
       const forced = options.only === stageConfig.stage || (fromIndex >= 0 && position >= fromIndex)
       if (selected) {
-        reports.push(yield* executeStage(plan, { ...options, forced }))
+        reports.push(yield* executeStage(plan, { ...options, forced, pool }))
       } else if (position < names.indexOf(options.only!)) {
         // --only X reads what the stages before X produced: they must be finished and current.
         const problem = staleness(plan)
@@ -97,7 +101,7 @@ function staleness(plan: StagePlan): string | null {
 /** Write (or reuse) the plan of one stage and run its pending tasks. Used by `run` and the per-stage commands. */
 export const executeStage = (
   plan: StagePlan,
-  options: Pick<RunOptions, "workers" | "log" | "progress"> & { readonly forced?: boolean }
+  options: Pick<RunOptions, "workers" | "log" | "progress"> & { readonly forced?: boolean; readonly pool?: WorkerPool }
 ): Effect.Effect<StageReport, StageFailed | AccountingError> =>
   Effect.gen(function* () {
     const layout = stageLayout(plan.dir)
@@ -117,7 +121,11 @@ export const executeStage = (
       const totalBytes = plan.input.kind === "files" ? plan.input.assignments.flat().reduce((a, f) => a + f.size, 0) : null
       const reporter = progressReporter(plan.stage, { tasks: plan.world, pending: pending.length, records: null, bytes: totalBytes }, options.progress)
       const started = performance.now()
-      const result = yield* Effect.result(runLocal(plan, layout.planFile, { workers: options.workers }, reporter))
+      const result = yield* Effect.result(
+        options.pool
+          ? runLocal(plan, layout.planFile, options.pool, reporter)
+          : Effect.scoped(Effect.flatMap(workerPool(options.workers), (pool) => runLocal(plan, layout.planFile, pool, reporter)))
+      )
       reporter.finish()
       if (result._tag === "Failure") return yield* result.failure
       // Wall time of this execution, for `status` and `make bench` (kept out of stats and manifests,
