@@ -178,13 +178,13 @@ for (const [name, dir] of [["shared-text", plainDir], [`shared-text-x${scale}`, 
   )
   say()
   say(`## ${name}: ${one.rows[0]!.docs} input records, ${mb(parse.bytes)} MB of JSONL`)
-  say(`${"stage".padEnd(9)} ${pad("workers", 7)} ${pad("docs in", 8)} ${pad("MB in", 7)} ${pad("wall s", 7)} ${pad("docs/s", 8)} ${pad("MB/s", 6)} ${pad("peak task RSS MB", 16)} ${pad("coord RSS MB", 12)}`)
+  say(`${"stage".padEnd(9)} ${pad("workers", 7)} ${pad("docs in", 8)} ${pad("MB in", 7)} ${pad("wall s", 7)} ${pad("docs/s", 8)} ${pad("MB/s", 6)} ${pad("peak worker RSS MB", 18)} ${pad("coord RSS MB", 12)}`)
   const speedups: string[] = []
   for (const [i, stage] of STAGES.entries()) {
     for (const [w, run] of [[1, one], [2, two]] as const) {
       const r = run.rows[i]!
       say(
-        `${stage.padEnd(9)} ${pad(w, 7)} ${pad(r.docs, 8)} ${pad(mb(r.textBytes), 7)} ${pad(r.wall.toFixed(2), 7)} ${pad((r.docs / r.wall).toFixed(0), 8)} ${pad((r.textBytes / 1e6 / r.wall).toFixed(2), 6)} ${pad(mb(r.peakTaskRss), 16)} ${pad(mb(r.coordinatorRss), 12)}`
+        `${stage.padEnd(9)} ${pad(w, 7)} ${pad(r.docs, 8)} ${pad(mb(r.textBytes), 7)} ${pad(r.wall.toFixed(2), 7)} ${pad((r.docs / r.wall).toFixed(0), 8)} ${pad((r.textBytes / 1e6 / r.wall).toFixed(2), 6)} ${pad(mb(r.peakTaskRss), 18)} ${pad(mb(r.coordinatorRss), 12)}`
       )
     }
     speedups.push(`${stage} ${(one.rows[i]!.wall / two.rows[i]!.wall).toFixed(2)}x`)
