@@ -65,6 +65,8 @@ function pipelineFor(name: string, inputDir: string): string {
       `stages:`,
       `  - stage: ingest`,
       `    tasks: 4`,
+      // Small enough that the x10 corpus's two JSONL files are split across tasks (default 128 MiB).
+      `    split_bytes: 16777216`,
       `  - stage: dedup`,
       `    tasks: 4`,
       `  - stage: tokenize`,

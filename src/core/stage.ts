@@ -23,6 +23,24 @@ export interface PlannedFile {
    * UTF-8): the ingest task rejects it with this reason instead of opening it, so it is still accounted for.
    */
   readonly problem?: { readonly reason: string; readonly detail: string }
+  /** Set when a large JSONL file is split across tasks: this entry is the lines in `[start, end)`. */
+  readonly range?: ByteRange
+}
+
+/**
+ * A part of a JSONL file, cut at line boundaries when planning. Planning reads the file once to find the
+ * cuts, the line number each part starts at, and the file's sha256, so no task has to read all of it.
+ */
+export interface ByteRange {
+  readonly start: number
+  readonly end: number
+  /** 1-based number of the first line in the range. */
+  readonly firstLine: number
+  /** sha256 of the whole file. */
+  readonly fileSha256: string
+  /** The file's size and modification time when it was split, to reuse the split on a rerun. */
+  readonly fileSize: number
+  readonly fileMtimeMs: number
 }
 
 export type PlanInput =

@@ -69,8 +69,34 @@ const binaryDetail = (type: string, file: InputFile): string => {
   return `${label}: no extractor for binary formats yet`
 }
 
+/** The records of a JSONL file (or of one range of it), with I/O errors and record-less files reported. */
+async function* jsonlRecords(file: InputFile, options: IngestOptions): AsyncGenerator<Extracted> {
+  let lastLocation: string | undefined
+  try {
+    for await (const item of extractJsonl(file, options)) {
+      if (item._tag !== "Document") lastLocation = item.location
+      else lastLocation = `line ${item.doc.source_index}`
+      yield item
+    }
+  } catch (e) {
+    // Records never throw (see extractJsonlLine), so this is an I/O error mid-file: report it
+    // once, after the records already yielded, since the rest of the file cannot be read.
+    const after = lastLocation === undefined ? "before the first record" : `after ${lastLocation}`
+    yield rejected("read-error", `${errorMessage(e)} (${after})`)
+    return
+  }
+  // A `.jsonl` of blank lines has no records, hence no items: say so rather than let it vanish.
+  // (A range of a larger file with only blank lines simply holds no records.)
+  if (lastLocation === undefined && !file.range) yield rejected("empty-file", "no records: every line is blank")
+}
+
 /** Yields exactly one item per input record (a whole file, or one JSONL line), in a deterministic order. Never throws for bad input: bad input becomes Rejected. */
 export async function* extractFile(file: InputFile, options: IngestOptions): AsyncGenerator<Extracted> {
+  // A part of a large JSONL file: planning already knows the format and cut it at line boundaries.
+  if (file.range) {
+    yield* jsonlRecords(file, options)
+    return
+  }
   if (file.size === 0) {
     yield rejected("empty-file", "the file has 0 bytes")
     return
@@ -126,22 +152,7 @@ export async function* extractFile(file: InputFile, options: IngestOptions): Asy
     }
   }
   if (jsonl) {
-    let lastLocation: string | undefined
-    try {
-      for await (const item of extractJsonl(file, options)) {
-        if (item._tag !== "Document") lastLocation = item.location
-        else lastLocation = `line ${item.doc.source_index}`
-        yield item
-      }
-    } catch (e) {
-      // Records never throw (see extractJsonlLine), so this is an I/O error mid-file: report it
-      // once, after the records already yielded, since the rest of the file cannot be read.
-      const after = lastLocation === undefined ? "before the first record" : `after ${lastLocation}`
-      yield rejected("read-error", `${errorMessage(e)} (${after})`)
-      return
-    }
-    // A `.jsonl` of blank lines has no records, hence no items: say so rather than let it vanish.
-    if (lastLocation === undefined) yield rejected("empty-file", "no records: every line is blank")
+    yield* jsonlRecords(file, options)
     return
   }
   const bytes = await readWhole(file, options.maxFileBytes)

@@ -6,6 +6,7 @@
  */
 import { createHash } from "node:crypto"
 import { createReadStream } from "node:fs"
+import type { ByteRange } from "../core/stage.ts"
 import path from "node:path"
 import { findInvalidUtf8, hasUtf8Bom } from "./sniff.ts"
 import {
@@ -54,15 +55,16 @@ export type RawLine = Line | TooLongLine
  * while its pieces are joined) plus one read chunk, even for a multi-GB file without a newline. A caller may stop at a `TooLong` item without
  * the file being read to the end of that line.
  */
-export async function* readLines(absPath: string, maxLineBytes: number): AsyncGenerator<RawLine> {
-  const stream = createReadStream(absPath, { highWaterMark: CHUNK_BYTES })
+export async function* readLines(absPath: string, maxLineBytes: number, range?: ByteRange): AsyncGenerator<RawLine> {
+  // A range starts right after a newline (planning cut it there) and ends just after one, or at the end.
+  const stream = createReadStream(absPath, range ? { highWaterMark: CHUNK_BYTES, start: range.start, end: range.end - 1 } : { highWaterMark: CHUNK_BYTES })
   let pending: Buffer[] = []
   let pendingBytes = 0
   // True while inside a line that has already been reported TooLong: its bytes are dropped up to the next LF.
   let skipping = false
-  let lineNo = 0
-  let lineStart = 0 // file offset of the current line's first byte
-  let fileOffset = 0 // file offset of the current chunk's first byte
+  let lineNo = range ? range.firstLine - 1 : 0
+  let lineStart = range?.start ?? 0 // file offset of the current line's first byte
+  let fileOffset = range?.start ?? 0 // file offset of the current chunk's first byte
   const complete = (tail: Buffer): RawLine => {
     let bytes = pending.length === 0 ? tail : Buffer.concat([...pending, tail])
     pending = []
@@ -245,8 +247,8 @@ function recordToItem(line: Line, location: string, file: InputFile, options: In
  */
 export async function* extractJsonl(file: InputFile, options: IngestOptions): AsyncGenerator<Extracted> {
   const limit = recordLimit(options)
-  const sha = await hashFile(file.absPath)
-  for await (const line of readLines(file.absPath, limit)) {
+  const sha = file.range?.fileSha256 ?? (await hashFile(file.absPath))
+  for await (const line of readLines(file.absPath, limit, file.range)) {
     if (line._tag === "TooLong") {
       yield rejected("record-too-large", `the line is longer than the record limit of ${limit} bytes; skipped to the next line`, `line ${line.lineNo}`)
       continue

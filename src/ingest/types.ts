@@ -3,6 +3,7 @@
  * every format normalises, hashes and length-filters the same way. Re-exported by `extract.ts`.
  */
 import type { Document, DocumentKind } from "../core/document.ts"
+import type { ByteRange } from "../core/stage.ts"
 import { documentId, normalizeText } from "../core/text.ts"
 
 export interface InputFile {
@@ -14,6 +15,8 @@ export interface InputFile {
   /** Defaults from the pipeline's input entry. */
   license: string | null
   domain: string | null
+  /** Only these lines of a JSONL file (a large file split across tasks when planning). */
+  range?: ByteRange
 }
 
 export interface IngestOptions {

@@ -39,7 +39,10 @@ export const IngestStage = Schema.Struct({
   max_file_bytes: Schema.optionalKey(PositiveInt).annotate({
     description: "Files read whole (text, Markdown, PDF) above this size are rejected (default 256 MiB); JSONL is streamed"
   }),
-  max_record_bytes: Schema.optionalKey(PositiveInt).annotate({ description: "JSONL lines above this size are rejected (default 64 MiB)" })
+  max_record_bytes: Schema.optionalKey(PositiveInt).annotate({ description: "JSONL lines above this size are rejected (default 64 MiB)" }),
+  split_bytes: Schema.optionalKey(PositiveInt).annotate({
+    description: "JSONL files (by extension) larger than this are cut at line boundaries into parts read by different tasks (default 128 MiB)"
+  })
 }).annotate({ title: "IngestStage", description: "Read input files and turn them into documents" })
 
 export const DedupStage = Schema.Struct({

@@ -9,6 +9,7 @@ import { ConfigError } from "../core/errors.ts"
 import { canonicalJson, readJson, stageLayout } from "../core/layout.ts"
 import { isTaskDone, type PlannedFile, type StagePlan } from "../core/stage.ts"
 import { sha256Hex } from "../core/text.ts"
+import { DEFAULT_SPLIT_BYTES, splitLargeFiles } from "./split.ts"
 import { SCICURATE_VERSION } from "../core/version.ts"
 import type { ResolvedPipeline, StageConfig } from "./config.ts"
 
@@ -39,7 +40,7 @@ export function listInputFiles(roots: ReadonlyArray<InputRoot>, configFile: stri
   const skipped = new Set(skip.map((d) => path.resolve(d)))
   const files: PlannedFile[] = []
   roots.forEach((root, i) => walkInput(absRoots[i]!, labels[i]!, root, new Set(), skipped, files))
-  files.sort((a, b) => compareStrings(a.sourcePath, b.sourcePath))
+  files.sort(byPosition)
   const seen = new Map<string, string>()
   for (const f of files) {
     // The same path reached from two roots (one inside the other). Symlinked copies are fine: dedup sees them.
@@ -144,19 +145,29 @@ function walkInput(abs: string, sourcePath: string, root: InputRoot, ancestors: 
 }
 
 const compareStrings = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0)
+/** Input order: by source path, then (parts of a split file) by where the part starts. */
+const byPosition = (a: PlannedFile, b: PlannedFile): number => compareStrings(a.sourcePath, b.sourcePath) || (a.range?.start ?? 0) - (b.range?.start ?? 0)
+
+/** The input entries of the ingest plan already in `dir`, if any (to reuse its JSONL splits). */
+function previousFiles(dir: string): PlannedFile[] {
+  const file = stageLayout(dir).planFile
+  if (!fs.existsSync(file)) return []
+  const plan = readJson<StagePlan>(file)
+  return plan.input.kind === "files" ? plan.input.assignments.flat() : []
+}
 
 /** Largest file first to the task with the fewest bytes so far (ties: lowest rank); each task then reads in path order. */
 export function assignBySize(files: ReadonlyArray<PlannedFile>, world: number): PlannedFile[][] {
   const tasks: PlannedFile[][] = Array.from({ length: world }, () => [])
   const load = new Array<number>(world).fill(0)
-  const bySize = [...files].sort((a, b) => b.size - a.size || compareStrings(a.sourcePath, b.sourcePath))
+  const bySize = [...files].sort((a, b) => b.size - a.size || byPosition(a, b))
   for (const f of bySize) {
     let best = 0
     for (let r = 1; r < world; r++) if (load[r]! < load[best]!) best = r
     tasks[best]!.push(f)
     load[best]! += Math.max(f.size, 1)
   }
-  for (const t of tasks) t.sort((a, b) => compareStrings(a.sourcePath, b.sourcePath))
+  for (const t of tasks) t.sort(byPosition)
   return tasks
 }
 
@@ -195,10 +206,11 @@ export function planStage(
     }
   }
   if (name === "ingest") {
-    const files = listInputFiles(pipeline.inputs, pipeline.file ?? "(command line)", [pipeline.work, pipeline.output, dir])
-    if (files instanceof ConfigError) return files
+    const listed = listInputFiles(pipeline.inputs, pipeline.file ?? "(command line)", [pipeline.work, pipeline.output, dir])
+    if (listed instanceof ConfigError) return listed
+    const files = splitLargeFiles(listed, stage.split_bytes ?? DEFAULT_SPLIT_BYTES, previousFiles(dir))
     const world = stage.tasks ?? DEFAULT_TASKS
-    const identity = files.map((f) => [f.sourcePath, f.absPath, f.size, f.problem ? f.problem.reason : fs.statSync(f.absPath).mtimeMs, f.license, f.domain])
+    const identity = files.map((f) => [f.sourcePath, f.absPath, f.size, f.problem ? f.problem.reason : fs.statSync(f.absPath).mtimeMs, f.range?.start ?? 0, f.license, f.domain])
     return { ...common, world, input: { kind: "files", assignments: assignBySize(files, world) }, hash: hashOf(name, params, world, identity) }
   }
   if (!upstream) return new ConfigError({ file: pipeline.file ?? "(command line)", message: `stage ${name} needs an earlier stage to read from` })
