@@ -64,3 +64,15 @@ export function filesUnder(dir: string): Map<string, Buffer> {
   walk(dir)
   return out
 }
+
+/** The records in a stage folder's `_rejects/*.jsonl`, in file order. */
+export function readRejects(stageDir: string): Array<{ source_path: string; stage: string; reason: string; detail: string; location?: string }> {
+  const dir = path.join(stageDir, "_rejects")
+  if (!fs.existsSync(dir)) return []
+  return fs
+    .readdirSync(dir)
+    .sort()
+    .flatMap((f) => fs.readFileSync(path.join(dir, f), "utf8").trim().split("\n"))
+    .filter(Boolean)
+    .map((l) => JSON.parse(l))
+}

@@ -51,7 +51,6 @@ export async function openDuckDB(options: DuckDBOptions = {}): Promise<{ instanc
 
 /** Quote a string as a SQL literal (paths in COPY/read_parquet cannot be bound as parameters). */
 export const sqlString = (s: string): string => `'${s.replaceAll("'", "''")}'`
-export const sqlStringList = (items: ReadonlyArray<string>): string => `[${items.map(sqlString).join(", ")}]`
 
 export const makeDuckDBLayer = (options: DuckDBOptions = {}): Layer.Layer<DuckDB, DatasetError> =>
   Layer.effect(

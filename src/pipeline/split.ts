@@ -10,9 +10,9 @@ import { createHash } from "node:crypto"
 import * as fs from "node:fs"
 import * as path from "node:path"
 import type { ByteRange, PlannedFile } from "../core/stage.ts"
+import { JSONL_EXTENSIONS } from "../ingest/jsonl.ts"
 
 export const DEFAULT_SPLIT_BYTES = 128 * 1024 * 1024
-const JSONL_EXTENSIONS = new Set([".jsonl", ".ndjson", ".jsonlines"])
 const READ_BYTES = 4 * 1024 * 1024
 
 /** Files that are split: JSONL by extension (content sniffing is ingest's job, on whole files), over the size. */

@@ -32,6 +32,9 @@ describe("ShardWriter", () => {
     db.instance.closeSync()
   })
 
+  const countRows = async (file: string) =>
+    (await db.connection.runAndReadAll(`SELECT count(*) AS n FROM ${readParquetSql([file])}`)).getRowObjectsJS()[0]!.n
+
   const write = async (target: string, runBytes: number) => {
     const writer = await ShardWriter.open(db.connection, COLUMNS, path.join(dir, `scratch-${runBytes}`), runBytes)
     for (let from = 0; from < 10_000; from += 999) await writer.append(batchOf(from, Math.min(999, 10_000 - from)), Math.min(999, 10_000 - from))
@@ -72,8 +75,7 @@ describe("ShardWriter", () => {
     await writer.finish(target)
     writeConnection.closeSync()
     expect(seen).toBe(10_000)
-    const count = (await db.connection.runAndReadAll(`SELECT count(*) AS n FROM ${readParquetSql([target])}`)).getRowObjectsJS()[0]!.n
-    expect(count).toBe(10_000n)
+    expect(await countRows(target)).toBe(10_000n)
   })
 
   it("keeps rows whose text columns are all empty or null, even right after a spill", async () => {
@@ -82,8 +84,7 @@ describe("ShardWriter", () => {
     await writer.append(batchOf(0, 10), 10)
     await writer.append({ id: ["", "", null], text: [null, "", null], n: [1, 2, 3] }, 3)
     await writer.finish(target)
-    const count = (await db.connection.runAndReadAll(`SELECT count(*) AS n FROM ${readParquetSql([target])}`)).getRowObjectsJS()[0]!.n
-    expect(count).toBe(13n)
+    expect(await countRows(target)).toBe(13n)
   })
 
   it("leaves no file at the target until the shard is complete", async () => {

@@ -9,7 +9,17 @@ import * as path from "node:path"
 import { beforeAll, describe, expect, it } from "vitest"
 import { openDuckDB } from "../../src/core/duckdb.ts"
 import { EXPECTED_REJECTS, writeSampleCorpus } from "../../src/demo/sample-corpus.ts"
-import { cli, filesUnder, repoRoot, tempDir } from "../helpers.ts"
+import { cli, filesUnder, readRejects, repoRoot, tempDir } from "../helpers.ts"
+
+/** A fresh sample corpus and work folder, and `run(...flags)` of the demo pipeline on them. */
+async function demoWorkspace() {
+  const root = tempDir()
+  const sample = path.join(root, "sample")
+  await writeSampleCorpus(sample)
+  const work = path.join(root, "w")
+  const run = (...extra: string[]) => cli(["run", path.join(repoRoot, "pipelines/demo.yaml"), "--work", work, ...extra], { SCICURATE_SAMPLE: sample })
+  return { root, sample, work, run }
+}
 
 const pipeline = path.join(repoRoot, "pipelines/demo.yaml")
 const env = { SOURCE_DATE_EPOCH: "1700000000" }
@@ -34,10 +44,7 @@ describe("demo pipeline through the CLI", () => {
     expect(r.stdout).toMatch(/^bundle\s+1\/1/m)
     expect(r.stdout).not.toContain("UNBALANCED")
 
-    const rejects = fs
-      .readdirSync(path.join(work, "ingest/_rejects"))
-      .flatMap((f) => fs.readFileSync(path.join(work, "ingest/_rejects", f), "utf8").trim().split("\n"))
-      .map((l) => JSON.parse(l) as { source_path: string; reason: string; stage: string; detail: string })
+    const rejects = readRejects(path.join(work, "ingest"))
     for (const [file, reason] of Object.entries(EXPECTED_REJECTS)) {
       const hit = rejects.find((x) => x.source_path === `sample/${file}`)
       expect(hit, `no reject for ${file}`).toBeDefined()
@@ -147,11 +154,8 @@ describe("demo pipeline through the CLI", () => {
 
 describe("a failing task", () => {
   it("fails the run with exit 1 naming the task and cause, and the rerun resumes once fixed", async () => {
-    const root = tempDir()
-    const sample = path.join(root, "sample")
-    await writeSampleCorpus(sample)
-    const work = path.join(root, "w")
-    const run = () => cli(["run", path.join(repoRoot, "pipelines/demo.yaml"), "--work", work, "--workers", "2"], { SCICURATE_SAMPLE: sample })
+    const { work, sample, run: runIn } = await demoWorkspace()
+    const run = () => runIn("--workers", "2")
     expect(run().status).toBe(0)
     // Damage one ingest shard behind the pipeline's back, then ask for dedup again.
     const shard = path.join(work, "ingest", fs.readdirSync(path.join(work, "ingest")).find((f) => f.endsWith(".parquet"))!)
@@ -171,11 +175,7 @@ describe("a failing task", () => {
 
 describe("resume never trusts what another plan left", () => {
   it("redoes ingest when its plan is gone and the inputs changed, even though old markers remain", async () => {
-    const root = tempDir()
-    const sample = path.join(root, "sample")
-    await writeSampleCorpus(sample)
-    const work = path.join(root, "w")
-    const run = () => cli(["run", path.join(repoRoot, "pipelines/demo.yaml"), "--work", work], { SCICURATE_SAMPLE: sample })
+    const { work, sample, run } = await demoWorkspace()
     expect(run().status).toBe(0)
     const before = JSON.parse(fs.readFileSync(path.join(work, "bundles/demo/manifest.json"), "utf8")).accounting.ingest.records_in
     // What a crash in the middle of clearing a stage leaves: markers without their plan.
@@ -194,11 +194,7 @@ describe("resume never trusts what another plan left", () => {
   })
 
   it("fails a stage that reads fewer documents than its input dataset holds", async () => {
-    const root = tempDir()
-    const sample = path.join(root, "sample")
-    await writeSampleCorpus(sample)
-    const work = path.join(root, "w")
-    const run = (...extra: string[]) => cli(["run", path.join(repoRoot, "pipelines/demo.yaml"), "--work", work, ...extra], { SCICURATE_SAMPLE: sample })
+    const { work, run } = await demoWorkspace()
     expect(run().status).toBe(0)
     const statsFile = path.join(work, "dedup/_stats/0.json")
     const stats = JSON.parse(fs.readFileSync(statsFile, "utf8"))
@@ -313,10 +309,7 @@ describe("command-line checks", () => {
     const out = path.join(root, "ingest")
     const r = cli(["ingest", input, "--out", out])
     expect(r.status).toBe(0)
-    const rejects = fs
-      .readdirSync(path.join(out, "_rejects"))
-      .flatMap((f) => fs.readFileSync(path.join(out, "_rejects", f), "utf8").trim().split("\n"))
-      .map((l) => JSON.parse(l) as { source_path: string; reason: string })
+    const rejects = readRejects(out)
     expect(rejects.map((x) => [x.source_path, x.reason]).sort()).toEqual([
       ["odd/dangling.txt", "broken-link"],
       ["odd/pipe", "not-a-regular-file"]

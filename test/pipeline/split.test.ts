@@ -5,7 +5,7 @@ import { describe, expect, it } from "vitest"
 import { openDuckDB } from "../../src/core/duckdb.ts"
 import type { PlannedFile } from "../../src/core/stage.ts"
 import { splitFile, splitLargeFiles } from "../../src/pipeline/split.ts"
-import { cli, tempDir } from "../helpers.ts"
+import { cli, readRejects, tempDir } from "../helpers.ts"
 
 /** A JSONL file of `n` records of varied length (and a blank line and a bad line among them). */
 function writeJsonl(file: string, n: number, trailingNewline = true): Buffer {
@@ -89,11 +89,7 @@ describe("splitting large JSONL files", () => {
     expect((await rows(`SELECT count(*) AS n FROM read_parquet('${split}/ingest/*.parquet')`))[0]!.n).toBe(5000n)
     connection.closeSync()
     instance.closeSync()
-    const rejects = (w: string) =>
-      fs
-        .readdirSync(path.join(w, "ingest/_rejects"))
-        .flatMap((f) => fs.readFileSync(path.join(w, "ingest/_rejects", f), "utf8").trim().split("\n"))
-        .map((l) => JSON.parse(l).location)
+    const rejects = (w: string) => readRejects(path.join(w, "ingest")).map((r) => r.location)
     expect(rejects(split)).toEqual(["line 402"])
     expect(rejects(whole)).toEqual(["line 402"])
   })
