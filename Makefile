@@ -19,7 +19,7 @@ export PATH := $(NODE_BIN_DIR):$(CURDIR)/node_modules/.bin:$(PATH)
 NODE := $(NODE_BIN_DIR)node
 SCICURATE := $(NODE) bin/scicurate.mjs
 
-.PHONY: help setup demo test test-unit bench schemas lint typecheck clean
+.PHONY: help setup system-deps demo test test-unit bench schemas lint typecheck clean
 
 help:
 	@echo "make demo    run pipelines/demo.yaml on a built-in sample corpus and show the bundle"
@@ -27,6 +27,7 @@ help:
 	@echo "make bench   throughput and peak memory per stage on the shared corpus"
 	@echo "make schemas regenerate schemas/*.json from the Effect Schemas"
 	@echo "make setup   install Node 24 (if the system Node is older) and the npm dependencies"
+	@echo "make system-deps  apt-get the missing PDF tools (pdftotext, tesseract, qpdf) the tests and bench use"
 
 $(CURDIR)/.tools/node_modules/node-$(OS)-$(ARCH)/bin/node:
 	@echo "system Node is $$(node --version 2>/dev/null || echo missing); installing Node $(NODE_VERSION) from the npm registry into .tools/"
@@ -37,6 +38,29 @@ node_modules/.installed: package.json package-lock.json $(NODE_STAMP)
 	touch $@
 
 setup: $(NODE_STAMP) node_modules/.installed
+
+# Debian packages the PDF tests and the bench use, as "command:package ...". Only missing commands are
+# installed, so a machine that has them all never touches the network (and CI pays nothing after the
+# first run). Without root or apt-get this prints what is missing and carries on: the tests that need a
+# tool skip with a visible message instead.
+SYSTEM_DEPS := pdftotext:poppler-utils pdfinfo:poppler-utils tesseract:tesseract-ocr qpdf:qpdf
+
+system-deps:
+	@missing=""; \
+	for dep in $(SYSTEM_DEPS); do \
+	  command -v "$${dep%%:*}" >/dev/null 2>&1 || missing="$$missing $${dep#*:}"; \
+	done; \
+	case "$$missing" in *tesseract-ocr*) missing="$$missing tesseract-ocr-eng";; esac; \
+	missing=$$(printf '%s\n' $$missing | sort -u | tr '\n' ' '); \
+	if [ -z "$${missing// /}" ]; then exit 0; fi; \
+	if [ "$$(id -u)" != 0 ] || ! command -v apt-get >/dev/null 2>&1; then \
+	  echo "system-deps: missing Debian package(s):$$missing"; \
+	  echo "system-deps: not root or no apt-get, so not installing them; tests needing them will be skipped"; \
+	  exit 0; \
+	fi; \
+	echo "system-deps: installing$$missing"; \
+	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing \
+	  || echo "system-deps: apt-get failed; tests needing$$missing will be skipped"
 
 demo: setup
 	$(NODE) src/demo/write-sample.ts work/sample
@@ -51,12 +75,12 @@ schemas: setup
 
 lint: typecheck
 
-test: setup typecheck
+test: setup system-deps typecheck
 	mkdir -p .test-results
 	vitest run --reporter=default --reporter=json --outputFile.json=.test-results/vitest.json; status=$$?; \
 	  $(NODE) scripts/test-summary.mjs .test-results/vitest.json; exit $$status
 
-bench: setup
+bench: setup system-deps
 	$(NODE) bench/run.ts
 
 clean:

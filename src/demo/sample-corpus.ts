@@ -74,7 +74,7 @@ export const TINY_PAPER: TinyPdfDocument = {
 }
 
 /** Deterministic pseudo-random bytes (xorshift32): stands in for the payload of a binary data file. */
-function pseudoRandomBytes(n: number, seed: number): Uint8Array {
+export function pseudoRandomBytes(n: number, seed: number): Uint8Array {
   const out = new Uint8Array(n)
   let x = seed >>> 0 || 1
   for (let i = 0; i < n; i++) {

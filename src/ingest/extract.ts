@@ -12,7 +12,7 @@
 import { open } from "node:fs/promises"
 import path from "node:path"
 import { extractJsonl, hasJsonlExtension, looksLikeJsonl } from "./jsonl.ts"
-import { extractPdf } from "./pdf.ts"
+import { extractPdf } from "./pdf/extract.ts"
 import { hasUtf8Bom, SNIFF_BYTES, sniff } from "./sniff.ts"
 import { extractTextFile } from "./text.ts"
 import { describeFailure, errorMessage, recordLimit, rejected, type Extracted, type IngestOptions, type InputFile } from "./types.ts"

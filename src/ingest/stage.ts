@@ -13,6 +13,8 @@ import { DatasetError } from "../core/errors.ts"
 import { ShardWriter, type ColumnBatch } from "../core/parquet.ts"
 import type { PlannedFile, Stage, TaskContext } from "../core/stage.ts"
 import { extractFile, type Extracted, type IngestOptions } from "./extract.ts"
+import type { PdfSettings } from "../pipeline/config.ts"
+import { pdfOptionsOf } from "./pdf/options.ts"
 import { DEFAULT_MAX_RECORD_BYTES } from "./types.ts"
 
 export const DEFAULT_MIN_CHARS = 1
@@ -48,7 +50,8 @@ export const ingestStage: Stage = {
       const options: IngestOptions = {
         minChars: (params.min_chars as number | undefined) ?? DEFAULT_MIN_CHARS,
         maxFileBytes: (params.max_file_bytes as number | undefined) ?? DEFAULT_MAX_FILE_BYTES,
-        maxRecordBytes: (params.max_record_bytes as number | undefined) ?? DEFAULT_MAX_RECORD_BYTES
+        maxRecordBytes: (params.max_record_bytes as number | undefined) ?? DEFAULT_MAX_RECORD_BYTES,
+        pdf: pdfOptionsOf(params.pdf as typeof PdfSettings.Type | undefined)
       }
       const target = ctx.layout.shard(ctx.rank, ctx.world)
       const fail = (operation: string) => (cause: unknown) => new DatasetError({ path: target, operation, cause })

@@ -5,6 +5,7 @@
 import type { Document, DocumentKind } from "../core/document.ts"
 import type { ByteRange } from "../core/stage.ts"
 import { documentId, normalizeText } from "../core/text.ts"
+import type { PdfOptions } from "./pdf/options.ts"
 
 export interface InputFile {
   /** Where to read it. */
@@ -33,6 +34,8 @@ export interface IngestOptions {
    * This, not the file size, bounds the memory a JSONL file needs.
    */
   maxRecordBytes: number
+  /** PDF handling; DEFAULT_PDF_OPTIONS when absent. */
+  pdf?: PdfOptions
 }
 
 /**

@@ -32,6 +32,21 @@ const tasks = Schema.optionalKey(PositiveInt).annotate({
   description: "Number of tasks the stage is split into (independent of --workers, so outputs do not depend on it)"
 })
 
+export const PdfSettings = Schema.Struct({
+  references: Schema.optionalKey(Schema.Literals(["keep", "drop", "separate"])).annotate({
+    description: "The references section: kept in the text, dropped, or moved to metadata.references (default separate)"
+  }),
+  ocr: Schema.optionalKey(Schema.Boolean).annotate({
+    description: "OCR pages without a text layer with tesseract when it is installed; otherwise such PDFs are rejected (default false)"
+  }),
+  ocr_languages: Schema.optionalKey(Schema.String.check(Schema.isPattern(/^[a-z_]+(\+[a-z_]+)*$/))).annotate({
+    description: "tesseract languages joined by '+', e.g. eng+deu (default eng)"
+  }),
+  ocr_dpi: Schema.optionalKey(Schema.Int.check(Schema.isGreaterThanOrEqualTo(72), Schema.isLessThanOrEqualTo(600))).annotate({
+    description: "Resolution pages are rendered at for OCR (default 300)"
+  })
+}).annotate({ title: "PdfSettings", description: "How PDFs become documents" })
+
 export const IngestStage = Schema.Struct({
   stage: Schema.Literal("ingest"),
   tasks,
@@ -42,7 +57,8 @@ export const IngestStage = Schema.Struct({
   max_record_bytes: Schema.optionalKey(PositiveInt).annotate({ description: "JSONL lines above this size are rejected (default 64 MiB)" }),
   split_bytes: Schema.optionalKey(PositiveInt).annotate({
     description: "JSONL files (by extension) larger than this are cut at line boundaries into parts read by different tasks (default 128 MiB)"
-  })
+  }),
+  pdf: Schema.optionalKey(PdfSettings)
 }).annotate({ title: "IngestStage", description: "Read input files and turn them into documents" })
 
 export const DedupStage = Schema.Struct({

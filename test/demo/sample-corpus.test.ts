@@ -87,12 +87,13 @@ describe("ingesting the sample corpus", () => {
     expect(doc).toMatchObject({ kind: "paper", format: "pdf", title: "Heat Capacity Anomalies in Layered Magnetic Crystals" })
     const meta = JSON.parse(doc.metadata)
     expect(meta).toMatchObject({ pages: 2, doi: "10.5555/scicurate.demo.2024", arxiv_id: null })
-    expect(doc.text.startsWith("Heat Capacity Anomalies in Layered Magnetic Crystals\nAbstract. Layered magnetic crystals")).toBe(true)
+    expect(doc.text.startsWith("# Heat Capacity Anomalies in Layered Magnetic Crystals\n\nAbstract. Layered magnetic crystals")).toBe(true)
     expect(doc.text).toContain("measured by relaxation calorimetry between 2 and 300 kelvin")
     expect(doc.text).toContain("The phonon background was estimated")
     expect(doc.text).toContain("5. Conclusion. Heat capacity measurements")
-    // Pages are separated by a blank line.
+    // Paragraphs are separated by a blank line, also across the page break.
     expect(doc.text).toMatch(/magnetic contribution\.\n\n3\. Results\./)
+    expect(meta.abstract).toMatch(/^Layered magnetic crystals order/)
   })
 
   it("each bad input → its reject reason", () => {

@@ -110,7 +110,7 @@ describe.skipIf(!hasCorpus)("shared corpus: papers/", () => {
     for (const name of others) {
       const doc = expectDocument(all.get(name))
       expect(doc, name).toMatchObject({ kind: "paper", format: "pdf", source_index: 0, source_path: `papers/${name}` })
-      expect(doc.text.length, name).toBeGreaterThan(2000)
+      expect(doc.text.length, name).toBeGreaterThan(1500)
       expect(doc.source_sha256, name).toBe(hashes.get(name))
       const meta = JSON.parse(doc.metadata) as { pages: number }
       const expectedPages = pdfinfoPages(path.join(papersDir, name)) ?? KNOWN_PAGES[name]
@@ -126,18 +126,24 @@ describe.skipIf(!hasCorpus)("shared corpus: papers/", () => {
     expect(doc.text).toContain("We present an alternative compilation technique")
     expect(doc.text).not.toMatch(/\bcom-\s+pile\b|\bal-\s+ternative\b|\bspe-\s+cialization\b/)
     // A capitalised continuation is a real hyphen and stays.
-    expect(doc.text).toContain("Trace-\nMonkey")
+    // "Trace-" + "Monkey" at a line end: joined because the paper spells TraceMonkey whole elsewhere.
+    expect(doc.text).not.toContain("Trace- Monkey")
+    expect(doc.text).toContain("TraceMonkey")
   }, 120_000)
 
-  it("titles: real Info titles kept, file-name titles dropped; DOIs and arXiv ids found", async () => {
+  it("titles from the layout (Info titles that are file names ignored); DOIs and arXiv ids found", async () => {
     const all = await load()
     const doc = (n: string) => expectDocument(all.get(n))
     const meta = (n: string) => JSON.parse(doc(n).metadata) as { doi: string | null; arxiv_id: string | null; pdf_info: Record<string, string> }
     expect(doc("0807.3577.pdf").title).toBe("Apparent and average accelerations of the Universe")
-    expect(doc("cermine_test3.pdf").title).toBeNull() // "Microsoft Word - 02. 206.doc"
+    // Info titles "Microsoft Word - 02. 206.doc", "p020-dutot.dvi", "OECS12_Matthiesen-Atature": the
+    // title comes from the largest text on the first page instead.
+    expect(doc("cermine_test3.pdf").title).toBe("Phytochemical and Biological investigations of Phoenix paludosa Roxb.")
     expect(meta("cermine_test3.pdf").pdf_info.Title).toBe("Microsoft Word - 02. 206.doc")
-    expect(doc("bicriteria-scheduling-sample-1.pdf").title).toBeNull() // "p020-dutot.dvi"
-    expect(doc("submission_363.pdf").title).toBeNull() // "OECS12_Matthiesen-Atature"
+    expect(doc("bicriteria-scheduling-sample-1.pdf").title).toMatch(/^Bi-criteria Algorithm for Scheduling Jobs on Cluster/)
+    expect(doc("submission_363.pdf").title).toBe("COHERENCE PROPERTIES OF QUANTUM DOT RESONANCE FLUORESCENCE")
+    // A noisy OCR layer (scanned journal page) has no reliable largest-text title and no Info title.
+    expect(doc("cermine_complex.pdf").title).not.toBe("paper.dvi")
     expect(meta("0807.3577.pdf").doi).toBe("10.1088/1475-7516/2008/10/003")
     expect(meta("cermine_test6.pdf").doi).toBe("10.7717/peerj-cs.118")
     expect(meta("0908.0054.pdf").arxiv_id).toBe("0908.0054")
