@@ -15,12 +15,15 @@ import * as fs from "node:fs"
 import * as path from "node:path"
 import { fileURLToPath } from "node:url"
 import { get_encoding } from "tiktoken"
+import { benchPdf } from "./pdf.ts"
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..")
 const corpus = path.resolve(repoRoot, process.env.SCICURATE_CORPUS ?? "../shared/corpus")
 const benchDir = path.join(repoRoot, ".bench")
 const scale = Number(process.argv.find((a) => a.startsWith("--scale="))?.split("=")[1] ?? 10)
 const STAGES = ["ingest", "dedup", "tokenize", "bundle"] as const
+/** `--only=text` or `--only=pdf` runs one section (for iterating); the default runs both. */
+const only = process.argv.find((a) => a.startsWith("--only="))?.split("=")[1]
 
 if (!fs.existsSync(path.join(corpus, "text"))) {
   console.error(`bench: ${corpus}/text is absent; the benchmark needs the shared corpus`)
@@ -163,12 +166,14 @@ const say = (s = "") => {
 }
 
 const scaledDir = path.join(benchDir, `text-x${scale}`)
-writeScaled(scaledDir, scale)
 const plainDir = path.join(benchDir, "text-x1")
-writeScaled(plainDir, 1)
+if (only !== "pdf") {
+  writeScaled(scaledDir, scale)
+  writeScaled(plainDir, 1)
+}
 
 say(`scicurate bench — ${new Date().toISOString()} — node ${process.version}, ${(await import("node:os")).availableParallelism()} cores`)
-for (const [name, dir] of [["shared-text", plainDir], [`shared-text-x${scale}`, scaledDir]] as const) {
+for (const [name, dir] of only === "pdf" ? [] : ([["shared-text", plainDir], [`shared-text-x${scale}`, scaledDir]] as const)) {
   const pipeline = pipelineFor(name.replace(/[^a-z0-9-]/g, "-"), dir)
   const parse = baselineParse(dir)
   const tokBase = baselineTokenize(dir)
@@ -199,6 +204,7 @@ for (const [name, dir] of [["shared-text", plainDir], [`shared-text-x${scale}`, 
   say(`bundles from 1 and 2 workers byte-identical: ${identical ? "yes" : "NO"}`)
   results[name] = { one, two, baselines: { parseMBps: parse.mbPerS, tiktokenMBps: tokBase }, identical }
 }
+if (only !== "text") results["pdf"] = await benchPdf({ repoRoot, corpus, benchDir, say })
 fs.writeFileSync(path.join(benchDir, "results.json"), JSON.stringify(results, null, 2))
 fs.writeFileSync(path.join(benchDir, "results.txt"), lines.join("\n") + "\n")
 console.log(`\nwritten to ${path.relative(repoRoot, path.join(benchDir, "results.txt"))}`)

@@ -9,6 +9,10 @@ import { describe, expect, it } from "vitest"
 import type { Document } from "../../src/core/document.ts"
 import { wordAgreement } from "../../src/ingest/pdf/compare.ts"
 import { DEFAULT_PDF_OPTIONS } from "../../src/ingest/pdf/options.ts"
+import { readFileSync, statSync } from "node:fs"
+import { extractPdf } from "../../src/ingest/pdf/extract.ts"
+import { tempDir } from "../helpers.ts"
+import { hasQpdf } from "./pdf-fixtures.ts"
 import { corpusRoot, defaultOptions, expectDocument, extractOne, hasCorpus } from "./support.ts"
 
 const papersDir = path.join(corpusRoot, "papers")
@@ -144,4 +148,18 @@ describe.skipIf(!hasCorpus)("PDF text quality on the shared corpus's papers", ()
     for (const [name, score] of scores) if (name !== "ZFN-A-054-0304-0272.pdf") expect(score, name).toBeGreaterThan(noisy.score + 0.15)
     expect([...scores].filter(([, s]) => s < 0.6).map(([n]) => n)).toEqual(["ZFN-A-054-0304-0272.pdf"])
   }, 120_000)
+
+  it.skipIf(!hasQpdf)("a long PDF read in several openings (to bound pdfjs' caches) gives the same document as in one", async () => {
+    // Three papers joined into one 34-page PDF, read reopening every 5 pages and in one go.
+    const joined = path.join(tempDir(), "joined.pdf")
+    const parts = ["tracemonkey-pldi-09.pdf", "0807.3577.pdf", "PMC8068737.pdf"].map((n) => path.join(papersDir, n))
+    execFileSync("qpdf", ["--empty", "--pages", ...parts, "--", joined])
+    const file = { absPath: joined, sourcePath: "joined.pdf", size: statSync(joined).size, license: null, domain: null }
+    const once = await extractPdf(readFileSync(joined), file, defaultOptions, 1000)
+    const often = await extractPdf(readFileSync(joined), file, defaultOptions, 5)
+    const doc = expectDocument(once)
+    expect(JSON.parse(doc.metadata).pages).toBe(33)
+    expect(expectDocument(often)).toEqual(doc)
+  }, 120_000)
 })
+

@@ -12,6 +12,7 @@
  *
  * Every unusable PDF becomes a reject with a clear reason; nothing here throws for bad input.
  */
+import { readFile } from "node:fs/promises"
 import { createRequire } from "node:module"
 import path from "node:path"
 import { normalizeText, sha256Hex } from "../../core/text.ts"
@@ -28,6 +29,28 @@ type PdfJs = typeof import("pdfjs-dist/legacy/build/pdf.mjs")
 
 /** Scanned PDFs without OCR have (almost) no text layer; below this many letters per page we reject. */
 export const MIN_LETTERS_PER_PAGE = 20
+
+/** Pages between calls to pdfjs' document-wide cleanup (re-parsing fonts after it costs little at this spacing). */
+const CLEANUP_EVERY_PAGES = 20
+/** Pages after which the document is reopened from disk to drop pdfjs' object cache. */
+export const REOPEN_EVERY_PAGES = 100
+
+/**
+ * The bytes for pdfjs, which transfers (detaches) the buffer it is given. A buffer that owns its
+ * whole ArrayBuffer is handed over as it is (the caller does not use it afterwards), saving a copy of
+ * the file; a slice of Node's shared pool must be copied, or the pool would be detached.
+ */
+const transferable = (bytes: Uint8Array): Uint8Array =>
+  bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength && bytes.buffer instanceof ArrayBuffer
+    ? new Uint8Array(bytes.buffer, 0, bytes.byteLength)
+    : new Uint8Array(bytes)
+
+/** The file again, for a reopen; it must still be the file whose hash the document records. */
+async function rereadUnchanged(file: InputFile, size: number, sha: string): Promise<Uint8Array> {
+  const again = await readFile(file.absPath)
+  if (again.length !== size || sha256Hex(again) !== sha) throw new Error("the file changed while it was being read")
+  return transferable(again)
+}
 
 /** Pages searched for a DOI / arXiv id: they sit on the first page or in its running header/footer. */
 const ID_SEARCH_PAGES = 3
@@ -72,6 +95,14 @@ export function hasEofMarker(bytes: Uint8Array): boolean {
   return tail.includes("%%EOF", 0, "latin1")
 }
 
+/**
+ * A font's identity for the layout passes: its family and vertical metrics as pdfjs reports them. Not
+ * pdfjs' font name ("g_d0_f3"): that is a load-order counter per opened document, so it would change
+ * meaning when a long PDF is reopened part way through (see REOPEN_EVERY_PAGES).
+ */
+const fontKey = (style: { fontFamily: string; ascent: number; descent: number; vertical?: boolean }): string =>
+  `${style.fontFamily}|${style.ascent.toFixed(3)}|${style.descent.toFixed(3)}${style.vertical === true ? "|v" : ""}`
+
 /** The vertical "arXiv:0908.0054v1 [astro-ph.CO] 1 Aug 2009" stamp of arXiv downloads. */
 const ARXIV_STAMP = /^arXiv:\S+\s+\[[^\]]+\]\s+\d{1,2}\s+\p{L}+\s+\d{4}$/u
 
@@ -90,8 +121,17 @@ function mainFont(segments: ReadonlyArray<Segment>): string {
 const errorName = (e: unknown): string =>
   typeof e === "object" && e !== null && "name" in e ? String((e as { name: unknown }).name) : ""
 
-/** Extract a PDF already read into memory (the caller enforces maxFileBytes). Never throws. */
-export async function extractPdf(bytes: Uint8Array, file: InputFile, options: IngestOptions): Promise<Extracted> {
+/**
+ * Extract a PDF already read into memory (the caller enforces maxFileBytes and must not use `bytes`
+ * afterwards: pdfjs takes the buffer over). Never throws.
+ */
+export async function extractPdf(
+  bytes: Uint8Array,
+  file: InputFile,
+  options: IngestOptions,
+  /** For tests: how often the document is reopened (see REOPEN_EVERY_PAGES). */
+  reopenEvery = REOPEN_EVERY_PAGES
+): Promise<Extracted> {
   const sha = sha256Hex(bytes)
   if (!hasEofMarker(bytes)) return rejected("corrupt-pdf", "truncated PDF: no %%EOF marker at the end of the file")
   let loaded: { pdfjs: PdfJs; assetsDir: string }
@@ -102,22 +142,25 @@ export async function extractPdf(bytes: Uint8Array, file: InputFile, options: In
     return rejected("pdf-reader-unavailable", `could not load pdfjs-dist: ${errorMessage(e)}`)
   }
   const { pdfjs, assetsDir } = loaded
-  const loadingTask = pdfjs.getDocument({
-    // A copy: pdfjs refuses Node Buffers and may transfer (detach) the array it is given.
-    data: new Uint8Array(bytes),
-    cMapUrl: `${assetsDir}/cmaps/`,
-    cMapPacked: true,
-    standardFontDataUrl: `${assetsDir}/standard_fonts/`,
-    // The WebAssembly decoders of the image formats scanners write (CCITT fax, JBIG2, JPEG 2000):
-    // without them a scanned page renders blank for OCR, with only a warning.
-    wasmUrl: `${assetsDir}/wasm/`,
-    // No `isEvalSupported: false`: pdfjs 6 removed that option together with its eval-based code paths.
-    useSystemFonts: false,
-    verbosity: 0
-  })
+  const open = (data: Uint8Array) =>
+    pdfjs.getDocument({
+      data,
+      cMapUrl: `${assetsDir}/cmaps/`,
+      cMapPacked: true,
+      standardFontDataUrl: `${assetsDir}/standard_fonts/`,
+      // The WebAssembly decoders of the image formats scanners write (CCITT fax, JBIG2, JPEG 2000):
+      // without them a scanned page renders blank for OCR, with only a warning.
+      wasmUrl: `${assetsDir}/wasm/`,
+      // No `isEvalSupported: false`: pdfjs 6 removed that option together with its eval-based code paths.
+      useSystemFonts: false,
+      verbosity: 0
+    })
+  // Read before the buffer is handed to pdfjs (which detaches it).
+  const size = bytes.length
+  let loadingTask = open(transferable(bytes))
   let phase = "opening"
   try {
-    const doc = await loadingTask.promise
+    let doc = await loadingTask.promise
     const numPages = doc.numPages
     // Its own reason: "no text layer, probably scanned" would send someone looking for images that are not there.
     if (numPages === 0) return rejected("empty-pdf", "the PDF has no pages")
@@ -142,12 +185,25 @@ export async function extractPdf(bytes: Uint8Array, file: InputFile, options: In
     let idText = ""
     let ocrEngine: { version: string } | null = null
     for (let n = 1; n <= numPages; n++) {
+      if ((n - 1) % reopenEvery === 0 && n > 1) {
+        // pdfjs' object cache (every dictionary it parsed) has no API to drop it; reopening the
+        // document does, so a 1,000-page PDF needs the memory of its file plus ~100 pages.
+        phase = `reopening before page ${n}`
+        // Destroyed first, so the old copy of the file is freed before the new one is read.
+        await loadingTask.destroy()
+        loadingTask = open(await rereadUnchanged(file, size, sha))
+        doc = await loadingTask.promise
+      }
       phase = `reading page ${n}`
       const page = await doc.getPage(n)
       try {
         const content = await page.getTextContent()
         const items: PdfTextItem[] = []
-        for (const item of content.items) if ("str" in item) items.push(item)
+        const fontKeys = new Map<string, string>()
+        for (const [name, style] of Object.entries(content.styles)) fontKeys.set(name, fontKey(style))
+        for (const item of content.items) {
+          if ("str" in item) items.push({ str: item.str, transform: item.transform, width: item.width, height: item.height, hasEOL: item.hasEOL, fontName: fontKeys.get(item.fontName) ?? item.fontName })
+        }
         const { main, side } = buildSegments(items)
         let pageLetters = 0
         for (const seg of [...main, ...side]) pageLetters += countLetters(seg.text)
@@ -171,6 +227,9 @@ export async function extractPdf(bytes: Uint8Array, file: InputFile, options: In
         // Frees the page's fonts and operator lists now rather than at destroy(): long PDFs stay small.
         page.cleanup()
       }
+      // pdfjs keeps what it parsed (fonts, cMaps, images, page dictionaries) for the whole document;
+      // dropping those caches now and then keeps a long PDF's memory flat instead of growing per page.
+      if (n % CLEANUP_EVERY_PAGES === 0) await doc.cleanup()
     }
     let ocrLetters = 0
     for (const t of ocrText.values()) ocrLetters += countLetters(t)

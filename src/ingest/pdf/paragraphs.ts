@@ -20,7 +20,24 @@ export interface Paragraph {
   readonly rows: ReadonlyArray<PageRow>
 }
 
-const HYPHEN_END = /(\p{L}+)([-\u2010\u00AD])$/u
+const HYPHENS = "-\u2010\u00AD"
+const LETTER = /\p{L}/u
+const TRAILING_WORD = /\p{L}+$/u
+
+/**
+ * The word before a hyphen that ends `text` ("spe-" → ["spe", "-"]), or null. Checked from the end
+ * by hand: an end-anchored regex is tried at every position of the row, which costs more than all the
+ * rest of paragraph building on long documents.
+ */
+function hyphenEnd(text: string): [word: string, hyphen: string] | null {
+  const hyphen = text[text.length - 1]
+  if (hyphen === undefined || !HYPHENS.includes(hyphen)) return null
+  const before = text[text.length - 2]
+  if (before === undefined || !LETTER.test(before)) return null
+  // Only the last few dozen characters can hold the word.
+  const word = TRAILING_WORD.exec(text.slice(Math.max(0, text.length - 65), -1))?.[0]
+  return word === undefined ? null : [word, hyphen]
+}
 const LOWER_START = /^(\p{Ll}[\p{L}\p{M}]*)/u
 const CJK = "\\p{Script=Han}\\p{Script=Hiragana}\\p{Script=Katakana}\\p{Script=Hangul}\\u3000-\\u303F\\uFF00-\\uFFEF"
 const CJK_END = new RegExp(`[${CJK}]$`, "u")
@@ -33,7 +50,8 @@ export function vocabulary(rows: ReadonlyArray<{ text: string }>): Map<string, n
   const vocab = new Map<string, number>()
   for (const r of rows) {
     // A word at the very end of a row may be a hyphenation fragment; it does not count.
-    const text = r.text.replace(HYPHEN_END, "")
+    const end = hyphenEnd(r.text)
+    const text = end === null ? r.text : r.text.slice(0, r.text.length - end[0].length - 1)
     for (const m of text.toLowerCase().matchAll(/[\p{L}\p{M}]+(?:[-\u2010][\p{L}\p{M}]+)*/gu)) {
       vocab.set(m[0], (vocab.get(m[0]) ?? 0) + 1)
     }
@@ -48,18 +66,18 @@ export function vocabulary(rows: ReadonlyArray<{ text: string }>): Map<string, n
  * both halves are words of their own ("dynamically-" + "typed").
  */
 export function joinHyphenated(left: string, right: string, vocab: ReadonlyMap<string, number>): string {
-  const m = HYPHEN_END.exec(left)
+  const m = hyphenEnd(left)
   const n = LOWER_START.exec(right)
   if (m === null) return `${left} ${right}`
   const stem = left.slice(0, -1)
   if (n === null) {
     // An upper-case continuation joins only into a word the document spells whole ("Trace-" + "Monkey").
     const word = WORD_START.exec(right)?.[1]
-    return word !== undefined && vocab.has((m[1]! + word).toLowerCase()) ? stem + right : `${left} ${right}`
+    return word !== undefined && vocab.has((m[0] + word).toLowerCase()) ? stem + right : `${left} ${right}`
   }
-  const head = m[1]!.toLowerCase()
+  const head = m[0].toLowerCase()
   const tail = n[1]!.toLowerCase()
-  if (m[2] === "\u00AD") return stem + right
+  if (m[1] === "\u00AD") return stem + right
   if (vocab.has(head + tail)) return stem + right
   if (vocab.has(`${head}-${tail}`)) return `${stem}-${right}`
   if (head.length >= 3 && tail.length >= 3 && vocab.has(head) && vocab.has(tail)) return `${stem}-${right}`
@@ -72,11 +90,11 @@ export const NAMED_HEADING =
 
 /** Whether `next` continues a word hyphenated at the end of `prev`. */
 const continuesWord = (prev: string, next: string, vocab: ReadonlyMap<string, number>): boolean => {
-  const m = HYPHEN_END.exec(prev)
+  const m = hyphenEnd(prev)
   if (m === null) return false
   if (LOWER_START.test(next)) return true
   const word = WORD_START.exec(next)?.[1]
-  return word !== undefined && vocab.has((m[1]! + word).toLowerCase())
+  return word !== undefined && vocab.has((m[0] + word).toLowerCase())
 }
 
 /** Whether a standalone row reads like a section heading. `body` is the body text's size and font. */
@@ -166,7 +184,7 @@ export function buildParagraphs(rows: ReadonlyArray<PageRow>, body: { size: numb
     // with a run-in heading, not a heading).
     const standalone =
       starts[i]! &&
-      !HYPHEN_END.test(r.text) &&
+      hyphenEnd(r.text) === null &&
       (next === undefined || ((starts[i + 1]! || next.font !== r.font || sizeChanged(r, next)) && !LOWER_START.test(next.text)))
     if (standalone && isHeadingText(r.text, r.size, r.font, body)) {
       heading[i] = true
