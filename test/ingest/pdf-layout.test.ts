@@ -110,6 +110,19 @@ describe("margins", () => {
     expect([...counts.runningTexts.keys()]).toHaveLength(4)
   })
 
+  it("keeps the title on page 1 when later pages repeat it smaller as their running header", () => {
+    const pages = [1, 2, 3].map((n) => [
+      n === 1 ? seg("Shared MIME-info Database", 150, 760, 300, 20) : seg("Shared MIME-info Database", 50, 770, 120, 8),
+      seg(`Body text that is unique: ${["one", "two", "three"][n - 1]}`, 50, 700),
+      seg(`More body text ${"x".repeat(n)}`, 50, 688)
+    ])
+    const counts = emptyMarginCounts()
+    const out = removeRunningLines(pages, counts)
+    expect(out.main[0]!.map((s) => s.text)).toContain("Shared MIME-info Database")
+    expect(out.main[1]!.map((s) => s.text)).not.toContain("Shared MIME-info Database")
+    expect(counts.runningLines).toBe(2)
+  })
+
   it("removes a column of line numbers, also when glued to their lines", () => {
     const segs: Segment[] = []
     for (let i = 0; i < 12; i++) {

@@ -115,16 +115,20 @@ export function removeRunningLines(
   })
   const pagesWithText = pages.filter((p) => p.length > 0).length
   const needed = Math.max(2, Math.ceil(0.3 * pagesWithText))
-  const running = new Set<string>()
+  /** Running keys, with the usual (median) size they are set in. */
+  const running = new Map<string, number>()
   for (const [key, list] of seen) {
     if (list.length < needed) continue
     // At about the same height: the largest group within 2 em of one another.
     let best = 0
     for (const o of list) best = Math.max(best, list.filter((p) => Math.abs(p.y - o.y) <= 2 * Math.max(o.size, p.size)).length)
-    if (best >= needed) running.add(key)
+    const sizes = list.map((o) => o.size).sort((a, b) => a - b)
+    if (best >= needed) running.set(key, sizes[Math.floor(sizes.length / 2)]!)
   }
   const dropRunning = (s: Segment): boolean => {
-    if (!running.has(runningKey(s.text))) return false
+    const usual = running.get(runningKey(s.text))
+    // The same words set larger than the running header are the title on the first page, not a header.
+    if (usual === undefined || s.size > 1.2 * usual) return false
     counts.runningLines++
     counts.runningTexts.set(s.text, (counts.runningTexts.get(s.text) ?? 0) + 1)
     return true
