@@ -337,7 +337,50 @@ export async function benchPdf({ repoRoot, corpus, benchDir, say }: PdfBenchOpti
   }
 
   result["memoryVsSize"] = await memoryVsSize(repoRoot, dir, files, pages, asDoc, smallest, say)
+  if (has("pdftotext")) result["quality"] = await qualityTable(files, say)
   return result
+}
+
+/**
+ * Per paper: word agreement with `pdftotext -layout` (bag-of-words F1 over letter words, net of the
+ * running headers the document reports as removed; also without that allowance, and over
+ * letter-and-digit tokens), words left split by a line-break hyphen, and what structure was found.
+ */
+async function qualityTable(files: ReadonlyArray<string>, say: (s?: string) => void): Promise<Record<string, unknown>> {
+  const { extractFile } = await import("../src/ingest/extract.ts")
+  const { wordAgreement } = await import("../src/ingest/pdf/compare.ts")
+  say()
+  say("## pdf text quality against pdftotext -layout (F1 = bag-of-words F1; goal >= 0.97 on every text-layer PDF)")
+  say(`${"paper".padEnd(36)} ${pad("pages", 5)} ${pad("F1", 6)} ${pad("F1 raw", 6)} ${pad("F1 alnum", 8)} ${pad("splits", 6)} ${pad("quality", 7)} ${pad("sections", 8)}  title`)
+  const rows: Record<string, unknown> = {}
+  let worst = 1
+  for (const file of files) {
+    const name = path.basename(file)
+    let doc: { text: string; title: string | null; metadata: string } | undefined
+    let reason = ""
+    for await (const item of extractFile({ absPath: file, sourcePath: name, size: fs.statSync(file).size, license: null, domain: null }, { minChars: 1, maxFileBytes: 1 << 30, maxRecordBytes: 1 << 26 })) {
+      if (item._tag === "Document") doc = item.doc
+      else reason = item.reason
+    }
+    if (doc === undefined) {
+      say(`${name.padEnd(36)} ${reason}`)
+      rows[name] = { rejected: reason }
+      continue
+    }
+    const meta = JSON.parse(doc.metadata) as { pages: number; references?: string | null; sections: string[]; quality: { score: number }; removed: { running_texts: Array<{ text: string; times: number }> } }
+    const reference = spawnSync("pdftotext", ["-layout", file, "-"], { maxBuffer: 1 << 28 }).stdout.toString()
+    const ours = `${doc.text}\n${meta.references ?? ""}`
+    const f1 = wordAgreement(ours, reference, meta.removed.running_texts).f1
+    const raw = wordAgreement(ours, reference).f1
+    const alnum = wordAgreement(ours, reference, meta.removed.running_texts, "alnum").f1
+    const flat = reference.replace(/\s+/g, " ")
+    const splits = [...doc.text.matchAll(/(\p{L}+)[-\u00AD] (\p{Ll}+)/gu)].filter((m) => !/^(and|or|to|as|vs|nor)$/.test(m[2]!) && !flat.includes(m[0])).length
+    worst = Math.min(worst, f1)
+    say(`${name.padEnd(36)} ${pad(meta.pages, 5)} ${pad(f1.toFixed(3), 6)} ${pad(raw.toFixed(3), 6)} ${pad(alnum.toFixed(3), 8)} ${pad(splits, 6)} ${pad(meta.quality.score.toFixed(2), 7)} ${pad(meta.sections.length, 8)}  ${(doc.title ?? "-").slice(0, 60)}`)
+    rows[name] = { pages: meta.pages, f1, raw, alnum, splits, quality: meta.quality.score, sections: meta.sections.length, title: doc.title }
+  }
+  say(`lowest F1 ${worst.toFixed(3)}: goal >= 0.97 ${worst >= 0.97 ? "met" : "NOT met"}; splits = words left split by a line-break hyphen (goal 0)`)
+  return rows
 }
 
 /**

@@ -103,18 +103,33 @@ export function makeTinyPdf(doc: TinyPdfDocument): Uint8Array {
   }
   if (doc.pages.length === 0) throw new Error("tiny-pdf: at least one page")
 
+  return pdfFromContents(
+    doc.pages.map((paragraphs, i) => pageContent(i === 0 ? doc.heading : null, paragraphs)),
+    doc.info ?? {}
+  )
+}
+
+/** Text drawn at (x, y) in Helvetica (F1) or Helvetica-Bold (F2): one line of a page's content stream. */
+export const textAt = (x: number, y: number, text: string, size = 10, font: "F1" | "F2" = "F1"): string =>
+  `BT /${font} ${size} Tf ${x} ${y} Td (${escapePdfString(text)}) Tj ET\n`
+
+/**
+ * A PDF of US-letter pages from their content streams (ASCII, fonts F1 = Helvetica, F2 = Helvetica-Bold),
+ * with the given Info entries: what makeTinyPdf lays out, and what tests use to place text exactly.
+ */
+export function pdfFromContents(contents: ReadonlyArray<string>, info: Readonly<Record<string, string>> = {}): Uint8Array {
+  if (contents.length === 0) throw new Error("tiny-pdf: at least one page")
+  for (const c of contents) assertAscii(c.replace(/\n/g, " "))
   // Object numbers: 1 catalog, 2 pages, 3 Helvetica, 4 Helvetica-Bold, 5 info, then page/content pairs.
   const objects: string[] = []
-  const pageIds = doc.pages.map((_, i) => 6 + 2 * i)
+  const pageIds = contents.map((_, i) => 6 + 2 * i)
   objects[1] = "<< /Type /Catalog /Pages 2 0 R >>"
   objects[2] = `<< /Type /Pages /Kids [${pageIds.map((id) => `${id} 0 R`).join(" ")}] /Count ${pageIds.length} >>`
   objects[3] = "<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding >>"
   objects[4] = "<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica-Bold /Encoding /WinAnsiEncoding >>"
-  const info = Object.entries(doc.info ?? {}).map(([k, v]) => `/${k} (${escapePdfString(v)})`)
-  objects[5] = `<< ${info.join(" ")} >>`
-  doc.pages.forEach((paragraphs, i) => {
+  objects[5] = `<< ${Object.entries(info).map(([k, v]) => `/${k} (${escapePdfString(v)})`).join(" ")} >>`
+  contents.forEach((content, i) => {
     const pageId = pageIds[i]!
-    const content = pageContent(i === 0 ? doc.heading : null, paragraphs)
     objects[pageId] =
       `<< /Type /Page /Parent 2 0 R /MediaBox [0 0 ${PAGE_WIDTH} ${PAGE_HEIGHT}] ` +
       `/Resources << /Font << /F1 3 0 R /F2 4 0 R >> >> /Contents ${pageId + 1} 0 R >>`

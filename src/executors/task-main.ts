@@ -54,6 +54,20 @@ function prettyCause(cause: unknown): string {
   return parts.join("\n") || String(cause)
 }
 
+/**
+ * pdfjs, on some damaged PDFs, prefetches page dictionaries it never awaits; when those fail, Node
+ * would end the worker for an unhandled rejection although the error that matters reaches the
+ * extractor through the promise it awaits (and the file becomes a corrupt-pdf reject). Such
+ * rejections are ignored here, in the process entry (not in the library, which must not take over
+ * its host's handling); any other unhandled rejection still ends the worker, as by default.
+ */
+process.on("unhandledRejection", (reason) => {
+  const stack = reason instanceof Error ? (reason.stack ?? "") : ""
+  if (/[\\/]pdfjs-dist[\\/]/.test(stack)) return
+  process.stderr.write(`unhandled rejection: ${reason instanceof Error ? (reason.stack ?? reason.message) : String(reason)}\n`)
+  process.exit(1)
+})
+
 const args = process.argv.slice(2)
 if (args[0] === "--serve") {
   if (!process.send) {

@@ -27,7 +27,7 @@ import { analyseStructure, findArxivId, findDoi } from "./structure.ts"
 
 type PdfJs = typeof import("pdfjs-dist/legacy/build/pdf.mjs")
 
-/** Scanned PDFs without OCR have (almost) no text layer; below this many letters per page we reject. */
+/** Scanned PDFs without OCR have (almost) no text layer; below this many letters and digits per page we reject. */
 export const MIN_LETTERS_PER_PAGE = 20
 
 /** Pages between calls to pdfjs' document-wide cleanup (re-parsing fonts after it costs little at this spacing). */
@@ -67,15 +67,6 @@ const loadPdfjs = (): Promise<{ pdfjs: PdfJs; assetsDir: string }> => {
     const require = createRequire(import.meta.url)
     const assetsDir = path.dirname(require.resolve("pdfjs-dist/package.json"))
     const pdfjs = await import("pdfjs-dist/legacy/build/pdf.mjs")
-    // On some damaged files pdfjs prefetches page dictionaries and never awaits the ones it does not
-    // need; when those fail Node would kill the process for an unhandled rejection. The failure that
-    // matters reaches extractPdf through the promise it awaits (→ corrupt-pdf), so rejections raised
-    // inside pdfjs are dropped here; anything else still takes the default path.
-    process.on("unhandledRejection", (reason) => {
-      const stack = reason instanceof Error ? (reason.stack ?? "") : ""
-      if (stack.includes("pdfjs-dist")) return
-      throw reason
-    })
     return { pdfjs, assetsDir }
   })()
   return pdfjsPromise
@@ -84,29 +75,27 @@ const loadPdfjs = (): Promise<{ pdfjs: PdfJs; assetsDir: string }> => {
 const INFO_KEYS = ["Title", "Author", "Subject", "Keywords", "Creator", "Producer", "CreationDate"] as const
 
 /**
- * A complete PDF ends with `%%EOF` (readers look in the last 1024 bytes). pdfjs silently rebuilds a
- * truncated file from what is left, which would turn half a paper into a "good" document.
+ * A complete PDF ends with `%%EOF`. pdfjs silently rebuilds a truncated file from what is left, which
+ * would turn half a paper into a "good" document, so a file is accepted only if it has a `%%EOF` after
+ * which no PDF structure follows: trailing junk (mail gateways and download tools append some) is
+ * fine, an incremental update cut off after an earlier `%%EOF` is not.
  */
 export function hasEofMarker(bytes: Uint8Array): boolean {
-  let end = bytes.length
-  // Tolerate trailing whitespace and NUL padding after the marker.
-  while (end > 0 && (bytes[end - 1] === 0x00 || bytes[end - 1] === 0x20 || bytes[end - 1] === 0x0a || bytes[end - 1] === 0x0d || bytes[end - 1] === 0x09)) end--
-  const tail = Buffer.from(bytes.buffer, bytes.byteOffset + Math.max(0, end - 1024), Math.min(1024, end))
-  return tail.includes("%%EOF", 0, "latin1")
+  const buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)
+  const at = buf.lastIndexOf("%%EOF", undefined, "latin1")
+  if (at < 0) return false
+  const after = buf.subarray(at + 5, at + 5 + (1 << 20)).toString("latin1")
+  return !/\b(?:obj|endobj|stream|endstream|xref|trailer|startxref)\b/.test(after)
 }
 
-/**
- * A font's identity for the layout passes: its family and vertical metrics as pdfjs reports them. Not
- * pdfjs' font name ("g_d0_f3"): that is a load-order counter per opened document, so it would change
- * meaning when a long PDF is reopened part way through (see REOPEN_EVERY_PAGES).
- */
-const fontKey = (style: { fontFamily: string; ascent: number; descent: number; vertical?: boolean }): string =>
-  `${style.fontFamily}|${style.ascent.toFixed(3)}|${style.descent.toFixed(3)}${style.vertical === true ? "|v" : ""}`
+/** What rows set in the body font of their stretch of pages are called (see the layout step). */
+const BODY_FONT = "body"
 
 /** The vertical "arXiv:0908.0054v1 [astro-ph.CO] 1 Aug 2009" stamp of arXiv downloads. */
 const ARXIV_STAMP = /^arXiv:\S+\s+\[[^\]]+\]\s+\d{1,2}\s+\p{L}+\s+\d{4}$/u
 
-const countLetters = (text: string): number => text.replace(/\P{L}+/gu, "").length
+/** Letters and digits: a page of numbers (a table) has a text layer too. */
+const countLetters = (text: string): number => text.replace(/[^\p{L}\p{N}]+/gu, "").length
 
 /** The font that set most characters. */
 function mainFont(segments: ReadonlyArray<Segment>): string {
@@ -181,6 +170,7 @@ export async function extractPdf(
     const mains: Segment[][] = []
     const sides: Segment[][] = []
     const ocrText = new Map<number, string>()
+    const ocrFailures: Array<{ page: number; error: string }> = []
     let letters = 0
     let idText = ""
     let ocrEngine: { version: string } | null = null
@@ -199,11 +189,7 @@ export async function extractPdf(
       try {
         const content = await page.getTextContent()
         const items: PdfTextItem[] = []
-        const fontKeys = new Map<string, string>()
-        for (const [name, style] of Object.entries(content.styles)) fontKeys.set(name, fontKey(style))
-        for (const item of content.items) {
-          if ("str" in item) items.push({ str: item.str, transform: item.transform, width: item.width, height: item.height, hasEOL: item.hasEOL, fontName: fontKeys.get(item.fontName) ?? item.fontName })
-        }
+        for (const item of content.items) if ("str" in item) items.push(item)
         const { main, side } = buildSegments(items)
         let pageLetters = 0
         for (const seg of [...main, ...side]) pageLetters += countLetters(seg.text)
@@ -217,7 +203,9 @@ export async function extractPdf(
             try {
               ocrText.set(n, await ocrPage(page, pdfOptions))
             } catch (e) {
-              return rejected("ocr-failed", `page ${n}: ${errorMessage(e)}`)
+              // One page that OCR cannot read (a timeout on a full-page figure) does not lose the
+              // paper: the page keeps its text layer, and the failure is recorded.
+              ocrFailures.push({ page: n, error: errorMessage(e) })
             }
           }
         }
@@ -234,17 +222,30 @@ export async function extractPdf(
     let ocrLetters = 0
     for (const t of ocrText.values()) ocrLetters += countLetters(t)
     if (letters + ocrLetters < MIN_LETTERS_PER_PAGE * numPages) {
+      if (ocrFailures.length > 0) {
+        const first = ocrFailures[0]!
+        return rejected("ocr-failed", `OCR failed on ${ocrFailures.length} of ${numPages} page(s), first on page ${first.page}: ${first.error}`)
+      }
       const why = !pdfOptions.ocr
         ? "probably scanned images; set `pdf: { ocr: true }` in the ingest stage to OCR them with tesseract"
         : ocrEngine === null
           ? "probably scanned images; OCR is enabled but tesseract is not installed (Debian: tesseract-ocr)"
           : `OCR found ${ocrLetters} letters`
-      return rejected("no-text-layer", `${numPages} page(s) with ${letters} letters of text in total: ${why}`)
+      return rejected("no-text-layer", `${numPages} page(s) with ${letters} letters and digits of text in total: ${why}`)
     }
     phase = "analysing the layout"
     const { main: cleaned, side: cleanedSides } = removeRunningLines(mains, counts, sides)
     const allMain = cleaned.flat()
-    const body = { size: bodySizeOf(allMain), font: mainFont(allMain) }
+    // pdfjs names fonts by load order per opened document ("g_d0_f3"), so a name means nothing across
+    // a reopen (every REOPEN_EVERY_PAGES pages): the body font is found per stretch of pages read in
+    // one opening, and rows set in it are marked as body. Papers shorter than that are one stretch.
+    const stretchOf = (pageIndex: number) => Math.floor(pageIndex / reopenEvery)
+    const stretchBodyFont = new Map<number, string>()
+    for (let start = 0; start < cleaned.length; start += reopenEvery) {
+      stretchBodyFont.set(stretchOf(start), mainFont(cleaned.slice(start, start + reopenEvery).flat()))
+    }
+    const fontOf = (font: string, pageIndex: number) => (font === stretchBodyFont.get(stretchOf(pageIndex)) ? BODY_FONT : font)
+    const body = { size: bodySizeOf(allMain), font: BODY_FONT }
     const rows: PageRow[] = []
     cleaned.forEach((segs, i) => {
       if (ocrText.has(i + 1)) return
@@ -256,7 +257,7 @@ export async function extractPdf(
         text: seg.text, x0: seg.x0, x1: seg.x1, y: seg.y, size: seg.size, font: seg.font, chars: seg.chars,
         block: blocks + k, blockX0: seg.x0, blockX1: seg.x1
       }))
-      for (const r of [...pageRows, ...sideRows]) rows.push({ ...r, page: i + 1 })
+      for (const r of [...pageRows, ...sideRows]) rows.push({ ...r, font: fontOf(r.font, i), page: i + 1 })
     })
     const paragraphs: Paragraph[] = buildParagraphs(rows, body)
     for (const [page, text] of ocrText) {
@@ -287,7 +288,9 @@ export async function extractPdf(
       references_policy: pdfOptions.references
     }
     if (pdfOptions.references === "separate") metadata["references"] = structure.references
-    if (ocrText.size > 0 && ocrEngine !== null) metadata["ocr"] = { engine: "tesseract", version: ocrEngine.version, pages: [...ocrText.keys()] }
+    if ((ocrText.size > 0 || ocrFailures.length > 0) && ocrEngine !== null) {
+      metadata["ocr"] = { engine: "tesseract", version: ocrEngine.version, pages: [...ocrText.keys()], ...(ocrFailures.length > 0 ? { failed: ocrFailures } : {}) }
+    }
     return makeDocument(file, options, {
       rawText: structure.text,
       kind: "paper",

@@ -54,42 +54,34 @@ interface Context {
 /** The widest valid gutter of `segs`: the x range no segment covers, or null. */
 function findGutter(segs: ReadonlyArray<Segment>, ctx: Context): { from: number; to: number } | null {
   if (segs.length < 2) return null
+  // On a single line a gap is a wide space ("4.1<quad>Nesting Algorithm"), not a gutter: reading it
+  // left to right is all a split could do anyway.
+  let multiline = false
+  for (const s of segs) if (Math.abs(s.y - segs[0]!.y) > 0.4 * Math.max(s.size, segs[0]!.size)) multiline = true
+  if (!multiline) return null
   let left = Infinity
   let right = -Infinity
   for (const s of segs) {
     left = Math.min(left, s.x0)
     right = Math.max(right, s.x1)
   }
-  const width = Math.ceil(right - left)
+  const width = right - left
   if (width < 20) return null
-  // Coverage by a difference array at 1-point resolution; a point of overlap is tolerated, since
-  // item widths are approximate.
-  const diff = new Int32Array(width + 2)
-  for (const s of segs) {
-    const a = Math.max(0, Math.floor(s.x0 - left) + 1)
-    const b = Math.min(width, Math.ceil(s.x1 - left) - 1)
-    if (b >= a) {
-      diff[a]! += 1
-      diff[b + 1]! -= 1
-    }
-  }
+  // Uncovered x ranges, by a sweep over the segments' extents sorted by start: cost by segment count,
+  // not by page width (a stray item at x = 1e10 must not allocate an array that wide). A point of
+  // overlap at each end is tolerated, since item widths are approximate.
+  const spans = segs.map((s) => [s.x0 + 1, s.x1 - 1] as const).filter(([a, b]) => b > a).sort((p, q) => p[0] - q[0])
   const minWidth = Math.max(3, 0.6 * ctx.body)
-  const lo = Math.floor(width * 0.12)
-  const hi = Math.ceil(width * 0.88)
+  const lo = left + width * 0.12
+  const hi = left + width * 0.88
   const candidates: Array<{ from: number; to: number }> = []
-  let cover = 0
-  let runStart = -1
-  for (let x = 0; x <= width; x++) {
-    cover += diff[x]!
-    if (cover === 0 && x > 0 && x < width) {
-      if (runStart < 0) runStart = x
-    } else if (runStart >= 0) {
-      const from = runStart
-      const to = x - 1
-      const mid = (from + to) / 2
-      if (to - from + 1 >= minWidth && mid >= lo && mid <= hi) candidates.push({ from: left + from, to: left + to + 1 })
-      runStart = -1
+  let reach = left
+  for (const [a, b] of spans) {
+    if (a > reach) {
+      const mid = (reach + a) / 2
+      if (a - reach >= minWidth && mid >= lo && mid <= hi) candidates.push({ from: reach, to: a })
     }
+    reach = Math.max(reach, b)
   }
   candidates.sort((a, b) => b.to - b.from - (a.to - a.from) || a.from - b.from)
   let total = 0

@@ -16,8 +16,8 @@ export const isPageNumber = (text: string): boolean => PAGE_NUMBER.test(text.tri
 /** What a running header has in common across pages: its words, with page and volume numbers masked. */
 export const runningKey = (text: string): string => text.toLowerCase().replace(/\d+/g, "#").replace(/\s+/g, " ").trim()
 
-/** Segments of the top and bottom EDGE_ROWS rows of a page (rows: baselines within 0.4 em). */
-function edgeSegments(segs: ReadonlyArray<Segment>): Set<Segment> {
+/** Segments of the top and bottom EDGE_ROWS rows of a page (rows: baselines within 0.4 em), each with its row. */
+function edgeSegments(segs: ReadonlyArray<Segment>): Map<Segment, ReadonlyArray<Segment>> {
   const sorted = [...segs].sort((a, b) => b.y - a.y)
   const rows: Segment[][] = []
   for (const s of sorted) {
@@ -25,11 +25,14 @@ function edgeSegments(segs: ReadonlyArray<Segment>): Set<Segment> {
     if (row !== undefined && row[0]!.y - s.y < 0.4 * Math.max(row[0]!.size, s.size)) row.push(s)
     else rows.push([s])
   }
-  const edge = new Set<Segment>()
+  const edge = new Map<Segment, ReadonlyArray<Segment>>()
   const picked = rows.length <= 2 * EDGE_ROWS ? rows : [...rows.slice(0, EDGE_ROWS), ...rows.slice(-EDGE_ROWS)]
-  for (const row of picked) for (const s of row) edge.add(s)
+  for (const row of picked) for (const s of row) edge.set(s, row)
   return edge
 }
+
+/** A run of prose: a dozen characters or more, mostly letters. */
+const isRunningText = (text: string): boolean => text.length >= 12 && text.replace(/[^\p{L}]/gu, "").length >= 0.5 * text.replace(/\s/g, "").length
 
 export interface MarginCounts {
   runningLines: number
@@ -74,6 +77,22 @@ export function removeLineNumbers(segs: ReadonlyArray<Segment>, counts: MarginCo
     for (let i = 1; i < values.length; i++) if (values[i]! > values[i - 1]! && values[i]! - values[i - 1]! <= 10) increasing++
     const span = down[0]!.y - down[down.length - 1]!.y
     if (increasing < 0.9 * (values.length - 1) || span < 0.4 * height) continue
+    // Line numbers number lines of running text: most of them stand left of such a line on their row
+    // (or lead it). A column of years or indices beside numeric cells is a table, and stays.
+    let numberingText = 0
+    for (const n of down) {
+      const rest = n.text.replace(LEADING, "")
+      if (isRunningText(rest)) numberingText++
+      else if (segs.some((o) => o !== n && Math.abs(o.y - n.y) < 0.4 * Math.max(o.size, n.size) && o.x0 >= n.x1 && isRunningText(o.text))) numberingText++
+    }
+    if (numberingText < 0.6 * down.length) continue
+    // And they stand in the margin: left of where the page's other running text starts. A table's
+    // first column (years, indices) starts where its caption and the body text do.
+    const inColumn = new Set(down)
+    let textLeft = Infinity
+    for (const o of segs) if (!inColumn.has(o) && isRunningText(o.text)) textLeft = Math.min(textLeft, o.x0)
+    const numberRight = Math.max(...down.map((n) => n.x0 + (n.x1 - n.x0) * (LEADING.exec(n.text)![1]!.length / n.text.length)))
+    if (numberRight > textLeft - 1) continue
     for (const s of down) drop.set(s, s.text.replace(LEADING, ""))
   }
   if (drop.size === 0) return [...segs]
@@ -103,11 +122,13 @@ export function removeRunningLines(
   const seen = new Map<string, Array<{ page: number; y: number; size: number }>>()
   // Text in another direction is margin material (journal stamps up the side of every page, such as
   // "JCAP10(2008)003"): all of it is a candidate, positioned in its own direction.
-  const candidates = pages.map((_, page) => [...edges[page]!, ...(sides[page] ?? [])])
+  const candidates = pages.map((_, page) => [...edges[page]!.keys(), ...(sides[page] ?? [])])
   candidates.forEach((edge, page) => {
     for (const s of edge) {
       const key = runningKey(s.text)
-      if (key === "" || isPageNumber(s.text)) continue
+      // Without a letter every row of numbers would share one key ("# # #") and a table near the
+      // top of a few pages would go as a running header.
+      if (!/\p{L}/u.test(key) || isPageNumber(s.text)) continue
       const list = seen.get(key) ?? []
       if (!list.some((o) => o.page === page)) list.push({ page, y: s.y, size: s.size })
       seen.set(key, list)
@@ -119,6 +140,8 @@ export function removeRunningLines(
   const running = new Map<string, number>()
   for (const [key, list] of seen) {
     if (list.length < needed) continue
+    // Two pages agree by chance more easily than three: there a repeated line must be header-sized.
+    if (pagesWithText <= 2 && key.length > 80) continue
     // At about the same height: the largest group within 2 em of one another.
     let best = 0
     for (const o of list) best = Math.max(best, list.filter((p) => Math.abs(p.y - o.y) <= 2 * Math.max(o.size, p.size)).length)
@@ -137,8 +160,10 @@ export function removeRunningLines(
   const side = sides.map((segs) => segs.filter((s) => !dropRunning(s)))
   const main = pages.map((segs, page) =>
     segs.filter((s) => {
-      if (!edges[page]!.has(s)) return true
-      if (isPageNumber(s.text)) {
+      const row = edges[page]!.get(s)
+      if (row === undefined) return true
+      // A bare number in an edge row is a page number, unless the row holds other numbers (a table).
+      if (isPageNumber(s.text) && !row.some((o) => o !== s && /^[\d.,\s-]+$/.test(o.text))) {
         counts.pageNumbers++
         return false
       }

@@ -85,6 +85,7 @@ export function joinHyphenated(left: string, right: string, vocab: ReadonlyMap<s
 }
 
 export const NUMBERED_HEADING = /^(?:\d{1,2}(?:\.\d{1,2}){0,3}\.?|[IVX]{1,5}\.|[A-H]\.)\s+\p{Lu}/u
+const NUMBERING = /^(?:\d{1,2}(?:\.\d{1,2}){0,3}\.?|[IVX]{1,5}\.|[A-H]\.)\s+/u
 export const NAMED_HEADING =
   /^(?:\d{1,2}\.?\s+)?(?:abstract|introduction|background|methods?|materials and methods|methods and materials|methodology|results|results and discussion|discussion|conclusions?|concluding remarks|summary|acknowledge?ments?|references|bibliography|literature cited|appendix(?: [a-z])?|supplementary (?:material|information)|supporting information|related work|experiments?|evaluation|data availability|author contributions|competing interests|funding|keywords|key words)\s*:?$/iu
 
@@ -108,19 +109,35 @@ export function isHeadingText(text: string, size: number, font: string, body: { 
   if (/[.,;]$/.test(t) && !NAMED_HEADING.test(t.slice(0, -1))) return false
   const letters = t.replace(/[^\p{L}]/gu, "").length
   if (letters < 0.6 * t.replace(/\s/g, "").length) return false
-  if (NUMBERED_HEADING.test(t)) return size >= body.size * 0.95
-  // Unnumbered: set apart by a larger size or another font (bold) than the body text.
-  if (!/^\p{Lu}/u.test(t)) return false
+  // A numbered reference entry ("5. O'Malley KF, Ross SE: Pulmonary embolism. J") has sentences in it.
+  if (NUMBERED_HEADING.test(t)) return size >= body.size * 0.95 && !/\p{L}{2}\. \p{L}/u.test(t.replace(NUMBERING, ""))
+  // Unnumbered: set apart by a larger size or another font (bold) than the body text, and not code
+  // or a figure's axis label ("R> library(x)", "Mass (GeV)").
+  if (!/^\p{Lu}/u.test(t) || /[<>$~={}_;\\()[\]]/.test(t)) return false
   return size > body.size * 1.12 || (font !== body.font && size >= body.size * 0.95 && words.length <= 10)
 }
 
-/** Typical distance between consecutive baselines per font size (rounded), from rows in one block. */
+/**
+ * Whether `r` follows `p` in the same column: the same block, or the next block straight below it
+ * (the layout cuts a column into blocks at every wider gap, which in 1.5- or double-spaced text is
+ * every line; the paragraph logic must still see one column there).
+ */
+function sameFlow(p: PageRow, r: PageRow): boolean {
+  if (p.page !== r.page) return false
+  if (p.block === r.block) return true
+  const overlap = Math.min(p.blockX1, r.blockX1) - Math.max(p.blockX0, r.blockX0)
+  const narrower = Math.min(p.blockX1 - p.blockX0, r.blockX1 - r.blockX0)
+  const dy = p.y - r.y
+  return narrower > 0 && overlap >= 0.5 * narrower && dy > 0 && dy < 3 * Math.max(p.size, r.size)
+}
+
+/** Typical distance between consecutive baselines per font size (rounded), from rows in one column. */
 function lineSpacings(rows: ReadonlyArray<PageRow>): Map<number, number> {
   const samples = new Map<number, number[]>()
   for (let i = 1; i < rows.length; i++) {
     const a = rows[i - 1]!
     const b = rows[i]!
-    if (a.page !== b.page || a.block !== b.block) continue
+    if (!sameFlow(a, b)) continue
     const key = Math.round(b.size)
     if (Math.round(a.size) !== key) continue
     const dy = a.y - b.y
@@ -137,9 +154,13 @@ function lineSpacings(rows: ReadonlyArray<PageRow>): Map<number, number> {
   return out
 }
 
-/** A first-line indent is one to a few ems; a line further in is centred (titles) or a display. */
-const indented = (r: Row): boolean => {
-  const offset = r.x0 - r.blockX0
+/**
+ * A first-line indent is one to a few ems from the column's left edge (that of `r`'s block and its
+ * neighbour's `o`, which in spaced-out text are blocks of one line); a line further in is centred
+ * (titles) or a display.
+ */
+const indented = (r: Row, o: Row): boolean => {
+  const offset = r.x0 - Math.min(r.blockX0, o.blockX0)
   return offset > 0.8 * r.size && offset < 3.5 * r.size
 }
 const sizeChanged = (a: Row, b: Row): boolean => Math.abs(a.size - b.size) > 0.12 * Math.max(a.size, b.size)
@@ -158,7 +179,9 @@ export function buildParagraphs(rows: ReadonlyArray<PageRow>, body: { size: numb
     if (i === 0) return true
     const p = rows[i - 1]!
     const continues = continuesWord(p.text, r.text, vocab)
-    if (p.page !== r.page || p.block !== r.block) {
+    // "References", "Acknowledgements" on a line of their own always start a paragraph.
+    if (NAMED_HEADING.test(r.text.trim()) || NAMED_HEADING.test(p.text.trim())) return true
+    if (!sameFlow(p, r)) {
       // A sentence broken by a column or page break: the line before it does not end a sentence and
       // either runs to the right edge of its column (justified text, not a heading) or the next
       // line starts in lower case.
@@ -170,8 +193,12 @@ export function buildParagraphs(rows: ReadonlyArray<PageRow>, body: { size: numb
     const typical = spacing.get(Math.round(r.size)) ?? 1.2 * r.size
     if (dy > typical * 1.4 || dy < 0) return !continues
     if (continues) return false
-    if (indented(r) && !indented(p)) return true
-    if (p.x1 < p.blockX1 - 2 * p.size && SENTENCE_END.test(p.text) && /^[\p{Lu}\d]/u.test(r.text)) return true
+    if (indented(r, p) && !indented(p, r)) return true
+    // A line that ends a sentence well short of the column's right edge ends its paragraph (styles
+    // without indent or spacing); ragged-right lines fall short by a word, not by a quarter.
+    const left = Math.min(p.blockX0, r.blockX0)
+    const right = Math.max(p.blockX1, r.blockX1)
+    if (p.x1 < left + 0.75 * (right - left) && SENTENCE_END.test(p.text) && /^[\p{Lu}\d]/u.test(r.text)) return true
     return false
   })
   // A standalone heading-like row is a paragraph of its own; so is the row after it.
@@ -186,7 +213,10 @@ export function buildParagraphs(rows: ReadonlyArray<PageRow>, body: { size: numb
       starts[i]! &&
       hyphenEnd(r.text) === null &&
       (next === undefined || ((starts[i + 1]! || next.font !== r.font || sizeChanged(r, next)) && !LOWER_START.test(next.text)))
-    if (standalone && isHeadingText(r.text, r.size, r.font, body)) {
+    // A heading introduces text: the next row is running text or another heading (not a figure label).
+    const introduces =
+      next === undefined || next.text.length >= 30 || NUMBERED_HEADING.test(next.text) || NAMED_HEADING.test(next.text.trim()) || NAMED_HEADING.test(r.text.trim())
+    if (standalone && introduces && isHeadingText(r.text, r.size, r.font, body)) {
       heading[i] = true
       if (i + 1 < rows.length) starts[i + 1] = true
     }

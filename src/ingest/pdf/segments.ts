@@ -27,7 +27,7 @@ export interface Segment {
   y: number
   /** Largest font size in the run (points). */
   size: number
-  /** The font that set most of the run's characters (pdfjs' loaded font name). */
+  /** The font that set most of the run's characters (the caller's font key, see extract.ts). */
   font: string
   /** Non-space characters. */
   chars: number
@@ -92,6 +92,24 @@ export function composeAccents(text: string): string {
  */
 export const WORD_GAP_EM = 0.1
 
+/**
+ * Overprinted runs (the same text drawn again a hair away, for fake bold or by sloppy generators)
+ * are kept once, wherever in the content stream the second copy comes.
+ */
+function withoutOverprints(segments: Segment[]): Segment[] {
+  const byText = new Map<string, Segment[]>()
+  const out: Segment[] = []
+  for (const s of segments) {
+    const same = byText.get(s.text)
+    const near = 0.2 * s.size
+    if (same?.some((o) => Math.abs(o.x0 - s.x0) < near && Math.abs(o.y - s.y) < near)) continue
+    if (same === undefined) byText.set(s.text, [s])
+    else same.push(s)
+    out.push(s)
+  }
+  return out
+}
+
 /** A word space is ~0.25 em; a gap wider than this many ems ends a segment (columns, table cells, margins). */
 export const SEGMENT_GAP_EM = 1.0
 
@@ -143,6 +161,7 @@ export function buildSegments(items: ReadonlyArray<PdfTextItem>): PageSegments {
   let curUy = 0
   let baseline = 0
   let lastEnd = 0
+  let last: { str: string; along: number; across: number } | undefined
   let pendingSpace = false
   const fontChars = new Map<string, number>()
   const flush = () => {
@@ -177,11 +196,16 @@ export function buildSegments(items: ReadonlyArray<PdfTextItem>): PageSegments {
       }
       if (item.str.trim() === "") {
         // A space item: remember it, and let the next real item decide (see above).
-        if (cur !== undefined) {
-          if (item.width === 0 || item.width >= 0.1 * Math.max(p.size, cur.size)) pendingSpace = true
-          lastEnd = Math.max(lastEnd, along + item.width)
-        }
+        // Its width does not move the end of the run: pdfjs turns a wide jump on one line (the gutter
+        // between two columns written line by line) into a single space item as wide as the jump.
+        if (cur !== undefined && (item.width === 0 || item.width >= 0.1 * Math.max(p.size, cur.size))) pendingSpace = true
       } else {
+        // Overprinting (fake bold: the same text drawn twice a hair apart) is read once.
+        if (last !== undefined && item.str === last.str && Math.abs(along - last.along) < 0.2 * p.size && Math.abs(across - last.across) < 0.2 * p.size) {
+          if (item.hasEOL) flush()
+          continue
+        }
+        last = { str: item.str, along, across }
         if (cur !== undefined) {
           const size = Math.max(p.size, cur.size)
           const gap = along - lastEnd
@@ -212,5 +236,5 @@ export function buildSegments(items: ReadonlyArray<PdfTextItem>): PageSegments {
   flush()
   // Positions are measured in each item's own direction, which for main segments is the page's main
   // direction: a page rotated by 90 degrees lays out like an upright one.
-  return { main, side }
+  return { main: withoutOverprints(main), side: withoutOverprints(side) }
 }
