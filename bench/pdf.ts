@@ -230,7 +230,7 @@ function runCli(repoRoot: string, papers: string, out: string, workers: number, 
 /** Timed runs are repeated and the fastest kept (the machine is shared: a slow run is noise, not the tool). */
 const REPEATS = 2
 /** How many copies of the papers the CLI and pdftotext rows read. */
-const COPIES = 4
+const COPIES = 8
 
 async function fastest<T>(run: () => T | Promise<T>, wall: (t: T) => number): Promise<T> {
   let best: T | undefined
@@ -442,7 +442,7 @@ async function memoryVsSize(
   )
   say(`${"pdf".padEnd(34)} ${pad("pages", 6)} ${pad("file MB", 8)} ${pad("wall s", 7)} ${pad("pages/s", 8)} ${pad("base RSS MB", 11)} ${pad("peak RSS MB", 11)} ${pad("above base MB", 13)}`)
   const rows: Record<string, unknown>[] = []
-  const ours: Array<{ pages: number; grew: number }> = []
+  const ours: Array<{ pages: number; grew: number; bytes: number }> = []
   for (const [name, file, n] of [[path.basename(short), short, shortPages], [path.basename(joined1), joined1, pages1], [path.basename(long), long, pagesLong]] as const) {
     const r = runChild(repoRoot, warmup, [file])
     const size = fs.statSync(file).size
@@ -450,7 +450,7 @@ async function memoryVsSize(
     const note = r.documents === 1 ? "" : `  (not a document: ${r.rejected.join("; ")})`
     say(`${("scicurate " + name).padEnd(34)} ${pad(n, 6)} ${pad(mb(size), 8)} ${pad(r.seconds.toFixed(2), 7)} ${pad((n / r.seconds).toFixed(1), 8)} ${pad(mb(r.baseRssBytes), 11)} ${pad(mb(r.peakRssBytes), 11)} ${pad(mb(grew), 13)}${note}`)
     rows.push({ tool: "scicurate", name, pages: n, bytes: size, ...r })
-    ours.push({ pages: n, grew })
+    ours.push({ pages: n, grew, bytes: size })
     if (has("pdftotext")) {
       const started = performance.now()
       const peak = await pdftotextPeak(file, path.join(dir, `${path.basename(file)}.txt`))
@@ -459,13 +459,15 @@ async function memoryVsSize(
       rows.push({ tool: "pdftotext", name, pages: n, bytes: size, seconds: sec, peakRssBytes: peak })
     }
   }
-  const [, one, many] = ours as [unknown, { pages: number; grew: number }, { pages: number; grew: number }]
+  const [, one, many] = ours as [unknown, { pages: number; grew: number; bytes: number }, { pages: number; grew: number; bytes: number }]
   const perPage = (many.grew - one.grew) / (many.pages - one.pages)
+  const perFileByte = (many.grew - one.grew) / (many.bytes - one.bytes)
   say(
     `scicurate, joined x1 -> x${rounds}: pages ${(many.pages / one.pages).toFixed(1)}x, memory above base ${(many.grew / Math.max(one.grew, 1)).toFixed(1)}x ` +
-      `(${(perPage / 1e3).toFixed(0)} KB per extra page; flat would be ~0)`
+      `(${(perPage / 1e3).toFixed(0)} KB per extra page, i.e. ${perFileByte.toFixed(1)} bytes per extra byte of file: pdfjs holds the whole file, ` +
+      `and a second copy while it is reopened every 100 pages to drop its caches)`
   )
-  return { tool, rounds, rows, bytesPerExtraPage: perPage }
+  return { tool, rounds, rows, bytesPerExtraPage: perPage, bytesPerExtraFileByte: perFileByte }
 }
 
 // ---------------------------------------------------------------------------------------------------

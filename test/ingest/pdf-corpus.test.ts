@@ -116,6 +116,8 @@ describe.skipIf(!hasCorpus)("PDF text quality on the shared corpus's papers", ()
     expect(metaOf(jcap).doi).toBe("10.1088/1475-7516/2008/10/003")
     expect(metaOf(await paper("0908.0054.pdf")).arxiv_id).toBe("0908.0054")
     expect(metaOf(await paper("cermine_test6.pdf")).doi).toBe("10.7717/peerj-cs.118")
+    // The Info title, printed on page 1, wins over the largest text ("OPEN Complex networks of marine").
+    expect((await paper("PMC7814029.pdf")).title).toBe("Complex networks of marine heatwaves reveal abrupt transitions in the global ocean")
     const bmc = await paper("cermine_test1.pdf")
     expect(bmc.title).toBe("Complications related to deep venous thrombosis prophylaxis in trauma: a systematic review of the literature")
     expect(metaOf(bmc).authors).toContain("Indraneel Datta")

@@ -119,7 +119,12 @@ export function analyseStructure(
   policy: ReferencesPolicy
 ): PaperStructure {
   const found = findTitle(paragraphs, bodySize)
-  const title = found?.title ?? plausibleTitle(infoTitle)
+  // The Info title, when it is printed on the first page, is the title as the authors wrote it; the
+  // largest text can be a badge plus the title's first line ("OPEN Complex networks of marine").
+  const info = plausibleTitle(infoTitle)
+  const flat = (t: string) => t.toLowerCase().replace(/[^\p{L}\p{N}]+/gu, " ").trim()
+  const firstPage = flat(paragraphs.filter((p) => p.page === 1).map((p) => p.text).join(" "))
+  const title = info !== null && firstPage.includes(flat(info)) ? info : (found?.title ?? info)
 
   // Authors: name lines right after the title, before the abstract or a section heading. Author
   // lines are often set in their own font and size, so they may have been taken for a heading.
