@@ -20,7 +20,8 @@ export const TaskStats = Schema.Struct({
   duplicates: Count,
   rejected: Count,
   reasons: Schema.Record(Schema.String, Count).annotate({
-    description: "Counts per reason code, prefixed by outcome: rejected:<code>, filtered:<code>, duplicate:<kind>"
+    description:
+      "Counts per reason code, prefixed by outcome: rejected:<code>, filtered:<code>, duplicate:<kind>; noted:<code> counts events on records that went out (e.g. noted:secret-redacted:aws-access-key)"
   }),
   seconds: Schema.Finite,
   peak_rss_bytes: Count.annotate({
@@ -40,6 +41,15 @@ export class TaskCounter {
   duplicates = 0
   rejected = 0
   readonly reasons: Record<string, number> = {}
+
+  /**
+   * Count something that happened to a record that still went out (a redacted secret, an unknown
+   * license): `noted:<code>` in the reasons, outside the accounting identity.
+   */
+  note(code: string, n = 1): void {
+    const key = `noted:${code}`
+    this.reasons[key] = (this.reasons[key] ?? 0) + n
+  }
 
   count(outcome: "rejected" | "filtered" | "duplicate", reason: string, n = 1): void {
     const key = `${outcome}:${reason}`

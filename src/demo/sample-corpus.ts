@@ -27,7 +27,7 @@ export const EXPECTED_REJECTS: Readonly<Record<string, string>> = {
   [SAMPLE_FILES.bad.corruptPdf]: "corrupt-pdf",
   [SAMPLE_FILES.bad.empty]: "empty-file",
   [SAMPLE_FILES.bad.invalidUtf8]: "invalid-utf8",
-  [SAMPLE_FILES.bad.binary]: "binary-file"
+  [SAMPLE_FILES.bad.binary]: "corrupt-data"
 }
 
 /** The demo paper. One paragraph is given as explicit lines to force a hyphenated line break. */

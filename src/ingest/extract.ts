@@ -12,12 +12,23 @@
 import { open } from "node:fs/promises"
 import path from "node:path"
 import { extractJsonl, hasJsonlExtension, looksLikeJsonl } from "./jsonl.ts"
+import { extractBinaryData, extractLines } from "./outputs.ts"
 import { extractPdf } from "./pdf/extract.ts"
+import type { ScientificBinaryType } from "./simulation/binary.ts"
+import { createTableReader, looksLikeTable } from "./simulation/table.ts"
 import { hasUtf8Bom, SNIFF_BYTES, sniff } from "./sniff.ts"
-import { extractTextFile } from "./text.ts"
+import { extractTextFile, looksLikeMarkdown } from "./text.ts"
 import { describeFailure, errorMessage, recordLimit, rejected, type Extracted, type IngestOptions, type InputFile } from "./types.ts"
 
 export type { Extracted, IngestOptions, InputFile } from "./types.ts"
+
+/** How much of a text file the content detectors (logs, tables) look at. */
+const TEXT_HEAD_BYTES = 64 * 1024
+/** A head scoring this much as a table (consistent delimited columns) is read as one. */
+const TABLE_THRESHOLD = 0.6
+
+const SCIENTIFIC_BINARIES: ReadonlySet<string> = new Set(["HDF5", "netCDF classic", "netCDF 64-bit offset", "netCDF CDF-5"])
+const isScientificBinary = (type: string): type is ScientificBinaryType => SCIENTIFIC_BINARIES.has(type)
 
 /** The first `n` bytes of a file (fewer if it is shorter). */
 async function readHead(absPath: string, n: number): Promise<Buffer> {
@@ -116,7 +127,8 @@ export async function* extractFile(file: InputFile, options: IngestOptions): Asy
   }
   const sniffed = sniff(head)
   if (sniffed._tag === "Binary") {
-    yield rejected("binary-file", binaryDetail(sniffed.type, file))
+    if (isScientificBinary(sniffed.type)) yield await extractBinaryData(file, options, sniffed.type)
+    else yield rejected("binary-file", binaryDetail(sniffed.type, file))
     return
   }
   if (sniffed._tag === "Pdf") {
@@ -153,6 +165,19 @@ export async function* extractFile(file: InputFile, options: IngestOptions): Asy
   }
   if (jsonl) {
     yield* jsonlRecords(file, options)
+    return
+  }
+  // Simulation outputs and tables are recognised by their content and streamed line by line (no
+  // size limit: the readers keep bounded summaries).
+  let textHead: string
+  try {
+    textHead = (await readHead(file.absPath, TEXT_HEAD_BYTES)).toString("utf8")
+  } catch (e) {
+    yield rejected("read-error", errorMessage(e))
+    return
+  }
+  if (looksLikeTable(textHead) >= TABLE_THRESHOLD && !looksLikeMarkdown(textHead)) {
+    yield await extractLines(file, options, createTableReader({ name: path.basename(file.absPath) }), "table")
     return
   }
   const bytes = await readWhole(file, options.maxFileBytes)

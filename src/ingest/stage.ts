@@ -84,6 +84,7 @@ function documentsOf(file: PlannedFile, options: IngestOptions, ctx: TaskContext
     ctx.counter.recordsIn++
     if (records % 256 === 0) ctx.progress(256, 0)
     if (item._tag === "Document") {
+      for (const [code, n] of Object.entries(item.notes ?? {})) ctx.counter.note(code, n)
       ctx.counter.documentsOut++
       ctx.counter.bytesOut += Buffer.byteLength(item.doc.text)
       return item.doc

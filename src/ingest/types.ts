@@ -51,7 +51,12 @@ export const recordLimit = (options: IngestOptions): number => {
 }
 
 export type Extracted =
-  | { readonly _tag: "Document"; readonly doc: Document }
+  | {
+      readonly _tag: "Document"
+      readonly doc: Document
+      /** Events to count in the task's stats as noted:<code> (redactions, unknown licenses). */
+      readonly notes?: Readonly<Record<string, number>>
+    }
   | { readonly _tag: "Rejected"; readonly reason: string; readonly detail: string; readonly location?: string }
   | { readonly _tag: "Filtered"; readonly reason: string; readonly detail: string; readonly location?: string }
 

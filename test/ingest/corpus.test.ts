@@ -154,18 +154,23 @@ describe.skipIf(!hasCorpus)("shared corpus: simulation/", () => {
   const simDir = path.join(corpusRoot, "simulation")
   const names = hasCorpus ? readdirSync(simDir).sort() : []
 
-  it.each(["ri_wave_2010.h5", "kappa-m111111_si_pbesol.hdf5", "CRM032_test1.nc", "issue671.nc"])("%s → binary-file", async (name) => {
-    const item = await extractOne(path.join(simDir, name))
-    expect(reasonOf(item)).toBe("Rejected:binary-file")
-    expect(item._tag !== "Document" && item.detail).toMatch(/^(HDF5|netCDF)/)
+  it.each([
+    ["ri_wave_2010.h5", "hdf5"],
+    ["kappa-m111111_si_pbesol.hdf5", "hdf5"],
+    ["CRM032_test1.nc", "netcdf-classic"],
+    ["issue671.nc", "netcdf4"]
+  ])("%s → a simulation document (%s), recognised by content", async (name, format) => {
+    const doc = expectDocument(await extractOne(path.join(simDir, name)))
+    expect(doc).toMatchObject({ kind: "simulation", format })
   })
 
-  it("text outputs and CSVs → plain-text documents (logs are not mistaken for Markdown)", async () => {
+  it("CSV files → table documents; other text outputs are documents too (logs are not mistaken for Markdown)", async () => {
     const textual = names.filter((n) => !/\.(h5|hdf5|nc)$/.test(n))
     expect(textual.length).toBeGreaterThan(20)
     for (const name of textual) {
       const doc = expectDocument(await extractOne(path.join(simDir, name)))
-      expect(doc.format, name).toBe("plain-text")
+      if (name.endsWith(".csv")) expect(doc.format, name).toBe("csv")
+      else expect(doc.format, name).not.toBe("markdown")
     }
   }, 60_000)
 })
