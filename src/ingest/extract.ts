@@ -17,13 +17,24 @@ import { extractPdf } from "./pdf/extract.ts"
 import type { ScientificBinaryType } from "./simulation/binary.ts"
 import { createTableReader, looksLikeTable } from "./simulation/table.ts"
 import { hasUtf8Bom, SNIFF_BYTES, sniff } from "./sniff.ts"
+import { detectLanguage } from "./code/language.ts"
+import { isLicenseFileName } from "./code/license.ts"
+import { extractArchive, extractCodeFile, isCodeLanguage } from "./source.ts"
 import { extractTextFile, looksLikeMarkdown } from "./text.ts"
-import { describeFailure, errorMessage, recordLimit, rejected, type Extracted, type IngestOptions, type InputFile } from "./types.ts"
+import { describeFailure, errorMessage, filtered, recordLimit, rejected, type Extracted, type IngestOptions, type InputFile } from "./types.ts"
 
 export type { Extracted, IngestOptions, InputFile } from "./types.ts"
 
 /** How much of a text file the content detectors (logs, tables) look at. */
 const TEXT_HEAD_BYTES = 64 * 1024
+/**
+ * Zip files that are data containers, not archives of software: NumPy .npz arrays, office documents,
+ * Java/Android packages. They stay binary-file rejects instead of yielding a record per array.
+ */
+const DATA_CONTAINER = /\.(npz|xlsx|xlsm|docx|pptx|odt|ods|odp|jar|war|apk|whl|egg|nupkg)$/i
+
+/** Language detection at least this sure makes a text file source code. */
+const CODE_CONFIDENCE = 0.8
 /** A head scoring this much as a table (consistent delimited columns) is read as one. */
 const TABLE_THRESHOLD = 0.6
 
@@ -128,6 +139,7 @@ export async function* extractFile(file: InputFile, options: IngestOptions): Asy
   const sniffed = sniff(head)
   if (sniffed._tag === "Binary") {
     if (isScientificBinary(sniffed.type)) yield await extractBinaryData(file, options, sniffed.type)
+    else if ((sniffed.type === "gzip" || sniffed.type === "zip") && !DATA_CONTAINER.test(file.absPath)) yield* extractArchive(file, options)
     else yield rejected("binary-file", binaryDetail(sniffed.type, file))
     return
   }
@@ -148,27 +160,11 @@ export async function* extractFile(file: InputFile, options: IngestOptions): Asy
     return
   }
   // Text family. A file is JSONL when its extension says so, whatever its first line holds (a bad
-  // first record must be rejected on its own, not turn the file into one document of raw JSON); or,
-  // whatever the extension, when its first non-space character is `{` and most of its first lines
-  // parse as JSON objects.
-  let jsonl = hasJsonlExtension(file)
-  if (!jsonl) {
-    const start = firstNonSpace(head, hasUtf8Bom(head) ? 3 : 0)
-    if (start >= 0 && head[start] === 0x7b) {
-      try {
-        jsonl = await looksLikeJsonl(file.absPath, recordLimit(options))
-      } catch (e) {
-        yield rejected("read-error", errorMessage(e))
-        return
-      }
-    }
-  }
-  if (jsonl) {
+  // first record must be rejected on its own, not turn the file into one document of raw JSON).
+  if (hasJsonlExtension(file)) {
     yield* jsonlRecords(file, options)
     return
   }
-  // Simulation outputs and tables are recognised by their content and streamed line by line (no
-  // size limit: the readers keep bounded summaries).
   let textHead: string
   try {
     textHead = (await readHead(file.absPath, TEXT_HEAD_BYTES)).toString("utf8")
@@ -176,6 +172,44 @@ export async function* extractFile(file: InputFile, options: IngestOptions): Asy
     yield rejected("read-error", errorMessage(e))
     return
   }
+  // A LICENSE/COPYING file is the license of the code beside it (see source.ts), not training text.
+  if (isLicenseFileName(path.basename(file.absPath))) {
+    yield filtered("license-file", "a license text: it gives the license of the files beside it")
+    return
+  }
+  // Source code by extension, shebang and content (a notebook or a .json file is code, not JSONL).
+  const language = detectLanguage(file.absPath, textHead)
+  if (language !== null && language.confidence >= CODE_CONFIDENCE && isCodeLanguage(language.language)) {
+    const bytes = await readWhole(file, options.maxFileBytes)
+    if (!Buffer.isBuffer(bytes)) {
+      yield bytes
+      return
+    }
+    try {
+      yield extractCodeFile(bytes, file, options, language.language)
+    } catch (e) {
+      yield rejected("extract-error", describeFailure(e, "source code extraction failed"))
+    }
+    return
+  }
+  // Whatever the extension, JSONL when the first non-space character is `{` and most of the first
+  // lines parse as JSON objects.
+  const start = firstNonSpace(head, hasUtf8Bom(head) ? 3 : 0)
+  if (start >= 0 && head[start] === 0x7b) {
+    let jsonl: boolean
+    try {
+      jsonl = await looksLikeJsonl(file.absPath, recordLimit(options))
+    } catch (e) {
+      yield rejected("read-error", errorMessage(e))
+      return
+    }
+    if (jsonl) {
+      yield* jsonlRecords(file, options)
+      return
+    }
+  }
+  // Simulation outputs and tables are recognised by their content and streamed line by line (no
+  // size limit: the readers keep bounded summaries).
   if (looksLikeTable(textHead) >= TABLE_THRESHOLD && !looksLikeMarkdown(textHead)) {
     yield await extractLines(file, options, createTableReader({ name: path.basename(file.absPath) }), "table")
     return

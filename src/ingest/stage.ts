@@ -13,8 +13,9 @@ import { DatasetError } from "../core/errors.ts"
 import { ShardWriter, type ColumnBatch } from "../core/parquet.ts"
 import type { PlannedFile, Stage, TaskContext } from "../core/stage.ts"
 import { extractFile, type Extracted, type IngestOptions } from "./extract.ts"
-import type { PdfSettings } from "../pipeline/config.ts"
+import type { CodeSettings, PdfSettings } from "../pipeline/config.ts"
 import { pdfOptionsOf } from "./pdf/options.ts"
+import { DEFAULT_CODE_OPTIONS, type CodeOptions } from "./source.ts"
 import { DEFAULT_MAX_RECORD_BYTES } from "./types.ts"
 
 export const DEFAULT_MIN_CHARS = 1
@@ -51,7 +52,8 @@ export const ingestStage: Stage = {
         minChars: (params.min_chars as number | undefined) ?? DEFAULT_MIN_CHARS,
         maxFileBytes: (params.max_file_bytes as number | undefined) ?? DEFAULT_MAX_FILE_BYTES,
         maxRecordBytes: (params.max_record_bytes as number | undefined) ?? DEFAULT_MAX_RECORD_BYTES,
-        pdf: pdfOptionsOf(params.pdf as typeof PdfSettings.Type | undefined)
+        pdf: pdfOptionsOf(params.pdf as typeof PdfSettings.Type | undefined),
+        code: codeOptionsOf(params.code as typeof CodeSettings.Type | undefined)
       }
       const target = ctx.layout.shard(ctx.rank, ctx.world)
       const fail = (operation: string) => (cause: unknown) => new DatasetError({ path: target, operation, cause })
@@ -64,6 +66,21 @@ export const ingestStage: Stage = {
       )
       yield* Effect.tryPromise({ try: () => writer.finish(target), catch: fail("write ingest shard") })
     })
+}
+
+/** The options of an ingest stage's `code:` block (snake_case, all optional) with defaults filled in. */
+function codeOptionsOf(settings: typeof CodeSettings.Type | undefined): CodeOptions {
+  if (settings === undefined) return DEFAULT_CODE_OPTIONS
+  return {
+    allowedLicenses: settings.allowed_licenses ?? null,
+    keepUnknownLicense: settings.keep_unknown_license ?? false,
+    filters: {
+      ...(settings.max_file_bytes !== undefined ? { maxBytes: settings.max_file_bytes } : {}),
+      ...(settings.max_line_length !== undefined ? { maxLineLength: settings.max_line_length } : {}),
+      ...(settings.max_avg_line_length !== undefined ? { maxAvgLineLength: settings.max_avg_line_length } : {}),
+      ...(settings.min_alnum_fraction !== undefined ? { minAlnumFraction: settings.min_alnum_fraction } : {})
+    }
+  }
 }
 
 /** The documents of one input file; its rejected and filtered records go to the task's ledgers on the way. */

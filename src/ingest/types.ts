@@ -6,6 +6,7 @@ import type { Document, DocumentKind } from "../core/document.ts"
 import type { ByteRange } from "../core/stage.ts"
 import { documentId, normalizeText } from "../core/text.ts"
 import type { PdfOptions } from "./pdf/options.ts"
+import type { CodeOptions } from "./source.ts"
 
 export interface InputFile {
   /** Where to read it. */
@@ -36,6 +37,8 @@ export interface IngestOptions {
   maxRecordBytes: number
   /** PDF handling; DEFAULT_PDF_OPTIONS when absent. */
   pdf?: PdfOptions
+  /** Source-code handling (license policy, filters); DEFAULT_CODE_OPTIONS when absent. */
+  code?: CodeOptions
 }
 
 /**

@@ -47,6 +47,21 @@ export const PdfSettings = Schema.Struct({
   })
 }).annotate({ title: "PdfSettings", description: "How PDFs become documents" })
 
+export const CodeSettings = Schema.Struct({
+  allowed_licenses: Schema.optionalKey(Schema.Array(Schema.String)).annotate({
+    description: "SPDX ids whose files are kept (expressions like 'MIT OR GPL-2.0-only' pass when one side is allowed); others are filtered as license-not-allowed. Default: keep every license"
+  }),
+  keep_unknown_license: Schema.optionalKey(Schema.Boolean).annotate({
+    description: "With allowed_licenses: keep files whose license is unknown (they are counted as noted:license-unknown either way; default false)"
+  }),
+  max_file_bytes: Schema.optionalKey(PositiveInt).annotate({ description: "Source files (and archive members) above this size are filtered as too-large (default 1 MiB)" }),
+  max_line_length: Schema.optionalKey(PositiveInt).annotate({ description: "Files with a longer line are filtered as long-lines (default 1000)" }),
+  max_avg_line_length: Schema.optionalKey(PositiveInt).annotate({ description: "Files with a longer mean line are filtered as long-lines (default 100)" }),
+  min_alnum_fraction: Schema.optionalKey(Schema.Finite.check(Schema.isGreaterThanOrEqualTo(0), Schema.isLessThanOrEqualTo(1))).annotate({
+    description: "Files with a smaller share of letters and digits are filtered as low-alnum (default 0.25)"
+  })
+}).annotate({ title: "CodeSettings", description: "How source code becomes documents" })
+
 export const IngestStage = Schema.Struct({
   stage: Schema.Literal("ingest"),
   tasks,
@@ -58,7 +73,8 @@ export const IngestStage = Schema.Struct({
   split_bytes: Schema.optionalKey(PositiveInt).annotate({
     description: "JSONL files (by extension) larger than this are cut at line boundaries into parts read by different tasks (default 128 MiB)"
   }),
-  pdf: Schema.optionalKey(PdfSettings)
+  pdf: Schema.optionalKey(PdfSettings),
+  code: Schema.optionalKey(CodeSettings)
 }).annotate({ title: "IngestStage", description: "Read input files and turn them into documents" })
 
 export const DedupStage = Schema.Struct({
