@@ -177,7 +177,7 @@ async function pdftotextPeak(file: string, outFile: string): Promise<number> {
 // ---------------------------------------------------------------------------------------------------
 // scicurate CLI
 
-interface CliRun {
+export interface CliRun {
   readonly workers: number
   readonly wall: number
   readonly stageWall: number
@@ -189,7 +189,7 @@ interface CliRun {
   readonly left: ReadonlySet<string>
 }
 
-function runCli(repoRoot: string, papers: string, out: string, workers: number, tasks: number): CliRun {
+export function runCli(repoRoot: string, papers: string, out: string, workers: number, tasks: number): CliRun {
   // A fresh folder: `_done` markers left by an earlier run would make the tasks count as done.
   fs.rmSync(out, { recursive: true, force: true })
   const started = performance.now()

@@ -15,6 +15,7 @@ import * as fs from "node:fs"
 import * as path from "node:path"
 import { fileURLToPath } from "node:url"
 import { get_encoding } from "tiktoken"
+import { benchFamilies } from "./families.ts"
 import { benchPdf } from "./pdf.ts"
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..")
@@ -22,7 +23,7 @@ const corpus = path.resolve(repoRoot, process.env.SCICURATE_CORPUS ?? "../shared
 const benchDir = path.join(repoRoot, ".bench")
 const scale = Number(process.argv.find((a) => a.startsWith("--scale="))?.split("=")[1] ?? 10)
 const STAGES = ["ingest", "dedup", "tokenize", "bundle"] as const
-/** `--only=text` or `--only=pdf` runs one section (for iterating); the default runs both. */
+/** `--only=text`, `--only=pdf` or `--only=families` (code and simulation) runs one section; the default runs all. */
 const only = process.argv.find((a) => a.startsWith("--only="))?.split("=")[1]
 
 if (!fs.existsSync(path.join(corpus, "text"))) {
@@ -167,13 +168,13 @@ const say = (s = "") => {
 
 const scaledDir = path.join(benchDir, `text-x${scale}`)
 const plainDir = path.join(benchDir, "text-x1")
-if (only !== "pdf") {
+if (only === undefined || only === "text") {
   writeScaled(scaledDir, scale)
   writeScaled(plainDir, 1)
 }
 
 say(`scicurate bench — ${new Date().toISOString()} — node ${process.version}, ${(await import("node:os")).availableParallelism()} cores`)
-for (const [name, dir] of only === "pdf" ? [] : ([["shared-text", plainDir], [`shared-text-x${scale}`, scaledDir]] as const)) {
+for (const [name, dir] of only !== undefined && only !== "text" ? [] : ([["shared-text", plainDir], [`shared-text-x${scale}`, scaledDir]] as const)) {
   const pipeline = pipelineFor(name.replace(/[^a-z0-9-]/g, "-"), dir)
   const parse = baselineParse(dir)
   const tokBase = baselineTokenize(dir)
@@ -204,7 +205,8 @@ for (const [name, dir] of only === "pdf" ? [] : ([["shared-text", plainDir], [`s
   say(`bundles from 1 and 2 workers byte-identical: ${identical ? "yes" : "NO"}`)
   results[name] = { one, two, baselines: { parseMBps: parse.mbPerS, tiktokenMBps: tokBase }, identical }
 }
-if (only !== "text") results["pdf"] = await benchPdf({ repoRoot, corpus, benchDir, say })
+if (only === undefined || only === "pdf") results["pdf"] = await benchPdf({ repoRoot, corpus, benchDir, say })
+if (only === undefined || only === "families") Object.assign(results, benchFamilies({ repoRoot, corpus, benchDir, say }))
 fs.writeFileSync(path.join(benchDir, "results.json"), JSON.stringify(results, null, 2))
 fs.writeFileSync(path.join(benchDir, "results.txt"), lines.join("\n") + "\n")
 console.log(`\nwritten to ${path.relative(repoRoot, path.join(benchDir, "results.txt"))}`)
