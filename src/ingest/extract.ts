@@ -15,6 +15,7 @@ import { extractJsonl, hasJsonlExtension, looksLikeJsonl } from "./jsonl.ts"
 import { extractBinaryData, extractLines } from "./outputs.ts"
 import { extractPdf } from "./pdf/extract.ts"
 import type { ScientificBinaryType } from "./simulation/binary.ts"
+import { detectLogProgram, GENERIC_LOG, looksLikeLog } from "./simulation/detect.ts"
 import { createTableReader, looksLikeTable } from "./simulation/table.ts"
 import { hasUtf8Bom, SNIFF_BYTES, sniff } from "./sniff.ts"
 import { detectLanguage } from "./code/language.ts"
@@ -32,6 +33,18 @@ const TEXT_HEAD_BYTES = 64 * 1024
  * Java/Android packages. They stay binary-file rejects instead of yielding a record per array.
  */
 const DATA_CONTAINER = /\.(npz|xlsx|xlsm|docx|pptx|odt|ods|odp|jar|war|apk|whl|egg|nupkg)$/i
+
+/** A text whose lines mostly (this share) carry two or more numbers is program output. */
+const NUMERIC_LOG_SHARE = 0.5
+
+/** Share of the non-blank lines in `head` with at least two numbers. */
+function numericLineShare(head: string): number {
+  const lines = head.split("\n", 400).filter((l) => l.trim() !== "")
+  if (lines.length === 0) return 0
+  let numeric = 0
+  for (const l of lines) if ((l.match(/[-+]?\d*\.?\d+(?:[eEdD][-+]?\d+)?/g)?.length ?? 0) >= 2) numeric++
+  return numeric / lines.length
+}
 
 /** Language detection at least this sure makes a text file source code. */
 const CODE_CONFIDENCE = 0.8
@@ -210,8 +223,19 @@ export async function* extractFile(file: InputFile, options: IngestOptions): Asy
   }
   // Simulation outputs and tables are recognised by their content and streamed line by line (no
   // size limit: the readers keep bounded summaries).
-  if (looksLikeTable(textHead) >= TABLE_THRESHOLD && !looksLikeMarkdown(textHead)) {
+  const program = detectLogProgram(textHead)
+  if (program !== null) {
+    yield await extractLines(file, options, program.create(), program.format)
+    return
+  }
+  const markdown = looksLikeMarkdown(textHead)
+  if (!markdown && looksLikeTable(textHead) >= TABLE_THRESHOLD) {
     yield await extractLines(file, options, createTableReader({ name: path.basename(file.absPath) }), "table")
+    return
+  }
+  // Output of a program we do not know: numbers on most lines. Summarised like a log, not kept verbatim.
+  if (!markdown && looksLikeLog(textHead) >= 0.4 && numericLineShare(textHead) >= NUMERIC_LOG_SHARE) {
+    yield await extractLines(file, options, GENERIC_LOG.create(), GENERIC_LOG.format)
     return
   }
   const bytes = await readWhole(file, options.maxFileBytes)

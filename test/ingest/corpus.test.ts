@@ -164,13 +164,16 @@ describe.skipIf(!hasCorpus)("shared corpus: simulation/", () => {
     expect(doc).toMatchObject({ kind: "simulation", format })
   })
 
-  it("CSV files → table documents; other text outputs are documents too (logs are not mistaken for Markdown)", async () => {
+  it("every text output → a simulation document of its program (CSV → table), never plain text or Markdown", async () => {
     const textual = names.filter((n) => !/\.(h5|hdf5|nc)$/.test(n))
     expect(textual.length).toBeGreaterThan(20)
     for (const name of textual) {
       const doc = expectDocument(await extractOne(path.join(simDir, name)))
+      expect(doc.kind, name).toBe("simulation")
       if (name.endsWith(".csv")) expect(doc.format, name).toBe("csv")
-      else expect(doc.format, name).not.toBe("markdown")
+      else expect(doc.format, name).not.toMatch(/^(plain-text|markdown|text-log)$/)
+      // A summary, not the log: even the 1.8 MB trajectory becomes a few kilobytes.
+      expect(doc.text.length, name).toBeLessThan(40_000)
     }
   }, 60_000)
 })
