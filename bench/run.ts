@@ -206,7 +206,7 @@ for (const [name, dir] of only !== undefined && only !== "text" ? [] : ([["share
   results[name] = { one, two, baselines: { parseMBps: parse.mbPerS, tiktokenMBps: tokBase }, identical }
 }
 if (only === undefined || only === "pdf") results["pdf"] = await benchPdf({ repoRoot, corpus, benchDir, say })
-if (only === undefined || only === "families") Object.assign(results, benchFamilies({ repoRoot, corpus, benchDir, say }))
+if (only === undefined || only === "families") Object.assign(results, await benchFamilies({ repoRoot, corpus, benchDir, say }))
 fs.writeFileSync(path.join(benchDir, "results.json"), JSON.stringify(results, null, 2))
 fs.writeFileSync(path.join(benchDir, "results.txt"), lines.join("\n") + "\n")
 console.log(`\nwritten to ${path.relative(repoRoot, path.join(benchDir, "results.txt"))}`)
