@@ -8,7 +8,7 @@
  * the labelled "PREFIX|" lines CP2K has printed for many versions.
  */
 import { BaseReader, type Rule } from "./base.ts"
-import { QcModel, renderQc } from "./qc.ts"
+import { atomTable, QcModel, renderQc } from "./qc.ts"
 import { fmt, num, Series } from "./render.ts"
 import type { LogProgram, SimulationDocument } from "./types.ts"
 
@@ -109,21 +109,16 @@ class Cp2kReader extends BaseReader {
     ["ATOMIC COORDINATES IN", (l) => {
       const unit = /IN\s+(\w+)/.exec(l)?.[1] ?? "angstrom"
       this.m.beginGeometry(/angstrom/i.test(unit) ? "Angstrom" : "Bohr")
-      let rows = 0
-      let skipped = 0
-      this.block = (r) => {
+      this.block = atomTable(this.m, 4, (r) => {
         const p = r.trim().split(/\s+/)
         if (p.length >= 7 && /^\d+$/.test(p[0]!) && /^\d+$/.test(p[1]!) && /^[A-Za-z]/.test(p[2]!)) {
           // Atom Kind Element Z X Y Z Z(eff) Mass (Z column present in newer versions)
           const off = /^\d+$/.test(p[3]!) ? 4 : 3
           this.m.atom(p[2]!, num(p[off]), num(p[off + 1]), num(p[off + 2]))
-          rows++
           return true
         }
-        if (rows === 0 && skipped++ < 4) return true
-        this.m.endGeometry()
         return false
-      }
+      })
     }],
     ["Number of electrons:", (l) => {
       if (this.m.nElectrons === null) this.m.nElectrons = num(l.trim().split(/\s+/).pop())

@@ -3,7 +3,7 @@
  * SCF (DIIS) convergence and final HF/DFT energy, coupled-cluster results, warnings and timings.
  */
 import { BaseReader, type Rule } from "./base.ts"
-import { QcModel, renderQc } from "./qc.ts"
+import { atomTable, QcModel, recordFailure, renderQc } from "./qc.ts"
 import { Composition, elementFromLabel, num } from "./render.ts"
 import type { LogProgram, SimulationDocument } from "./types.ts"
 
@@ -63,19 +63,14 @@ class DaltonReader extends BaseReader {
     ["Cartesian Coordinates (a.u.)", () => {
       // "O       :     1  x   0.0000000000    2  y   0.0000000000    3  z  -0.0666785241"
       this.m.beginGeometry("Bohr")
-      let rows = 0
-      let skipped = 0
-      this.block = (r) => {
+      this.block = atomTable(this.m, 5, (r) => {
         const c = /^\s*(\S+)(?:\s+\/\s*\d+)?\s*:\s*\d+\s+x\s+(\S+)\s+\d+\s+y\s+(\S+)\s+\d+\s+z\s+(\S+)/.exec(r)
         if (c !== null) {
           this.m.atom(c[1]!, num(c[2]), num(c[3]), num(c[4]))
-          rows++
           return true
         }
-        if (rows === 0 && skipped++ < 5) return true
-        this.m.endGeometry()
         return false
-      }
+      })
     }],
     ["Total SCF   energy:", (l) => this.m.setEnergy("SCF energy", num(l.split(":")[1]))],
     ["Total MP2   energy:", (l) => this.m.setEnergy("MP2 total energy", num(l.split(":")[1]))],
@@ -167,9 +162,7 @@ class DaltonReader extends BaseReader {
   }
 
   private fail(l: string): void {
-    this.m.status = "error"
-    this.m.statusLine = l.trim()
-    this.errors.add(l.trim())
+    recordFailure(this.m, this.errors, l)
   }
 
   finish(): SimulationDocument {

@@ -4,7 +4,7 @@
  * MP2/CC/DFT energies, optimisation, frequencies, dipole, termination and timing.
  */
 import { BaseReader, type Rule } from "./base.ts"
-import { QcModel, renderQc } from "./qc.ts"
+import { QcModel, recordFailure, renderQc } from "./qc.ts"
 import { BOHR_TO_ANGSTROM, num } from "./render.ts"
 import type { LogProgram, SimulationDocument } from "./types.ts"
 
@@ -187,9 +187,7 @@ class GamessReader extends BaseReader {
   }
 
   private fail(l: string): void {
-    this.m.status = "error"
-    this.m.statusLine = l.trim()
-    this.errors.add(l.trim())
+    recordFailure(this.m, this.errors, l)
   }
 
   finish(): SimulationDocument {

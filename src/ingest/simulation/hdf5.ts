@@ -31,6 +31,7 @@ import {
   plural,
   renderArrayDocument,
   toNumberArray,
+  cfValueRules,
   type ValueRules
 } from "./summary.ts"
 import type { SimulationDocument } from "./types.ts"
@@ -647,19 +648,8 @@ function describeDataset(
         if (defaultFill !== null && unsigned) defaultFill = null
         if (defaultFill !== null) fills.push(defaultFill)
       }
-      if (m.type === 1 && m.size === 4) for (const f of [...fills]) if (Math.fround(f) !== f) fills.push(Math.fround(f))
-      const range = attrNumbers(attrs, "valid_range")
-      const vmin = range !== null && range.length >= 2 ? conv(range[0]!) : attrNumbers(attrs, "valid_min")?.[0]
-      const vmax = range !== null && range.length >= 2 ? conv(range[1]!) : attrNumbers(attrs, "valid_max")?.[0]
-      const scale = attrNumbers(attrs, "scale_factor")?.[0]
-      const offset = attrNumbers(attrs, "add_offset")?.[0]
-      const rules: ValueRules = {
-        ...(fills.length > 0 ? { fill: fills } : {}),
-        ...(vmin !== undefined ? { validMin: vmin } : {}),
-        ...(vmax !== undefined ? { validMax: vmax } : {}),
-        ...(scale !== undefined ? { scale } : {}),
-        ...(offset !== undefined ? { offset } : {})
-      }
+      const rules = cfValueRules((name) => attrNumbers(attrs, name), conv, fills, m.type === 1 && m.size === 4)
+      const { scale, offset, validMin: vmin, validMax: vmax } = rules
       const r = readNumeric(d, rules, unsigned, budget)
       const notes: string[] = []
       if (scale !== undefined || offset !== undefined) {

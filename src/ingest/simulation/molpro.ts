@@ -4,7 +4,7 @@
  * dipole, the final results table, timings and errors.
  */
 import { BaseReader, type Rule } from "./base.ts"
-import { QcModel, renderQc } from "./qc.ts"
+import { atomTable, QcModel, recordFailure, renderQc } from "./qc.ts"
 import { BOHR_TO_ANGSTROM, num } from "./render.ts"
 import type { LogProgram, SimulationDocument } from "./types.ts"
 
@@ -69,19 +69,14 @@ class MolproReader extends BaseReader {
     }],
     ["ATOMIC COORDINATES", () => {
       this.m.beginGeometry("Angstrom")
-      let rows = 0
-      let skipped = 0
-      this.block = (r) => {
+      this.block = atomTable(this.m, 4, (r) => {
         const p = r.trim().split(/\s+/)
         if (p.length >= 6 && /^\d+$/.test(p[0]!) && Number.isFinite(num(p[2])) && Number.isFinite(num(p[5]))) {
           this.m.atom(p[1]!, num(p[3]) * BOHR_TO_ANGSTROM, num(p[4]) * BOHR_TO_ANGSTROM, num(p[5]) * BOHR_TO_ANGSTROM)
-          rows++
           return true
         }
-        if (rows === 0 && skipped++ < 4) return true
-        this.m.endGeometry()
         return false
-      }
+      })
     }],
     ["Point group", (l) => {
       const p = /Point group\s+(\S+)/.exec(l)
@@ -183,9 +178,7 @@ class MolproReader extends BaseReader {
   }
 
   private fail(l: string): void {
-    this.m.status = "error"
-    this.m.statusLine = l.trim()
-    this.errors.add(l.trim())
+    recordFailure(this.m, this.errors, l)
   }
 
   finish(): SimulationDocument {

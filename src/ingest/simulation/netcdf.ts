@@ -27,6 +27,7 @@ import {
   formatNumber,
   plural,
   renderArrayDocument,
+  cfValueRules,
   type ValueRules
 } from "./summary.ts"
 import type { SimulationDocument } from "./types.ts"
@@ -307,19 +308,8 @@ function describeVariable(
   for (const x of mv ?? []) fills.push(conv(x))
   const defaultFill = fillAttr === null && !unsigned ? DEFAULT_FILL[type] : null
   if (defaultFill !== null) fills.push(defaultFill)
-  if (type === "float") for (const f of [...fills]) if (Math.fround(f) !== f) fills.push(Math.fround(f))
-  const range = attrNumbers(attrs, "valid_range")
-  const vmin = range !== null && range.length >= 2 ? conv(range[0]!) : attrNumbers(attrs, "valid_min")?.[0]
-  const vmax = range !== null && range.length >= 2 ? conv(range[1]!) : attrNumbers(attrs, "valid_max")?.[0]
-  const scale = attrNumbers(attrs, "scale_factor")?.[0]
-  const offset = attrNumbers(attrs, "add_offset")?.[0]
-  const rules: ValueRules = {
-    ...(fills.length > 0 ? { fill: fills } : {}),
-    ...(vmin !== undefined ? { validMin: vmin } : {}),
-    ...(vmax !== undefined ? { validMax: vmax } : {}),
-    ...(scale !== undefined ? { scale } : {}),
-    ...(offset !== undefined ? { offset } : {})
-  }
+  const rules = cfValueRules((name) => attrNumbers(attrs, name), conv, fills, type === "float")
+  const { scale, offset, validMin: vmin, validMax: vmax } = rules
   // Slices: whole runs (records) grouped up to `sliceElements`, or pieces of one large run.
   // Within the read budget: everything. Past it: at least 16 evenly spaced smaller slices.
   const budgetElements = Math.floor(Math.max(0, budget.remaining) / esize)

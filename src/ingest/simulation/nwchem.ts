@@ -4,7 +4,7 @@
  * frequencies, task timings and errors.
  */
 import { BaseReader, type Rule } from "./base.ts"
-import { QcModel, renderQc } from "./qc.ts"
+import { atomTable, QcModel, renderQc } from "./qc.ts"
 import { elementOf, num } from "./render.ts"
 import type { LogProgram, SimulationDocument } from "./types.ts"
 
@@ -21,20 +21,15 @@ class NwchemReader extends BaseReader {
     }],
     ["Output coordinates in", (l) => {
       this.m.beginGeometry(/angstrom/i.test(l) ? "Angstrom" : "Bohr")
-      let rows = 0
-      let skipped = 0
-      this.block = (r) => {
+      this.block = atomTable(this.m, 6, (r) => {
         const p = r.trim().split(/\s+/)
         if (p.length >= 6 && /^\d+$/.test(p[0]!) && Number.isFinite(num(p[3]))) {
           const tag = /^[A-Za-z]/.test(p[1]!) && !/^(bq|x)/i.test(p[1]!) ? p[1]! : elementOf(Math.round(num(p[2])))
           this.m.atom(tag, num(p[3]), num(p[4]), num(p[5]))
-          rows++
           return true
         }
-        if (rows === 0 && skipped++ < 6) return true
-        this.m.endGeometry()
         return false
-      }
+      })
     }],
     ["Group name", (l) => {
       const g = /Group name\s+(\S+)/.exec(l)

@@ -3,7 +3,7 @@
  * DFT functional, MP2/CC energies, dipole, frequencies, optimisation, termination.
  */
 import { BaseReader, type Rule } from "./base.ts"
-import { QcModel, renderQc } from "./qc.ts"
+import { atomTable, QcModel, recordFailure, renderQc } from "./qc.ts"
 import { num } from "./render.ts"
 import type { LogProgram, SimulationDocument } from "./types.ts"
 
@@ -62,19 +62,14 @@ class Psi4Reader extends BaseReader {
       this.m.charge = Number(g[2])
       this.m.multiplicity = Number(g[3])
       this.m.beginGeometry(g[1] === "Angstrom" ? "Angstrom" : g[1]!)
-      let rows = 0
-      let skipped = 0
-      this.block = (r) => {
+      this.block = atomTable(this.m, 4, (r) => {
         const p = r.trim().split(/\s+/)
         if (p.length >= 4 && /^[A-Za-z]/.test(p[0]!) && Number.isFinite(num(p[1])) && Number.isFinite(num(p[3]))) {
           this.m.atom(p[0]!, num(p[1]), num(p[2]), num(p[3]))
-          rows++
           return true
         }
-        if (rows === 0 && skipped++ < 4) return true
-        this.m.endGeometry()
         return false
-      }
+      })
     }],
     ["Nuclear repulsion =", (l) => {
       this.m.nuclearRepulsion = num(l.split("=")[1])
@@ -199,9 +194,7 @@ class Psi4Reader extends BaseReader {
   }
 
   private fail(l: string): void {
-    this.m.status = "error"
-    this.m.statusLine = l.trim()
-    this.errors.add(l.trim())
+    recordFailure(this.m, this.errors, l)
   }
 
   finish(): SimulationDocument {

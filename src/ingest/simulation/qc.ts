@@ -216,6 +216,32 @@ function energyText(v: Quantity): string {
 }
 
 /** Shortest method label for prose: "B3LYP/STO-3G". */
+/**
+ * The block that reads a coordinate table into `m`'s pending geometry: `row` parses one line and
+ * returns true when it added an atom; up to `maxSkip` header lines before the first atom are passed
+ * over; the first other line ends the table (and is dispatched as usual).
+ */
+export function atomTable(m: QcModel, maxSkip: number, row: (line: string) => boolean): (line: string) => boolean {
+  let rows = 0
+  let skipped = 0
+  return (line) => {
+    if (row(line)) {
+      rows++
+      return true
+    }
+    if (rows === 0 && skipped++ < maxSkip) return true
+    m.endGeometry()
+    return false
+  }
+}
+
+/** A line that reports the run failed: the status, the line that says so, and an error message. */
+export function recordFailure(m: QcModel, errors: { add(message: string): void }, line: string): void {
+  m.status = "error"
+  m.statusLine = line.trim()
+  errors.add(line.trim())
+}
+
 export function levelOfTheory(m: QcModel): string | null {
   const method = m.method ?? m.functional
   if (method === null && m.basis === null) return null

@@ -4,7 +4,7 @@
  * states, optimisation, frequencies and thermochemistry, multipole moments, termination and timing.
  */
 import { BaseReader, type Rule } from "./base.ts"
-import { QcModel, renderQc } from "./qc.ts"
+import { atomTable, QcModel, recordFailure, renderQc } from "./qc.ts"
 import { num } from "./render.ts"
 import type { LogProgram, SimulationDocument } from "./types.ts"
 
@@ -30,19 +30,14 @@ class QchemReader extends BaseReader {
     }],
     ["Standard Nuclear Orientation", () => {
       this.m.beginGeometry("Angstrom")
-      let rows = 0
-      let skipped = 0
-      this.block = (r) => {
+      this.block = atomTable(this.m, 4, (r) => {
         const p = r.trim().split(/\s+/)
         if (p.length >= 5 && /^\d+$/.test(p[0]!) && /^[A-Za-z]/.test(p[1]!) && Number.isFinite(num(p[4]))) {
           this.m.atom(p[1]!, num(p[2]), num(p[3]), num(p[4]))
-          rows++
           return true
         }
-        if (rows === 0 && skipped++ < 4) return true
-        this.m.endGeometry()
         return false
-      }
+      })
     }],
     ["Excited state", (l) => {
       const e = /Excited state\s+(\d+): excitation energy \(eV\) =\s*(-?\d+\.\d+)/.exec(l)
@@ -213,9 +208,7 @@ class QchemReader extends BaseReader {
   }
 
   private fail(l: string): void {
-    this.m.status = "error"
-    this.m.statusLine = l.trim()
-    this.errors.add(l.trim())
+    recordFailure(this.m, this.errors, l)
   }
 
   finish(): SimulationDocument {

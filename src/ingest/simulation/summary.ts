@@ -67,6 +67,34 @@ export function evenlySpacedIndices(n: number, k: number): number[] {
   return out
 }
 
+/**
+ * The CF conventions' value rules of a variable from its attributes (read by `attr`, in stored
+ * units): fill values (with their float32 rounding when `float32`), valid_range or valid_min/max, and
+ * the packing scale_factor/add_offset. `conv` maps stored attribute numbers (e.g. signed to
+ * `_Unsigned`); `fills` are the fill values already collected.
+ */
+export function cfValueRules(
+  attr: (name: string) => number[] | null,
+  conv: (x: number) => number,
+  collected: ReadonlyArray<number>,
+  float32: boolean
+): ValueRules {
+  const fills = [...collected]
+  if (float32) for (const f of collected) if (Math.fround(f) !== f) fills.push(Math.fround(f))
+  const range = attr("valid_range")
+  const vmin = range !== null && range.length >= 2 ? conv(range[0]!) : attr("valid_min")?.[0]
+  const vmax = range !== null && range.length >= 2 ? conv(range[1]!) : attr("valid_max")?.[0]
+  const scale = attr("scale_factor")?.[0]
+  const offset = attr("add_offset")?.[0]
+  return {
+    ...(fills.length > 0 ? { fill: fills } : {}),
+    ...(vmin !== undefined ? { validMin: vmin } : {}),
+    ...(vmax !== undefined ? { validMax: vmax } : {}),
+    ...(scale !== undefined ? { scale } : {}),
+    ...(offset !== undefined ? { offset } : {})
+  }
+}
+
 const isMissingRaw = (v: number, rules: ValueRules | undefined): boolean => {
   if (!Number.isFinite(v)) return true
   if (rules === undefined) return false

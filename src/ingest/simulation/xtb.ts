@@ -5,7 +5,7 @@
  * dipole, bond-length statistics, wall time.
  */
 import { BaseReader, type Rule } from "./base.ts"
-import { QcModel, renderQc } from "./qc.ts"
+import { QcModel, recordFailure, renderQc } from "./qc.ts"
 import { Composition, elementFromLabel, num } from "./render.ts"
 import type { LogProgram, SimulationDocument } from "./types.ts"
 
@@ -193,9 +193,7 @@ class XtbReader extends BaseReader {
   }
 
   private fail(l: string): void {
-    this.m.status = "error"
-    this.m.statusLine = l.trim()
-    this.errors.add(l.trim())
+    recordFailure(this.m, this.errors, l)
   }
 
   finish(): SimulationDocument {
