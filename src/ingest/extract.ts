@@ -18,6 +18,7 @@ import type { ScientificBinaryType } from "./simulation/binary.ts"
 import { detectLogProgram, GENERIC_LOG, looksLikeLog } from "./simulation/detect.ts"
 import { createTableReader, looksLikeTable } from "./simulation/table.ts"
 import { hasUtf8Bom, SNIFF_BYTES, sniff } from "./sniff.ts"
+import { detectArchive } from "./code/archive.ts"
 import { detectLanguage } from "./code/language.ts"
 import { isLicenseFileName } from "./code/license.ts"
 import { extractArchive, extractCodeFile, isCodeLanguage } from "./source.ts"
@@ -152,7 +153,8 @@ export async function* extractFile(file: InputFile, options: IngestOptions): Asy
   const sniffed = sniff(head)
   if (sniffed._tag === "Binary") {
     if (isScientificBinary(sniffed.type)) yield await extractBinaryData(file, options, sniffed.type)
-    else if ((sniffed.type === "gzip" || sniffed.type === "zip") && !DATA_CONTAINER.test(file.absPath)) yield* extractArchive(file, options)
+    // The archive reader's own detection decides (tar has no magic number the sniffer knows).
+    else if (detectArchive(head) !== null && !DATA_CONTAINER.test(file.absPath)) yield* extractArchive(file, options)
     else yield rejected("binary-file", binaryDetail(sniffed.type, file))
     return
   }

@@ -55,7 +55,13 @@ export type RawLine = Line | TooLongLine
  * while its pieces are joined) plus one read chunk, even for a multi-GB file without a newline. A caller may stop at a `TooLong` item without
  * the file being read to the end of that line.
  */
-export async function* readLines(absPath: string, maxLineBytes: number, range?: ByteRange): AsyncGenerator<RawLine> {
+export async function* readLines(
+  absPath: string,
+  maxLineBytes: number,
+  range?: ByteRange,
+  /** Sees every chunk read, e.g. to hash the file in the same pass. */
+  onChunk?: (chunk: Buffer) => void
+): AsyncGenerator<RawLine> {
   // A range starts right after a newline (planning cut it there) and ends just after one, or at the end.
   const stream = createReadStream(absPath, range ? { highWaterMark: CHUNK_BYTES, start: range.start, end: range.end - 1 } : { highWaterMark: CHUNK_BYTES })
   let pending: Buffer[] = []
@@ -82,6 +88,7 @@ export async function* readLines(absPath: string, maxLineBytes: number, range?: 
   }
   try {
     for await (const chunk of stream as AsyncIterable<Buffer>) {
+      onChunk?.(chunk)
       let start = 0
       for (;;) {
         const nl = chunk.indexOf(0x0a, start)

@@ -6,12 +6,11 @@
  * a 1 GB log or trajectory costs the memory of its summary, not of its size.
  */
 import { createHash } from "node:crypto"
-import { createReadStream } from "node:fs"
-import { createInterface } from "node:readline"
 import { sha256File } from "../core/files.ts"
 import { extractScientificBinary, type ScientificBinaryType } from "./simulation/binary.ts"
 import type { SimulationDocument } from "./simulation/types.ts"
-import { describeFailure, errorMessage, makeDocument, rejected, type Extracted, type IngestOptions, type InputFile } from "./types.ts"
+import { readLines } from "./jsonl.ts"
+import { describeFailure, errorMessage, makeDocument, recordLimit, rejected, type Extracted, type IngestOptions, type InputFile } from "./types.ts"
 
 /** Something that consumes a text file's lines and renders a document: a log reader or a table reader. */
 export interface LineConsumer {
@@ -33,25 +32,25 @@ export function simulationDocument(file: InputFile, options: IngestOptions, sha:
 }
 
 /**
- * Stream `file` line by line into `consumer` (readline handles \n and \r\n) while hashing its bytes.
- * Invalid UTF-8 is decoded with replacement characters: a log with one stray byte still has its
- * science in it; the replacement count is recorded.
+ * Stream `file` line by line into `consumer` while hashing its bytes, with the same size-limited line
+ * reader as JSONL: a line longer than the record limit is skipped without being buffered (and counted
+ * in metadata.lines_too_long), so one pathological line cannot exhaust memory. Invalid UTF-8 is
+ * decoded with replacement characters: a log with one stray byte still has its science in it; the
+ * count is recorded.
  */
 export async function extractLines(file: InputFile, options: IngestOptions, consumer: LineConsumer, what: string): Promise<Extracted> {
   const hash = createHash("sha256")
   let replaced = 0
+  let tooLong = 0
   try {
-    const stream = createReadStream(file.absPath)
-    stream.on("data", (chunk) => hash.update(chunk))
-    const lines = createInterface({ input: stream, crlfDelay: Infinity })
-    let first = true
-    for await (const raw of lines) {
-      let line = raw
-      // A byte-order mark is not part of the first line's content.
-      if (first && line.charCodeAt(0) === 0xfeff) line = line.slice(1)
-      first = false
-      if (line.includes("\uFFFD")) replaced++
-      consumer.feed(line)
+    for await (const line of readLines(file.absPath, recordLimit(options), undefined, (chunk) => hash.update(chunk))) {
+      if (line._tag === "TooLong") {
+        tooLong++
+        continue
+      }
+      const text = line.bytes.toString("utf8")
+      if (text.includes("\uFFFD")) replaced++
+      consumer.feed(text)
     }
   } catch (e) {
     return rejected("read-error", errorMessage(e))
@@ -62,7 +61,8 @@ export async function extractLines(file: InputFile, options: IngestOptions, cons
   } catch (e) {
     return rejected("extract-error", describeFailure(e, `${what} rendering failed`))
   }
-  const withNote = replaced > 0 ? { ...sim, metadata: { ...sim.metadata, lines_with_invalid_utf8: replaced } } : sim
+  const notes = { ...(replaced > 0 ? { lines_with_invalid_utf8: replaced } : {}), ...(tooLong > 0 ? { lines_too_long: tooLong } : {}) }
+  const withNote = Object.keys(notes).length > 0 ? { ...sim, metadata: { ...sim.metadata, ...notes } } : sim
   return simulationDocument(file, options, hash.digest("hex"), withNote)
 }
 

@@ -90,3 +90,18 @@ describe("source code through the CLI", () => {
     expect(noted).toBe(1)
   }, 120_000)
 })
+
+describe("a plain .tar of source code", () => {
+  it("is read member by member like a .tar.gz", async () => {
+    const root = tempDir()
+    write(root, "src/proj/LICENSE", licenses["MIT"]!.licenseText)
+    write(root, "src/proj/solve.py", "def solve(a, b):\n    \"\"\"Solve a x = b for scalars.\"\"\"\n    return b / a\n")
+    fs.mkdirSync(path.join(root, "in"))
+    execFileSync("tar", ["-cf", path.join(root, "in", "proj.tar"), "-C", path.join(root, "src"), "proj"])
+    const out = path.join(root, "out")
+    const r = cli(["ingest", path.join(root, "in"), "--out", out])
+    expect(r.status, r.stderr).toBe(0)
+    const docs = await rows(out)
+    expect(docs.map((d) => [d.title, d.format, d.license])).toEqual([["proj/solve.py", "python", "MIT"]])
+  }, 60_000)
+})

@@ -363,3 +363,16 @@ describe("JSONL", () => {
     expect(JSON.parse(expectDocument(items[1234]).metadata)).toEqual({ source_id: 1234 })
   })
 })
+
+describe("streamed outputs (logs, tables)", () => {
+  it("a line longer than the record limit is skipped and counted, not buffered: the log still becomes its document", async () => {
+    const header = "LAMMPS (29 Oct 2020)\nunits real\natom_style full\n"
+    const thermo = "Step Temp E_pair TotEng Press\n" + Array.from({ length: 20 }, (_, i) => `${i * 100} ${300 + i} -${5000 + i}.5 -${4000 + i}.25 ${i}.5`).join("\n")
+    const huge = `WARNING: ${"x".repeat(64 * 1024)}`
+    const p = file("run.log", `${header}${huge}\n${thermo}\nLoop time of 1.5 on 1 procs for 2000 steps with 1800 atoms\n`)
+    const doc = expectDocument(await extractOne(p, { ...defaultOptions, maxRecordBytes: 4096 }))
+    expect(doc).toMatchObject({ kind: "simulation", format: "lammps-log" })
+    expect(JSON.parse(doc.metadata).lines_too_long).toBe(1)
+    expect(doc.text).not.toContain("x".repeat(100))
+  })
+})
