@@ -15,6 +15,11 @@ import type { TaskCounter } from "./stats.ts"
 export interface PlannedFile {
   readonly absPath: string
   readonly sourcePath: string
+  /**
+   * The input root (absolute folder) the file was found under; a root that is a single file gives its
+   * folder. Searches that climb folders (license files) stop here and never read above the input.
+   */
+  readonly root: string
   readonly size: number
   readonly license: string | null
   readonly domain: string | null

@@ -1,7 +1,7 @@
 /**
  * The ingest entry point: sniff a file's content and hand it to the matching extractor.
  *
- * Contract: one item per input record (a whole file, or one JSONL line), in file order; bad input
+ * Contract: one item per input record (a whole file, one JSONL line, or one archive member), in file order; bad input
  * never throws: it becomes a Rejected item with a stable reason code and a detail naming the cause.
  * Plain async code on purpose: this runs once per file or line, where per-item Effects would cost
  * more than the work itself.
@@ -12,17 +12,14 @@
 import { open } from "node:fs/promises"
 import path from "node:path"
 import { extractJsonl, hasJsonlExtension, looksLikeJsonl } from "./jsonl.ts"
-import { extractBinaryData, extractLines } from "./outputs.ts"
+import { extractBinaryData, extractLines, formatOf, lineReaderFor } from "./outputs.ts"
 import { extractPdf } from "./pdf/extract.ts"
 import type { ScientificBinaryType } from "./simulation/binary.ts"
-import { detectLogProgram, GENERIC_LOG, looksLikeLog } from "./simulation/detect.ts"
-import { createTableReader, looksLikeTable } from "./simulation/table.ts"
 import { hasUtf8Bom, SNIFF_BYTES, sniff } from "./sniff.ts"
 import { detectArchive } from "./code/archive.ts"
-import { detectLanguage } from "./code/language.ts"
-import { isLicenseFileName } from "./code/license.ts"
-import { extractArchive, extractCodeFile, isCodeLanguage } from "./source.ts"
-import { extractTextFile, looksLikeMarkdown } from "./text.ts"
+import { routeByContent, routeByName } from "./route.ts"
+import { extractArchive, extractCodeFile } from "./source.ts"
+import { extractTextFile } from "./text.ts"
 import { describeFailure, errorMessage, filtered, recordLimit, rejected, type Extracted, type IngestOptions, type InputFile } from "./types.ts"
 
 export type { Extracted, IngestOptions, InputFile } from "./types.ts"
@@ -34,23 +31,6 @@ const TEXT_HEAD_BYTES = 64 * 1024
  * Java/Android packages. They stay binary-file rejects instead of yielding a record per array.
  */
 const DATA_CONTAINER = /\.(npz|xlsx|xlsm|docx|pptx|odt|ods|odp|jar|war|apk|whl|egg|nupkg)$/i
-
-/** A text whose lines mostly (this share) carry two or more numbers is program output. */
-const NUMERIC_LOG_SHARE = 0.5
-
-/** Share of the non-blank lines in `head` with at least two numbers. */
-function numericLineShare(head: string): number {
-  const lines = head.split("\n", 400).filter((l) => l.trim() !== "")
-  if (lines.length === 0) return 0
-  let numeric = 0
-  for (const l of lines) if ((l.match(/[-+]?\d*\.?\d+(?:[eEdD][-+]?\d+)?/g)?.length ?? 0) >= 2) numeric++
-  return numeric / lines.length
-}
-
-/** Language detection at least this sure makes a text file source code. */
-const CODE_CONFIDENCE = 0.8
-/** A head scoring this much as a table (consistent delimited columns) is read as one. */
-const TABLE_THRESHOLD = 0.6
 
 const SCIENTIFIC_BINARIES: ReadonlySet<string> = new Set(["HDF5", "netCDF classic", "netCDF 64-bit offset", "netCDF CDF-5"])
 const isScientificBinary = (type: string): type is ScientificBinaryType => SCIENTIFIC_BINARIES.has(type)
@@ -126,7 +106,7 @@ async function* jsonlRecords(file: InputFile, options: IngestOptions): AsyncGene
   if (lastLocation === undefined && !file.range) yield rejected("empty-file", "no records: every line is blank")
 }
 
-/** Yields exactly one item per input record (a whole file, or one JSONL line), in a deterministic order. Never throws for bad input: bad input becomes Rejected. */
+/** Yields exactly one item per input record (a whole file, one JSONL line or one archive member), in a deterministic order. Never throws for bad input: bad input becomes Rejected. */
 export async function* extractFile(file: InputFile, options: IngestOptions): AsyncGenerator<Extracted> {
   // A part of a large JSONL file: planning already knows the format and cut it at line boundaries.
   if (file.range) {
@@ -187,57 +167,50 @@ export async function* extractFile(file: InputFile, options: IngestOptions): Asy
     yield rejected("read-error", errorMessage(e))
     return
   }
-  // A LICENSE/COPYING file is the license of the code beside it (see source.ts), not training text.
-  if (isLicenseFileName(path.basename(file.absPath))) {
-    yield filtered("license-file", "a license text: it gives the license of the files beside it")
+  // Names decide first (license and credential files, code by extension or shebang); see route.ts.
+  const named = routeByName(file.absPath, textHead)
+  if (named !== null && named.kind !== "code") {
+    yield named.kind === "license-file"
+      ? filtered("license-file", "a license text: it gives the license of the files beside it")
+      : filtered("credentials-file", named.kind === "credentials-file" ? named.detail : "")
     return
   }
-  // Source code by extension, shebang and content (a notebook or a .json file is code, not JSONL).
-  const language = detectLanguage(file.absPath, textHead)
-  if (language !== null && language.confidence >= CODE_CONFIDENCE && isCodeLanguage(language.language)) {
+  if (named === null) {
+    // Whatever the extension, JSONL when the first non-space character is `{` and most of the first
+    // lines parse as JSON objects. (A `.json` file is code by name and does not get here.)
+    const start = firstNonSpace(head, hasUtf8Bom(head) ? 3 : 0)
+    if (start >= 0 && head[start] === 0x7b) {
+      let jsonl: boolean
+      try {
+        jsonl = await looksLikeJsonl(file.absPath, recordLimit(options))
+      } catch (e) {
+        yield rejected("read-error", errorMessage(e))
+        return
+      }
+      if (jsonl) {
+        yield* jsonlRecords(file, options)
+        return
+      }
+    }
+  }
+  const route = named ?? routeByContent(file.absPath, textHead)
+  if (route.kind === "code") {
     const bytes = await readWhole(file, options.maxFileBytes)
     if (!Buffer.isBuffer(bytes)) {
       yield bytes
       return
     }
     try {
-      yield extractCodeFile(bytes, file, options, language.language)
+      yield extractCodeFile(bytes, file, options, route.language)
     } catch (e) {
       yield rejected("extract-error", describeFailure(e, "source code extraction failed"))
     }
     return
   }
-  // Whatever the extension, JSONL when the first non-space character is `{` and most of the first
-  // lines parse as JSON objects.
-  const start = firstNonSpace(head, hasUtf8Bom(head) ? 3 : 0)
-  if (start >= 0 && head[start] === 0x7b) {
-    let jsonl: boolean
-    try {
-      jsonl = await looksLikeJsonl(file.absPath, recordLimit(options))
-    } catch (e) {
-      yield rejected("read-error", errorMessage(e))
-      return
-    }
-    if (jsonl) {
-      yield* jsonlRecords(file, options)
-      return
-    }
-  }
-  // Simulation outputs and tables are recognised by their content and streamed line by line (no
-  // size limit: the readers keep bounded summaries).
-  const program = detectLogProgram(textHead)
-  if (program !== null) {
-    yield await extractLines(file, options, program.create(), program.format)
-    return
-  }
-  const markdown = looksLikeMarkdown(textHead)
-  if (!markdown && looksLikeTable(textHead) >= TABLE_THRESHOLD) {
-    yield await extractLines(file, options, createTableReader({ name: path.basename(file.absPath) }), "table")
-    return
-  }
-  // Output of a program we do not know: numbers on most lines. Summarised like a log, not kept verbatim.
-  if (!markdown && looksLikeLog(textHead) >= 0.4 && numericLineShare(textHead) >= NUMERIC_LOG_SHARE) {
-    yield await extractLines(file, options, GENERIC_LOG.create(), GENERIC_LOG.format)
+  // Simulation outputs and tables are streamed line by line (no size limit: the readers keep bounded
+  // summaries); the output of an unknown program is summarised like a log, not kept verbatim.
+  if (route.kind === "log" || route.kind === "table" || route.kind === "generic-log") {
+    yield await extractLines(file, options, lineReaderFor(route, file.absPath), formatOf(route))
     return
   }
   const bytes = await readWhole(file, options.maxFileBytes)

@@ -7,9 +7,13 @@
  */
 import { createHash } from "node:crypto"
 import { sha256File } from "../core/files.ts"
+import { sha256Hex } from "../core/text.ts"
 import { extractScientificBinary, type ScientificBinaryType } from "./simulation/binary.ts"
 import type { SimulationDocument } from "./simulation/types.ts"
 import { readLines } from "./jsonl.ts"
+import type { TextRoute } from "./route.ts"
+import { GENERIC_LOG } from "./simulation/detect.ts"
+import { createTableReader } from "./simulation/table.ts"
 import { describeFailure, errorMessage, makeDocument, recordLimit, rejected, type Extracted, type IngestOptions, type InputFile } from "./types.ts"
 
 /** Something that consumes a text file's lines and renders a document: a log reader or a table reader. */
@@ -18,17 +22,74 @@ export interface LineConsumer {
   finish(): SimulationDocument
 }
 
+type LineRoute = Extract<TextRoute, { kind: "log" | "table" | "generic-log" }>
+
+/** The reader for a log, table or unknown program output (`name` titles a table). */
+export function lineReaderFor(route: LineRoute, name: string): LineConsumer {
+  if (route.kind === "log") return route.program.create()
+  if (route.kind === "table") return createTableReader({ name: name.slice(name.lastIndexOf("/") + 1) })
+  return GENERIC_LOG.create()
+}
+
+/** What the reader renders, for messages ("table rendering failed"). */
+export const formatOf = (route: LineRoute): string => (route.kind === "log" ? route.program.format : route.kind === "table" ? "table" : GENERIC_LOG.format)
+
+/** Where a document came from inside its file: an archive member's index and path. */
+export interface Member {
+  readonly index: number
+  readonly path: string
+}
+
 /** The document of a rendered simulation output or data file; `kind` is always "simulation". */
-export function simulationDocument(file: InputFile, options: IngestOptions, sha: string, sim: SimulationDocument): Extracted {
+export function simulationDocument(file: InputFile, options: IngestOptions, sha: string, sim: SimulationDocument, member?: Member): Extracted {
   return makeDocument(file, options, {
     rawText: sim.text,
     kind: "simulation",
     format: sim.format,
     sourceSha256: sha,
-    sourceIndex: 0,
-    title: sim.title,
-    metadata: { program: sim.program, ...sim.metadata }
+    sourceIndex: member?.index ?? 0,
+    title: member === undefined ? sim.title : member.path,
+    metadata: { program: sim.program, ...sim.metadata, ...(member !== undefined ? { archive_member: member.path } : {}) },
+    ...(member !== undefined ? { location: `member ${member.path}` } : {})
   })
+}
+
+/** Finish a reader and make its document, with the line counts that were noted on the way. */
+function finishLines(file: InputFile, options: IngestOptions, consumer: LineConsumer, what: string, sha: string, notes: Record<string, number>, member?: Member): Extracted {
+  let sim: SimulationDocument
+  try {
+    sim = consumer.finish()
+  } catch (e) {
+    return rejected("extract-error", describeFailure(e, `${what} rendering failed`), member && `member ${member.path}`)
+  }
+  const withNote = Object.keys(notes).length > 0 ? { ...sim, metadata: { ...sim.metadata, ...notes } } : sim
+  return simulationDocument(file, options, sha, withNote, member)
+}
+
+/**
+ * An archive member already in memory (bounded by the archive's member size limit), fed line by line
+ * like a file on disk; lines past the record limit are skipped and counted the same way.
+ */
+export function extractMemberLines(bytes: Uint8Array, file: InputFile, options: IngestOptions, consumer: LineConsumer, what: string, member: Member): Extracted {
+  const limit = recordLimit(options)
+  const text = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("utf8")
+  let replaced = 0
+  let tooLong = 0
+  let start = 0
+  while (start < text.length) {
+    let end = text.indexOf("\n", start)
+    if (end === -1) end = text.length
+    const line = text.slice(start, end > start && text.charCodeAt(end - 1) === 13 ? end - 1 : end)
+    start = end + 1
+    if (line.length > limit) {
+      tooLong++
+      continue
+    }
+    if (line.includes("\uFFFD")) replaced++
+    consumer.feed(line)
+  }
+  const notes = { ...(replaced > 0 ? { lines_with_invalid_utf8: replaced } : {}), ...(tooLong > 0 ? { lines_too_long: tooLong } : {}) }
+  return finishLines(file, options, consumer, what, sha256Hex(bytes), notes, member)
 }
 
 /**
@@ -55,15 +116,8 @@ export async function extractLines(file: InputFile, options: IngestOptions, cons
   } catch (e) {
     return rejected("read-error", errorMessage(e))
   }
-  let sim: SimulationDocument
-  try {
-    sim = consumer.finish()
-  } catch (e) {
-    return rejected("extract-error", describeFailure(e, `${what} rendering failed`))
-  }
   const notes = { ...(replaced > 0 ? { lines_with_invalid_utf8: replaced } : {}), ...(tooLong > 0 ? { lines_too_long: tooLong } : {}) }
-  const withNote = Object.keys(notes).length > 0 ? { ...sim, metadata: { ...sim.metadata, ...notes } } : sim
-  return simulationDocument(file, options, hash.digest("hex"), withNote)
+  return finishLines(file, options, consumer, what, hash.digest("hex"), notes)
 }
 
 /** A netCDF or HDF5 file (the type comes from the sniffer), read by variable slices. */

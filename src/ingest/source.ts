@@ -11,11 +11,12 @@
 import { existsSync, readdirSync, readFileSync, statSync } from "node:fs"
 import path from "node:path"
 import { readArchive } from "./code/archive.ts"
-import { binarySkip, contentSkip, pathSkip, screenFile, type FilterOptions } from "./code/filters.ts"
-import { detectLanguage, languageKind } from "./code/language.ts"
+import { binaryContent, binarySkip, contentSkip, pathSkip, screenFile, type FilterOptions } from "./code/filters.ts"
 import { isAllowed, isDep5, isLicenseFileName, parseDep5, repoLicense, type Dep5, type LicenseMatch } from "./code/license.ts"
 import { notebookToText } from "./code/notebook.ts"
 import { renderCodeDocument, resolveFileLicense } from "./code/render.ts"
+import { extractMemberLines, formatOf, lineReaderFor } from "./outputs.ts"
+import { routeText } from "./route.ts"
 import { extractTextFile } from "./text.ts"
 import { errorMessage, filtered, makeDocument, rejected, type Extracted, type IngestOptions, type InputFile } from "./types.ts"
 import { sha256Hex } from "../core/text.ts"
@@ -98,23 +99,18 @@ function dep5InDir(dir: string): Dep5 | null {
   return result
 }
 
-/** The input root a file was found under: its absolute path minus the source path's inner parts. */
-function inputRoot(file: InputFile): string {
-  const depth = file.sourcePath.split("/").length
-  let root = file.absPath
-  for (let i = 0; i < Math.max(1, depth - 1); i++) root = path.dirname(root)
-  return root
-}
+/** Whether `dir` is `root` or inside it (a path-prefix test alone would let /data/ab pass for /data/a). */
+const isWithin = (dir: string, root: string): boolean => dir === root || dir.startsWith(root.endsWith(path.sep) ? root : root + path.sep)
 
 /** License context of a file on disk: the nearest license files and debian/copyright up to its input root. */
 function licenseContext(file: InputFile): LicenseContext & { readonly relPath: string } {
-  const root = inputRoot(file)
+  const root = file.root ?? path.dirname(file.absPath)
   let repo: LicenseMatch | null = null
   let dep5: Dep5 | null = null
   for (let dir = path.dirname(file.absPath); ; dir = path.dirname(dir)) {
     repo ??= licenseInDir(dir)
     dep5 ??= dep5InDir(dir)
-    if (dir === root || path.dirname(dir) === dir || !dir.startsWith(root)) break
+    if (dir === root || path.dirname(dir) === dir || !isWithin(path.dirname(dir), root)) break
   }
   return { repo, dep5, relPath: path.relative(root, file.absPath).split(path.sep).join("/") }
 }
@@ -122,9 +118,6 @@ function licenseContext(file: InputFile): LicenseContext & { readonly relPath: s
 /** A format id for a language: lower case, words joined by '-' ("C++" → "cpp", "Jupyter Notebook" → "jupyter-notebook"). */
 export const languageFormat = (language: string): string =>
   language.toLowerCase().replace(/\+\+/g, "pp").replace(/#/g, "sharp").replace(/[^a-z0-9]+/g, "-").replace(/^-|-$/g, "")
-
-/** Whether a detected language makes a file a code document (code and build/config files; not prose docs). */
-export const isCodeLanguage = (language: string): boolean => languageKind(language) !== "docs"
 
 interface CodeInput {
   /** Path used for language, filters and DEP-5 rules (relative to the repository or archive). */
@@ -183,6 +176,7 @@ function codeDocument(file: InputFile, options: IngestOptions, input: CodeInput)
     ...(location !== undefined ? { location } : {})
   })
   if (made._tag !== "Document") return made
+  for (const [k, n] of Object.entries(made.notes ?? {})) notes[k] = (notes[k] ?? 0) + n
   // The document carries the file's own license, not only the input's default.
   return { _tag: "Document", doc: { ...made.doc, license }, ...(Object.keys(notes).length > 0 ? { notes } : {}) }
 }
@@ -194,9 +188,50 @@ export function extractCodeFile(bytes: Uint8Array, file: InputFile, options: Ing
 }
 
 /**
+ * One archive member, routed exactly as a file on disk would be (route.ts): code, logs and tables of
+ * known programs, unknown program output, text; binaries and credential files are filtered by reason.
+ * (JSONL members are read as text: the record-per-line reading needs a file of its own.)
+ */
+function memberItem(file: InputFile, options: IngestOptions, m: { path: string; index: number; bytes: Uint8Array }, context: LicenseContext): Extracted {
+  const code = options.code ?? DEFAULT_CODE_OPTIONS
+  const location = `member ${m.path}`
+  const binary = binaryContent(m.bytes)
+  if (binary !== null) return filtered(binary.reason, binary.detail, location)
+  const head = Buffer.from(m.bytes.buffer, m.bytes.byteOffset, Math.min(m.bytes.byteLength, MEMBER_HEAD_BYTES)).toString("utf8")
+  const route = routeText(m.path, head)
+  switch (route.kind) {
+    case "license-file":
+      return filtered("license-file", "a license text: it gives the license of the archive's files", location)
+    case "credentials-file":
+      return filtered("credentials-file", route.detail, location)
+    case "code":
+      return codeDocument(file, options, { relPath: m.path, bytes: m.bytes, language: route.language, context, sourceIndex: m.index, member: m.path })
+    case "log":
+    case "table":
+    case "generic-log": {
+      const vendored = pathSkip(m.path, m.bytes.length, code.filters)
+      if (vendored?.reason === "vendored") return filtered(vendored.reason, vendored.detail, location)
+      return extractMemberLines(m.bytes, file, options, lineReaderFor(route, m.path), formatOf(route), { index: m.index, path: m.path })
+    }
+    case "text": {
+      // Prose (README, docs): a text document at this position of the archive.
+      const item = extractTextFile(m.bytes, { ...file, absPath: m.path, size: m.bytes.length }, options)
+      if (item._tag !== "Document") return { ...item, location }
+      const metadata = JSON.stringify({ ...(JSON.parse(item.doc.metadata) as object), archive_member: m.path })
+      return { ...item, doc: { ...item.doc, source_index: m.index, title: item.doc.title ?? m.path, metadata } }
+    }
+  }
+}
+
+/** How much of a member the router looks at (as for files on disk). */
+const MEMBER_HEAD_BYTES = 64 * 1024
+
+/**
  * The members of an archive, one item each, in archive order: code and build files become code
  * documents, prose (README, Markdown) text documents, the rest is filtered with the reason (binary,
- * data blob...). License files inside the archive are read in a first pass so every member knows them.
+ * data blob...). License files inside the archive are read in a first pass so every member knows them:
+ * a tar lists LICENSE wherever it was added, often after the code, and decompressing twice costs less
+ * than holding every member in memory until the archive's end.
  */
 export async function* extractArchive(file: InputFile, options: IngestOptions): AsyncGenerator<Extracted> {
   const code = options.code ?? DEFAULT_CODE_OPTIONS
@@ -237,18 +272,7 @@ export async function* extractArchive(file: InputFile, options: IngestOptions): 
         yield filtered("license-file", "a license text: it gives the license of the archive's files", location)
         continue
       }
-      const head = Buffer.from(m.bytes.subarray(0, 16 * 1024)).toString("utf8")
-      const lang = detectLanguage(m.path, head)
-      if (lang !== null && isCodeLanguage(lang.language)) {
-        yield codeDocument(file, options, { relPath: m.path, bytes: m.bytes, language: lang.language, context, sourceIndex: index, member: m.path })
-      } else if (lang !== null) {
-        // Prose (README, docs): a text document at this position of the archive.
-        const item = extractTextFile(m.bytes, { ...file, absPath: m.path, size: m.bytes.length }, options)
-        yield item._tag === "Document" ? { ...item, doc: { ...item.doc, source_index: index, title: item.doc.title ?? m.path } } : { ...item, location }
-      } else {
-        const screened = screenFile(m.path, m.bytes, code.filters)
-        yield screened.ok ? filtered("not-code", "no programming language recognised", location) : filtered(screened.reason, screened.detail, location)
-      }
+      yield memberItem(file, options, { path: m.path, index, bytes: m.bytes }, context)
     }
   } catch (e) {
     yield rejected("corrupt-archive", `${errorMessage(e)} (after ${members} member(s))`)

@@ -5,6 +5,7 @@
 import type { Document, DocumentKind } from "../core/document.ts"
 import type { ByteRange } from "../core/stage.ts"
 import { documentId, normalizeText } from "../core/text.ts"
+import { redactSecrets } from "./code/secrets.ts"
 import type { PdfOptions } from "./pdf/options.ts"
 import type { CodeOptions } from "./source.ts"
 
@@ -13,6 +14,11 @@ export interface InputFile {
   absPath: string
   /** Stable relative name stored in documents and rejects (given by the caller). */
   sourcePath: string
+  /**
+   * The input root (absolute folder) it was found under. License search climbs from the file's folder up
+   * to here and no further; without it, only the file's own folder is searched.
+   */
+  root?: string
   size: number
   /** Defaults from the pipeline's input entry. */
   license: string | null
@@ -87,10 +93,14 @@ export interface DocumentParts {
  * that identical content from different formats or files collapses to one id for dedup.
  */
 export function makeDocument(file: InputFile, options: IngestOptions, parts: DocumentParts): Extracted {
-  const text = normalizeText(parts.rawText)
+  // Every document passes here, so no format can carry a secret out: code, text, tables, logs, PDFs.
+  const redacted = redactSecrets(normalizeText(parts.rawText))
+  const text = redacted.text
   if (text.length < options.minChars) {
     return filtered("too-short", `${text.length} chars after normalisation, minimum is ${options.minChars}`, parts.location)
   }
+  // Metadata holds values too (a table's most frequent cells, a log's settings): redacted the same way.
+  const metadata = redactSecrets(JSON.stringify(parts.metadata))
   const doc: Document = {
     id: documentId(text),
     text,
@@ -103,9 +113,16 @@ export function makeDocument(file: InputFile, options: IngestOptions, parts: Doc
     title: parts.title,
     domain: file.domain,
     bundle: null,
-    metadata: JSON.stringify(parts.metadata)
+    metadata: metadata.text
   }
-  return { _tag: "Document", doc }
+  if (redacted.total === 0 && metadata.total === 0) return { _tag: "Document", doc }
+  // The same value often sits in both (a table cell in the text and among the column's top values):
+  // per kind, the larger of the two counts.
+  const notes: Record<string, number> = {}
+  for (const counts of [redacted.redactions, metadata.redactions]) {
+    for (const [kind, n] of Object.entries(counts)) if (n) notes[`secret-redacted:${kind}`] = Math.max(n, notes[`secret-redacted:${kind}`] ?? 0)
+  }
+  return { _tag: "Document", doc, notes }
 }
 
 /** A short human-readable message for any thrown value. */

@@ -39,7 +39,11 @@ export function listInputFiles(roots: ReadonlyArray<InputRoot>, configFile: stri
   const labels = rootLabels(absRoots)
   const skipped = new Set(skip.map((d) => path.resolve(d)))
   const files: PlannedFile[] = []
-  roots.forEach((root, i) => walkInput(absRoots[i]!, labels[i]!, root, new Set(), skipped, files))
+  roots.forEach((root, i) => {
+    const abs = absRoots[i]!
+    const top = fs.statSync(abs).isDirectory() ? abs : path.dirname(abs)
+    walkInput(abs, labels[i]!, { ...root, top }, new Set(), skipped, files)
+  })
   files.sort(byPosition)
   const seen = new Map<string, string>()
   for (const f of files) {
@@ -85,10 +89,11 @@ function nameOf(raw: Buffer): { name: string; valid: boolean } {
 /** A folder scicurate itself wrote: a stage folder (plan) or a work folder (lock). */
 const isScicurateFolder = (dir: string): boolean => fs.existsSync(path.join(dir, "_plan.json")) || fs.existsSync(path.join(dir, ".scicurate.lock"))
 
-function walkInput(abs: string, sourcePath: string, root: InputRoot, ancestors: Set<string>, skip: Set<string>, out: PlannedFile[]): void {
+function walkInput(abs: string, sourcePath: string, root: InputRoot & { readonly top: string }, ancestors: Set<string>, skip: Set<string>, out: PlannedFile[]): void {
   const entry = (size: number, problem?: PlannedFile["problem"]): PlannedFile => ({
     absPath: abs,
     sourcePath,
+    root: root.top,
     size,
     license: root.license,
     domain: root.domain,
@@ -133,6 +138,7 @@ function walkInput(abs: string, sourcePath: string, root: InputRoot, ancestors: 
       out.push({
         absPath: path.join(abs, name),
         sourcePath: `${sourcePath}/${name}`,
+        root: root.top,
         size: 0,
         license: root.license,
         domain: root.domain,

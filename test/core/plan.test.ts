@@ -8,7 +8,7 @@ import { TaskCounter } from "../../src/core/stats.ts"
 import { assignBySize, listInputFiles } from "../../src/pipeline/plan.ts"
 import { tempDir } from "../helpers.ts"
 
-const file = (sourcePath: string, size: number): PlannedFile => ({ absPath: `/x/${sourcePath}`, sourcePath, size, license: null, domain: null })
+const file = (sourcePath: string, size: number): PlannedFile => ({ absPath: `/x/${sourcePath}`, sourcePath, root: "/x", size, license: null, domain: null })
 
 describe("planning", () => {
   it("spreads files over tasks by size, each task in path order", () => {

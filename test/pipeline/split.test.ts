@@ -49,7 +49,7 @@ describe("splitting large JSONL files", () => {
     writeJsonl(big, 3000)
     const small = path.join(dir, "small.txt")
     fs.writeFileSync(small, "x".repeat(100_000))
-    const entry = (absPath: string): PlannedFile => ({ absPath, sourcePath: path.basename(absPath), size: fs.statSync(absPath).size, license: null, domain: null })
+    const entry = (absPath: string): PlannedFile => ({ absPath, sourcePath: path.basename(absPath), root: dir, size: fs.statSync(absPath).size, license: null, domain: null })
     const first = splitLargeFiles([entry(big), entry(small)], 40_000)
     expect(first.filter((f) => f.sourcePath === "small.txt")).toEqual([entry(small)])
     const parts = first.filter((f) => f.range)

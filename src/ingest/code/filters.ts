@@ -363,9 +363,8 @@ export function contentSkip(path: string, text: string, options?: Partial<Filter
 
 /** Binary by content: a known magic number, a NUL byte, or bytes that are not UTF-8. */
 export function binarySkip(bytes: Uint8Array): Skip | null {
-  const magic = detectMagic(bytes.subarray(0, 4096))
-  if (magic !== null) return { reason: "binary", detail: magic }
-  if (bytes.indexOf(0) !== -1) return { reason: "binary", detail: "contains NUL bytes" }
+  const binary = binaryContent(bytes)
+  if (binary !== null) return binary
   const bad = findInvalidUtf8(bytes)
   if (bad !== -1) return { reason: "binary", detail: `not UTF-8 (byte ${bad})` }
   return null
@@ -374,6 +373,17 @@ export function binarySkip(bytes: Uint8Array): Skip | null {
 const decoder = new TextDecoder("utf-8")
 
 export type Screened = { readonly ok: true; readonly text: string } | ({ readonly ok: false } & Skip)
+
+/**
+ * Binary by content: a known file signature or NUL bytes. (Invalid UTF-8 alone is not enough: a log
+ * with one stray byte is still text; the caller decides.)
+ */
+export function binaryContent(bytes: Uint8Array): Skip | null {
+  const magic = detectMagic(bytes.subarray(0, 4096))
+  if (magic !== null) return { reason: "binary", detail: magic }
+  if (bytes.indexOf(0) !== -1) return { reason: "binary", detail: "contains NUL bytes" }
+  return null
+}
 
 /** All rules on one file's path and bytes; on success the decoded text (BOM removed). */
 export function screenFile(path: string, bytes: Uint8Array, options?: Partial<FilterOptions>): Screened {

@@ -6,6 +6,7 @@
  *
  * Everything here holds O(1) memory per series, whatever the length of the input.
  */
+import { redactSecrets } from "../code/secrets.ts"
 import { formatNumber } from "./summary.ts"
 
 // ---------------------------------------------------------------------------------------------------
@@ -102,10 +103,16 @@ export const fq = (x: number | null | undefined, unit: string, sig = 6): string 
 /** Group digits of a count ("2,920,000"). */
 export const fcount = (n: number): string => n.toLocaleString("en-US")
 
-/** Cut to `max` characters with an ellipsis, collapsing whitespace runs. */
+/**
+ * Cut to `max` characters with an ellipsis, collapsing whitespace runs. Secrets are redacted before
+ * cutting: a token cut in half no longer matches its pattern, so the document-level redaction (see
+ * ingest/types.ts) would let its first half through.
+ */
 export function clip(s: string, max: number): string {
   const t = s.replace(/\s+/g, " ").trim()
-  return t.length <= max ? t : `${t.slice(0, Math.max(0, max - 1))}…`
+  if (t.length <= max) return t
+  const r = redactSecrets(t).text
+  return r.length <= max ? r : `${r.slice(0, Math.max(0, max - 1))}…`
 }
 
 /** "a, b and c" */

@@ -274,11 +274,9 @@ export function statsForMetadata(s: NumericStats): Record<string, number | null>
 /** Group digits of a count for prose ("2,920,000"). */
 export const formatCount = (n: number): string => n.toLocaleString("en-US")
 
-/** Cut a string to `max` characters with an ellipsis, collapsing whitespace runs. */
-export function clip(s: string, max: number): string {
-  const t = s.replace(/\s+/g, " ").trim()
-  return t.length <= max ? t : `${t.slice(0, Math.max(0, max - 1))}…`
-}
+/** One clip for every reader (it redacts secrets before cutting): see render.ts. */
+import { clip } from "./render.ts"
+export { clip }
 
 // ---------------------------------------------------------------------------------------------------
 // Array files (NetCDF, HDF5): one model filled by both readers, one renderer.
