@@ -15,6 +15,7 @@ import * as fs from "node:fs"
 import * as path from "node:path"
 import { fileURLToPath } from "node:url"
 import { get_encoding } from "tiktoken"
+import { benchDedup } from "./dedup.ts"
 import { benchFamilies } from "./families.ts"
 import { benchPdf } from "./pdf.ts"
 
@@ -23,7 +24,7 @@ const corpus = path.resolve(repoRoot, process.env.SCICURATE_CORPUS ?? "../shared
 const benchDir = path.join(repoRoot, ".bench")
 const scale = Number(process.argv.find((a) => a.startsWith("--scale="))?.split("=")[1] ?? 10)
 const STAGES = ["ingest", "dedup", "tokenize", "bundle"] as const
-/** `--only=text`, `--only=pdf` or `--only=families` (code and simulation) runs one section; the default runs all. */
+/** `--only=text|pdf|families|dedup` (families: code and simulation) runs one section; the default runs all. */
 const only = process.argv.find((a) => a.startsWith("--only="))?.split("=")[1]
 
 if (!fs.existsSync(path.join(corpus, "text"))) {
@@ -207,6 +208,7 @@ for (const [name, dir] of only !== undefined && only !== "text" ? [] : ([["share
 }
 if (only === undefined || only === "pdf") results["pdf"] = await benchPdf({ repoRoot, corpus, benchDir, say })
 if (only === undefined || only === "families") Object.assign(results, await benchFamilies({ repoRoot, corpus, benchDir, say }))
+if (only === undefined || only === "dedup") Object.assign(results, await benchDedup({ repoRoot, corpus, benchDir, say }))
 fs.writeFileSync(path.join(benchDir, "results.json"), JSON.stringify(results, null, 2))
 fs.writeFileSync(path.join(benchDir, "results.txt"), lines.join("\n") + "\n")
 console.log(`\nwritten to ${path.relative(repoRoot, path.join(benchDir, "results.txt"))}`)

@@ -110,7 +110,7 @@ const singleStage = (stage: StageName, description: string, extraFlags: Record<s
   ).pipe(Command.withDescription(description))
 
 const ingest = singleStage("ingest", "Turn files (JSONL, text, Markdown, PDF) into a dataset of document shards")
-const dedup = singleStage("dedup", "Remove exact duplicates from a dataset")
+const dedup = singleStage("dedup", "Remove exact, then near duplicates (MinHash LSH) from a dataset; removal records go to OUT/_removed/")
 const tokenize = singleStage("tokenize", "Count tokens per document", {
   tokenizer: Flag.String("tokenizer").pipe(Flag.withDescription("o200k_base (default) or cl100k_base"), Flag.optional)
 })

@@ -77,10 +77,39 @@ export const IngestStage = Schema.Struct({
   code: Schema.optionalKey(CodeSettings)
 }).annotate({ title: "IngestStage", description: "Read input files and turn them into documents" })
 
+export const NearDedupSettings = Schema.Struct({
+  ngram: Schema.optionalKey(PositiveInt).annotate({ description: "Words per shingle (default 5)" }),
+  bands: Schema.optionalKey(PositiveInt).annotate({ description: "LSH bands (default 14); hashes = bands × rows" }),
+  rows: Schema.optionalKey(PositiveInt).annotate({ description: "Hashes per band (default 8)" }),
+  seed: Schema.optionalKey(NonNegativeInt).annotate({ description: "Seed of the hash functions (default 1); signatures compare only under the same seed" }),
+  lowercase: Schema.optionalKey(Schema.Boolean).annotate({ description: "Lower-case before shingling (default true)" }),
+  strip_diacritics: Schema.optionalKey(Schema.Boolean).annotate({ description: "Remove accents before shingling (default true)" }),
+  fold_digits: Schema.optionalKey(Schema.Boolean).annotate({ description: "Replace every digit by 0 before shingling (default true)" }),
+  remove_punctuation: Schema.optionalKey(Schema.Boolean).annotate({ description: "Turn punctuation into spaces before shingling (default true)" }),
+  verify: Schema.optionalKey(Schema.Literals(["estimated", "none"])).annotate({
+    description: "Check candidate pairs: estimated Jaccard from the signatures against `threshold` (default), or keep every LSH candidate"
+  }),
+  threshold: Schema.optionalKey(Schema.Finite.check(Schema.isGreaterThanOrEqualTo(0), Schema.isLessThanOrEqualTo(1))).annotate({
+    description: "Estimated Jaccard a candidate pair needs when verify is estimated (default 0.7)"
+  }),
+  keep: Schema.optionalKey(Schema.Literals(["longest", "first"])).annotate({
+    description: "Which document a cluster keeps: the longest text (default) or the first by source path and position; ties by id"
+  }),
+  against: Schema.optionalKey(Schema.Array(Schema.String)).annotate({
+    description: "Signatures of released data to deduplicate against (dedup output folders or bundle folders); their documents are always kept"
+  })
+}).annotate({ title: "NearDedupSettings", description: "MinHash LSH near-duplicate removal" })
+
 export const DedupStage = Schema.Struct({
   stage: Schema.Literal("dedup"),
-  tasks
-}).annotate({ title: "DedupStage", description: "Remove exact duplicates (same normalised text), keeping the first by source path and position" })
+  tasks,
+  near: Schema.optionalKey(Schema.Union([Schema.Literal(false), NearDedupSettings])).annotate({
+    description: "Near-duplicate removal after the exact pass (on by default; false turns it off)"
+  })
+}).annotate({
+  title: "DedupStage",
+  description: "Remove exact duplicates (same normalised text), then near duplicates (MinHash LSH); removal records sit in _removed/"
+})
 
 export const TokenizeStage = Schema.Struct({
   stage: Schema.Literal("tokenize"),

@@ -12,6 +12,7 @@ import { sumStats, type TaskStats } from "../core/stats.ts"
 import { pendingRanks, runLocal, workerPool, type WorkerPool } from "../executors/local.ts"
 import { progressReporter } from "../executors/progress.ts"
 import type { ResolvedPipeline, StageName } from "./config.ts"
+import { dedupPhases } from "../dedup/phases.ts"
 import { planStage, upstreamOf, type Upstream } from "./plan.ts"
 
 export interface RunOptions {
@@ -98,11 +99,16 @@ function staleness(plan: StagePlan): string | null {
   return pending > 0 ? `has ${pending} unfinished task(s)` : null
 }
 
-/** Write (or reuse) the plan of one stage and run its pending tasks. Used by `run` and the per-stage commands. */
-export const executeStage = (
+/**
+ * Write (or reuse) a plan and run its pending tasks: a stage's, or one phase of a stage. A plan whose
+ * hash changed (or a forced one) starts over from an empty folder. `before` runs after the folder is
+ * settled and before the tasks (the phases of a stage); null for none. Returns the tasks it ran.
+ */
+const runPlan = (
   plan: StagePlan,
-  options: Pick<RunOptions, "workers" | "log" | "progress"> & { readonly forced?: boolean; readonly pool?: WorkerPool }
-): Effect.Effect<StageReport, StageFailed | AccountingError> =>
+  options: Pick<RunOptions, "workers" | "log" | "progress"> & { readonly forced?: boolean; readonly pool?: WorkerPool },
+  before: Effect.Effect<void, StageFailed> | null
+): Effect.Effect<number, StageFailed> =>
   Effect.gen(function* () {
     const layout = stageLayout(plan.dir)
     const previous = fs.existsSync(layout.planFile) ? readJson<StagePlan>(layout.planFile) : null
@@ -116,28 +122,41 @@ export const executeStage = (
     const pending = pendingRanks(plan)
     if (pending.length === 0) {
       options.log(`${plan.stage}: all ${plan.world} task(s) already done, skipping`)
-    } else {
-      removeStaleTemporaries(plan.dir)
-      const totalBytes = plan.input.kind === "files" ? plan.input.assignments.flat().reduce((a, f) => a + f.size, 0) : null
-      const reporter = progressReporter(plan.stage, { tasks: plan.world, pending: pending.length, records: null, bytes: totalBytes }, options.progress)
-      const started = performance.now()
-      const result = yield* Effect.result(
-        options.pool
-          ? runLocal(plan, layout.planFile, options.pool, reporter)
-          : Effect.scoped(Effect.flatMap(workerPool(options.workers), (pool) => runLocal(plan, layout.planFile, pool, reporter)))
-      )
-      reporter.finish()
-      if (result._tag === "Failure") return yield* result.failure
-      // Wall time of this execution, for `status` and `make bench` (kept out of stats and manifests,
-      // which must not change between identical runs).
-      const timing: StageTiming = {
-        wall_seconds: (performance.now() - started) / 1000,
-        workers: options.workers,
-        tasks_run: pending.length,
-        coordinator_peak_rss_bytes: process.resourceUsage().maxRSS * 1024
-      }
-      writeFileAtomic(layout.timing, JSON.stringify(timing, null, 2) + "\n")
+      return 0
     }
+    if (before !== null) yield* before
+    removeStaleTemporaries(plan.dir)
+    const totalBytes = plan.input.kind === "files" ? plan.input.assignments.flat().reduce((a, f) => a + f.size, 0) : null
+    const reporter = progressReporter(plan.stage, { tasks: plan.world, pending: pending.length, records: null, bytes: totalBytes }, options.progress)
+    const started = performance.now()
+    const result = yield* Effect.result(
+      options.pool
+        ? runLocal(plan, layout.planFile, options.pool, reporter)
+        : Effect.scoped(Effect.flatMap(workerPool(options.workers), (pool) => runLocal(plan, layout.planFile, pool, reporter)))
+    )
+    reporter.finish()
+    if (result._tag === "Failure") return yield* result.failure
+    // Wall time of this execution, for `status` and `make bench` (kept out of stats and manifests,
+    // which must not change between identical runs).
+    const timing: StageTiming = {
+      wall_seconds: (performance.now() - started) / 1000,
+      workers: options.workers,
+      tasks_run: pending.length,
+      coordinator_peak_rss_bytes: process.resourceUsage().maxRSS * 1024
+    }
+    writeFileAtomic(layout.timing, JSON.stringify(timing, null, 2) + "\n")
+    return pending.length
+  })
+
+/** Write (or reuse) the plan of one stage and run its pending tasks. Used by `run` and the per-stage commands. */
+export const executeStage = (
+  plan: StagePlan,
+  options: Pick<RunOptions, "workers" | "log" | "progress"> & { readonly forced?: boolean; readonly pool?: WorkerPool }
+): Effect.Effect<StageReport, StageFailed | AccountingError> =>
+  Effect.gen(function* () {
+    // A stage made of phases (dedup) runs them first, each resuming where it stopped.
+    const phases = plan.stage === "dedup" ? Effect.forEach(dedupPhases(plan), (phase) => runPlan(phase, { ...options, forced: false }, null), { discard: true }) : null
+    const pending = yield* runPlan(plan, options, phases)
     const summary = sumStats(plan.stage, readStageStats(plan))
     options.log(summaryLine(summary))
     // Across stages too: a stage must read every document its input dataset holds.
@@ -152,7 +171,7 @@ export const executeStage = (
             : `it read ${summary.records_in} documents but ${plan.input.kind === "dataset" ? plan.input.dir : "its input"} holds ${upstreamOut}`
       })
     }
-    return { plan, executed: pending.length > 0, tasksRun: pending.length, summary }
+    return { plan, executed: pending > 0, tasksRun: pending, summary }
   })
 
 /**

@@ -6,7 +6,12 @@ import type { Stage } from "../core/stage.ts"
 
 const STAGES: Record<string, () => Promise<Stage>> = {
   ingest: async () => (await import("../ingest/stage.ts")).ingestStage,
-  dedup: async () => (await import("../dedup/exact.ts")).dedupStage,
+  // dedup runs as phases (see dedup/phases.ts); "dedup" itself is the last one, which writes the output.
+  "dedup-exact": async () => (await import("../dedup/exact.ts")).exactStage,
+  "minhash-signatures": async () => (await import("../dedup/signatures.ts")).signaturesStage,
+  "minhash-buckets": async () => (await import("../dedup/buckets.ts")).bucketsStage,
+  "minhash-clusters": async () => (await import("../dedup/clusters.ts")).clustersStage,
+  dedup: async () => (await import("../dedup/filter.ts")).filterStage,
   tokenize: async () => (await import("../tokenize/stage.ts")).tokenizeStage,
   bundle: async () => (await import("../bundle/stage.ts")).bundleStage
 }

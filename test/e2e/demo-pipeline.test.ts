@@ -163,7 +163,8 @@ describe("a failing task", () => {
     fs.writeFileSync(shard, "not parquet")
     const failed = cli(["run", path.join(repoRoot, "pipelines/demo.yaml"), "--work", work, "--from", "dedup"], { SCICURATE_SAMPLE: sample })
     expect(failed.status).toBe(1)
-    expect(failed.stderr).toMatch(/stage dedup: 2 task\(s\) failed/)
+    // The exact pass, dedup's first phase, is the first to read the damaged shard.
+    expect(failed.stderr).toMatch(/stage dedup-exact: 2 task\(s\) failed/)
     expect(failed.stderr).toContain(path.basename(shard))
     expect(fs.existsSync(path.join(work, "dedup/_done/0"))).toBe(false)
     fs.writeFileSync(shard, good)
