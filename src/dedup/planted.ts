@@ -39,6 +39,8 @@
  *   MinHash implementation under test.
  */
 import { normalizeForShingles } from "./minhash/normalize.ts"
+// Only as the random streams' state mixer; the truth is computed on shingle strings, not these hashes.
+import { fmix32 } from "./minhash/shingles.ts"
 
 /** Bump when the generated corpus changes for the same pool, config and seed. */
 export const PLANTED_GENERATOR_VERSION = "scicurate-planted/1"
@@ -73,15 +75,6 @@ export function sfc32(a0: number, b0: number, c0: number, d0: number): Rng {
   }
 }
 
-const fmix32 = (x: number): number => {
-  let h = x >>> 0
-  h ^= h >>> 16
-  h = Math.imul(h, 0x85ebca6b)
-  h ^= h >>> 13
-  h = Math.imul(h, 0xc2b2ae35)
-  h ^= h >>> 16
-  return h >>> 0
-}
 
 /**
  * The random stream named (seed, stream, index): each 32-bit part goes through a bijective mixer into
