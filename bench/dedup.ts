@@ -60,6 +60,9 @@ function dedup(repoRoot: string, input: string, out: string, workers: number, ta
     const stats = fs.readdirSync(path.join(d, "_stats")).map((f) => readJson(path.join(d, "_stats", f)))
     return { name, wall: readJson(path.join(d, "_timing.json")).wall_seconds as number, peakRss: Math.max(...stats.map((s) => s.peak_rss_bytes as number)) }
   })
+  // The stage's own _timing.json covers its phases too: the filter is what remains.
+  const filter = phases[phases.length - 1]!
+  filter.wall -= phases.slice(0, -1).reduce((t, p) => t + p.wall, 0)
   const stats = fs.readdirSync(path.join(out, "_stats")).map((f) => readJson(path.join(out, "_stats", f)))
   return {
     workers,

@@ -8,7 +8,6 @@
  * Memory: only documents that are in some pair take part, as typed arrays (a few bytes each); the
  * pairs and the documents' attributes stream from DuckDB, which does the joins and sorts.
  */
-import { DOUBLE, DuckDBDataChunk, type DuckDBValue } from "@duckdb/node-api"
 import { Effect, Stream } from "effect"
 import { DuckDB, sqlString } from "../core/duckdb.ts"
 import { DatasetError } from "../core/errors.ts"
@@ -18,8 +17,7 @@ import { allSignaturesSql, isReference } from "./buckets.ts"
 import { clusterRepresentatives, UnionFind } from "./minhash/clusters.ts"
 import { estimatedJaccard } from "./minhash/signature.ts"
 import { nearOptionsOf } from "./options.ts"
-
-const CHUNK_ROWS = 2048
+import { appendRows, asWords } from "./rows.ts"
 
 /** Columns of the clusters file: one row per removed document. */
 export const REMOVED_NEAR_COLUMNS = "doc, id, source_path, source_index, kept_doc, kept_id, kept_source_path, kept_source_index, cluster_size, similarity"
@@ -37,13 +35,13 @@ export const clustersStage: Stage = {
       const signatureShards = params.signatureShards ?? []
       const target = ctx.layout.shard(ctx.rank, ctx.world)
       const fail = (operation: string) => (cause: unknown) => new DatasetError({ path: target, operation, cause })
-      const all = allSignaturesSql(signatureShards, options.against, "doc, id, source_path, source_index, text_bytes, sig")
+      const all = allSignaturesSql(signatureShards, options.references, "doc, id, source_path, source_index, text_bytes, sig")
       yield* db.run(`CREATE TABLE edges AS SELECT a, b FROM read_parquet([${input.shards.map(sqlString).join(", ")}]) GROUP BY a, b`)
       // The documents in some pair, numbered 0..n-1 in id order: the dense index is also the tie-break.
       yield* db.run(
         `CREATE TABLE nodes AS
            SELECT row_number() OVER (ORDER BY s.id, s.doc) - 1 AS ix, s.doc, s.id, s.source_path, s.source_index, s.text_bytes,
-                  row_number() OVER (ORDER BY s.source_path, s.source_index, s.id) AS first_rank
+                  row_number() OVER (ORDER BY s.source_path, s.source_index, s.id, s.doc) AS first_rank
            FROM (${all}) s SEMI JOIN (SELECT a AS doc FROM edges UNION SELECT b FROM edges) e USING (doc)`
       )
       const [{ n } = { n: 0 }] = yield* db.rows("SELECT count(*)::INTEGER AS n FROM nodes")
@@ -78,68 +76,33 @@ export const clustersStage: Stage = {
       )
       const clusters = clusterRepresentatives(components, { score, tieRank })
       yield* db.run("CREATE TABLE removed (ix DOUBLE, kept DOUBLE, cluster_size DOUBLE)")
-      const writer = yield* Effect.tryPromise({ try: () => db.connect(), catch: fail("connect") })
-      const appender = yield* Effect.tryPromise({ try: () => writer.createAppender("removed"), catch: fail("open appender") })
-      const chunk = DuckDBDataChunk.create([DOUBLE, DOUBLE, DOUBLE], CHUNK_ROWS)
-      yield* Effect.try({
-        try: () => {
-          const cols: DuckDBValue[][] = [[], [], []]
-          const flush = () => {
-            if (cols[0]!.length === 0) return
-            chunk.reset()
-            chunk.rowCount = cols[0]!.length
-            cols.forEach((c, j) => chunk.setColumnValues(j, c))
-            appender.appendDataChunk(chunk)
-            for (const c of cols) c.length = 0
-          }
+      yield* appendRows(db, "removed", 3, fail, (emit) =>
+        Effect.sync(() => {
           for (let k = 0; k < clusters.removed.length; k++) {
             // Two released documents in one cluster: the second is not this run's to remove.
-            if (isRef[clusters.removed[k]!]) continue
-            cols[0]!.push(clusters.removed[k]!)
-            cols[1]!.push(clusters.removedKept[k]!)
-            cols[2]!.push(clusters.clusterSize[k]!)
-            if (cols[0]!.length === CHUNK_ROWS) flush()
+            if (!isRef[clusters.removed[k]!]) emit(clusters.removed[k]!, clusters.removedKept[k]!, clusters.clusterSize[k]!)
           }
-          flush()
-          appender.flushSync()
-          appender.closeSync()
-          writer.closeSync()
-        },
-        catch: fail("write removals")
-      })
+        })
+      )
       // Similarity of each removed document to the one kept for it, from the two signatures.
       const width = options.bands * options.rows
-      yield* db.run("CREATE TABLE sims (ix BIGINT, similarity DOUBLE)")
+      yield* db.run("CREATE TABLE sims (ix DOUBLE, similarity DOUBLE)")
       yield* db.run(`CREATE TABLE sigs AS SELECT n.ix, s.sig FROM nodes n JOIN (${all}) s USING (doc)`)
-      const simWriter = yield* Effect.tryPromise({ try: () => db.connect(), catch: fail("connect") })
-      const simAppender = yield* Effect.tryPromise({ try: () => simWriter.createAppender("sims"), catch: fail("open appender") })
-      const simChunk = DuckDBDataChunk.create([DOUBLE, DOUBLE], CHUNK_ROWS)
-      yield* Stream.fromAsyncIterable(
-        readBatches(db.connection, "SELECT r.ix, a.sig AS sig_a, b.sig AS sig_b FROM removed r JOIN sigs a ON a.ix = r.ix JOIN sigs b ON b.ix = r.kept"),
-        fail("read signatures of removed documents")
-      ).pipe(
-        Stream.runForEach(({ batch, rowCount }) =>
-          Effect.try({
-            try: () => {
-              const ix: DuckDBValue[] = []
-              const sim: DuckDBValue[] = []
-              for (let i = 0; i < rowCount; i++) {
-                const a = (batch.sig_a![i] as unknown as { bytes: Uint8Array }).bytes
-                const b = (batch.sig_b![i] as unknown as { bytes: Uint8Array }).bytes
-                ix.push(Number(batch.ix![i]))
-                sim.push(estimatedJaccard(asWords(a), 0, asWords(b), 0, width))
-              }
-              simChunk.reset()
-              simChunk.rowCount = rowCount
-              simChunk.setColumnValues(0, ix)
-              simChunk.setColumnValues(1, sim)
-              simAppender.appendDataChunk(simChunk)
-            },
-            catch: fail("similarities")
-          })
+      yield* appendRows(db, "sims", 2, fail, (emit) =>
+        Stream.fromAsyncIterable(
+          readBatches(db.connection, "SELECT r.ix, a.sig AS sig_a, b.sig AS sig_b FROM removed r JOIN sigs a ON a.ix = r.ix JOIN sigs b ON b.ix = r.kept"),
+          fail("read signatures of removed documents")
+        ).pipe(
+          Stream.runForEach(({ batch, rowCount }) =>
+            Effect.try({
+              try: () => {
+                for (let i = 0; i < rowCount; i++) emit(Number(batch.ix![i]), estimatedJaccard(asWords(batch.sig_a![i]), 0, asWords(batch.sig_b![i]), 0, width))
+              },
+              catch: fail("similarities")
+            })
+          )
         )
       )
-      yield* Effect.try({ try: () => (simAppender.flushSync(), simAppender.closeSync(), simWriter.closeSync()), catch: fail("flush similarities") })
       yield* Effect.tryPromise({
         try: () =>
           copyToParquet(
@@ -156,5 +119,3 @@ export const clustersStage: Stage = {
     })
 }
 
-/** A signature BLOB as 32-bit words (copied: DuckDB's buffer need not be 4-byte aligned). */
-const asWords = (bytes: Uint8Array): Uint32Array => new Uint32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength))

@@ -22,9 +22,9 @@ export const idPartitionSql = (world: number): string => `(('0x' || substr(id, 1
  * SQL over input shards with each row's key: its shard's position in `shards` and its row in that
  * shard (`doc`), a number that does not depend on how many tasks read them.
  */
-export function keyedShardsSql(shards: ReadonlyArray<string>, indices: ReadonlyArray<number>, columns: string): string {
+export function keyedShardsSql(shards: ReadonlyArray<string>, indices: ReadonlyArray<number>, columns: string, where = "true"): string {
   return indices
-    .map((i) => `SELECT ${columns}, ${i}::BIGINT * ${KEY_RANK} + file_row_number AS doc FROM read_parquet(${sqlString(shards[i]!)}, file_row_number = true)`)
+    .map((i) => `SELECT ${columns}, ${i}::BIGINT * ${KEY_RANK} + file_row_number AS doc FROM read_parquet(${sqlString(shards[i]!)}, file_row_number = true) WHERE ${where}`)
     .join(" UNION ALL ")
 }
 
@@ -43,6 +43,7 @@ export const exactStage: Stage = {
                   row_number() OVER w AS copy_rank,
                   first_value(source_path) OVER w AS kept_source_path,
                   first_value(source_index) OVER w AS kept_source_index,
+                  first_value(doc) OVER w AS kept_doc,
                   count(*) OVER (PARTITION BY id) AS cluster_size
            FROM (${all})
            WHERE ${idPartitionSql(ctx.world)} = ${ctx.rank}
@@ -52,7 +53,7 @@ export const exactStage: Stage = {
         try: () =>
           copyToParquet(
             db.connection,
-            `SELECT doc, id, source_path, source_index, kept_source_path, kept_source_index, cluster_size
+            `SELECT doc, id, source_path, source_index, kept_doc, kept_source_path, kept_source_index, cluster_size
              FROM ranked WHERE copy_rank > 1 ORDER BY doc`,
             target
           ),

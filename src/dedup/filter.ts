@@ -13,7 +13,7 @@ import { stageLayout } from "../core/layout.ts"
 import { copyToParquet, rowGroupRowsFor } from "../core/parquet.ts"
 import type { Stage } from "../core/stage.ts"
 import { keyedShardsSql } from "./exact.ts"
-import { KEY_RANK, phaseDirs } from "./options.ts"
+import { KEY_RANK, nearOptionsOf, phaseDirs } from "./options.ts"
 
 /** Columns of a removal record, for exact copies and near duplicates alike. */
 export const REMOVAL_COLUMNS =
@@ -29,23 +29,29 @@ export const filterStage: Stage = {
       const dirs = phaseDirs(ctx.plan.dir)
       const exactShards = Array.from({ length: ctx.world }, (_, r) => stageLayout(dirs.exact).shard(r, ctx.world))
       const clustersFile = stageLayout(dirs.clusters).shard(0, 1)
-      const near = fs.existsSync(clustersFile)
+      // Whether near duplicates were looked for is the plan's to say, not a file's presence.
+      const near = nearOptionsOf(ctx.plan) !== null
+      if (near && !fs.existsSync(clustersFile)) return yield* Effect.die(new Error(`dedup: ${clustersFile} is missing although its phase is done`))
       const mine = input.shards.flatMap((_, i) => (i % ctx.world === ctx.rank ? [i] : []))
       const target = ctx.layout.shard(ctx.rank, ctx.world)
       const fail = (operation: string) => (cause: unknown) => new DatasetError({ path: target, operation, cause })
       // Keys of this task's shards: shard i's rows are i·2^32 + row.
       const inMine = (column: string) => (mine.length === 0 ? "false" : mine.map((i) => `(${column} >= ${i * KEY_RANK} AND ${column} < ${(i + 1) * KEY_RANK})`).join(" OR "))
+      const nearRows = near ? `read_parquet(${sqlString(clustersFile)})` : "(SELECT NULL::BIGINT AS doc, NULL AS kept_id, NULL AS kept_source_path, NULL::BIGINT AS kept_source_index, NULL::BIGINT AS cluster_size, NULL::DOUBLE AS similarity, NULL AS id, NULL AS source_path, NULL::BIGINT AS source_index WHERE false)"
+      // An exact copy whose kept twin was then removed as a near duplicate points at that cluster's
+      // kept document instead, so no record names a document that is not in the output.
       yield* db.run(
         `CREATE TABLE removed AS
-           SELECT doc, id AS cluster_id, id, source_path, source_index, id AS kept_id, kept_source_path, kept_source_index,
-                  cluster_size, 'exact' AS method, 1.0::DOUBLE AS similarity
-           FROM read_parquet([${exactShards.map(sqlString).join(", ")}]) WHERE ${inMine("doc")}
-           ${near
-             ? `UNION ALL
-                SELECT doc, kept_id AS cluster_id, id, source_path, source_index, kept_id, kept_source_path, kept_source_index,
-                       cluster_size, 'minhash' AS method, similarity
-                FROM read_parquet(${sqlString(clustersFile)}) WHERE ${inMine("doc")}`
-             : ""}`
+           SELECT e.doc, coalesce(n.kept_id, e.id) AS cluster_id, e.id, e.source_path, e.source_index,
+                  coalesce(n.kept_id, e.id) AS kept_id, coalesce(n.kept_source_path, e.kept_source_path) AS kept_source_path,
+                  coalesce(n.kept_source_index, e.kept_source_index) AS kept_source_index,
+                  coalesce(n.cluster_size + e.cluster_size - 1, e.cluster_size) AS cluster_size, 'exact' AS method, coalesce(n.similarity, 1.0)::DOUBLE AS similarity
+           FROM read_parquet([${exactShards.map(sqlString).join(", ")}]) e LEFT JOIN ${nearRows} n ON n.doc = e.kept_doc
+           WHERE ${inMine("e.doc")}
+           UNION ALL
+           SELECT doc, kept_id AS cluster_id, id, source_path, source_index, kept_id, kept_source_path, kept_source_index,
+                  cluster_size, 'minhash' AS method, similarity
+           FROM ${nearRows} WHERE ${inMine("doc")}`
       )
       const documents = mine.length === 0 ? null : keyedShardsSql(input.shards, mine, DOCUMENT_COLUMNS.map(([c]) => `"${c}"`).join(", "))
       const [totals] = yield* db.rows(
@@ -53,18 +59,23 @@ export const filterStage: Stage = {
           ? "SELECT 0 AS records, 0 AS bytes, 0 AS average"
           : `SELECT count(*) AS records, coalesce(sum(strlen(text)), 0) AS bytes, coalesce(avg(strlen(text)), 0) AS average FROM (${documents})`
       )
-      const cols = DOCUMENT_COLUMNS.map(([c]) => `d."${c}"`).join(", ")
+      const cols = DOCUMENT_COLUMNS.map(([c]) => `"${c}"`).join(", ")
       yield* Effect.tryPromise({
         try: async () => {
+          // Shard by shard, rows in file order: scans keep insertion order (preserve_insertion_order
+          // is on and the task runs one thread), so no sort has to hold the texts.
+          const kept = mine.map(
+            (i) =>
+              `SELECT ${cols} FROM read_parquet(${sqlString(input.shards[i]!)}, file_row_number = true)
+               WHERE file_row_number NOT IN (SELECT doc - ${i * KEY_RANK} FROM removed WHERE doc >= ${i * KEY_RANK} AND doc < ${(i + 1) * KEY_RANK})`
+          )
           await copyToParquet(
             db.connection,
-            documents === null
-              ? `SELECT ${cols} FROM (SELECT ${DOCUMENT_COLUMNS.map(([c, t]) => `NULL::${t} AS "${c}"`).join(", ")}) d WHERE false`
-              : `SELECT ${cols} FROM (${documents}) d ANTI JOIN removed r USING (doc) ORDER BY d.doc`,
+            kept.length === 0 ? `SELECT ${DOCUMENT_COLUMNS.map(([c, t]) => `NULL::${t} AS "${c}"`).join(", ")} WHERE false` : kept.join(" UNION ALL "),
             target,
             rowGroupRowsFor(Number(totals!.average))
           )
-          await copyToParquet(db.connection, `SELECT ${REMOVAL_COLUMNS} FROM removed ORDER BY method, cluster_id, source_path, source_index`, ctx.layout.removed(ctx.rank))
+          await copyToParquet(db.connection, `SELECT ${REMOVAL_COLUMNS} FROM removed ORDER BY method, cluster_id, source_path, source_index, doc`, ctx.layout.removed(ctx.rank))
         },
         catch: fail("write dedup shard")
       })

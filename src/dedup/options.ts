@@ -5,6 +5,7 @@
 import * as fs from "node:fs"
 import * as path from "node:path"
 import type { StagePlan } from "../core/stage.ts"
+import { expandEnv } from "../pipeline/config.ts"
 import { DEFAULT_NORMALIZATION, type ShingleNormalization } from "./minhash/normalize.ts"
 
 export interface NearDedupOptions {
@@ -18,8 +19,22 @@ export interface NearDedupOptions {
   readonly threshold: number
   /** Which document of a cluster stays: the longest text, or the first by (source_path, source_index); ties by id. */
   readonly keep: "longest" | "first"
-  /** Signature folders of released data; their documents are always kept. */
-  readonly against: ReadonlyArray<string>
+  /** Kinds compared; documents of other kinds pass through near dedup untouched. */
+  readonly kinds: ReadonlyArray<string>
+  /** Signature shards of released data, resolved when planning; their documents are always kept. */
+  readonly references: ReadonlyArray<Reference>
+}
+
+/**
+ * One signature shard of released data (an earlier dedup run's `_minhash/signatures/part-*.parquet`),
+ * with that run's near-duplicate removals (`removed`): those documents were never released, so they
+ * must not stand for anything now. Size and time make a changed release redo the stage.
+ */
+export interface Reference {
+  readonly shard: string
+  readonly removed: string | null
+  readonly size: number
+  readonly mtimeMs: number
 }
 
 export const DEFAULT_NEAR: NearDedupOptions = {
@@ -31,10 +46,11 @@ export const DEFAULT_NEAR: NearDedupOptions = {
   verify: "estimated",
   threshold: 0.7,
   keep: "longest",
-  against: []
+  kinds: ["paper", "text", "code"],
+  references: []
 }
 
-interface NearSettings {
+export interface NearSettings {
   readonly ngram?: number
   readonly bands?: number
   readonly rows?: number
@@ -46,6 +62,7 @@ interface NearSettings {
   readonly verify?: "estimated" | "none"
   readonly threshold?: number
   readonly keep?: "longest" | "first"
+  readonly kinds?: ReadonlyArray<string>
   readonly against?: ReadonlyArray<string>
 }
 
@@ -68,8 +85,49 @@ export function nearOptionsOf(plan: Pick<StagePlan, "params">): NearDedupOptions
     verify: s.verify ?? DEFAULT_NEAR.verify,
     threshold: s.threshold ?? DEFAULT_NEAR.threshold,
     keep: s.keep ?? DEFAULT_NEAR.keep,
-    against: (s.against ?? []).map((p) => path.resolve(p))
+    kinds: s.kinds ?? DEFAULT_NEAR.kinds,
+    references: (plan.params.references as ReadonlyArray<Reference> | undefined) ?? []
   }
+}
+
+/** The settings two signature sets must share to be compared. */
+const signatureSettings = (o: NearDedupOptions) => JSON.stringify([o.ngram, o.bands, o.rows, o.seed, o.normalization])
+
+/**
+ * Resolve `near.against` when planning: folders relative to `base` (the pipeline file's folder),
+ * each a finished dedup output whose signatures were made with the same settings, none inside this
+ * stage's folder or the work folder (a run must not compare itself with itself). A problem is a
+ * message for a config error; else the reference shards in a stable order.
+ */
+export function resolveReferences(near: NearSettings | false | undefined, base: string, forbidden: ReadonlyArray<string>): ReadonlyArray<Reference> | string {
+  if (near === false || near === undefined || (near.against ?? []).length === 0) return []
+  const mine = nearOptionsOf({ params: { near } })!
+  const dirs = [...new Set(near.against!.map((p) => path.resolve(base, expandEnv(p))))]
+  const out: Reference[] = []
+  for (const dir of dirs) {
+    for (const f of forbidden) {
+      if (isInside(dir, f) || isInside(f, dir)) return `near.against: ${dir} overlaps ${f}; compare with a finished earlier run, not this one`
+    }
+    const shards = signatureShardsIn(dir)
+    if (shards.length === 0) return `near.against: ${dir} holds no signature shards (expected an earlier dedup output with _minhash/signatures/)`
+    const planFile = path.join(path.dirname(shards[0]!), "_plan.json")
+    if (!fs.existsSync(planFile)) return `near.against: ${dir}: the signatures have no _plan.json, so their settings cannot be checked`
+    const theirs = nearOptionsOf(JSON.parse(fs.readFileSync(planFile, "utf8")) as Pick<StagePlan, "params">)
+    if (theirs === null || signatureSettings(theirs) !== signatureSettings(mine)) {
+      return `near.against: ${dir}: its signatures were made with other settings (ngram, bands, rows, seed or normalisation); they cannot be compared`
+    }
+    const clusters = path.join(dir, "_minhash", "clusters", "part-00000-of-00001.parquet")
+    for (const shard of shards) {
+      const st = fs.statSync(shard)
+      out.push({ shard, removed: fs.existsSync(clusters) ? clusters : null, size: st.size, mtimeMs: st.mtimeMs })
+    }
+  }
+  return out
+}
+
+const isInside = (child: string, parent: string): boolean => {
+  const rel = path.relative(parent, child)
+  return rel === "" || (!rel.startsWith("..") && !path.isAbsolute(rel))
 }
 
 /** Folders of a dedup stage: the exact pass, then the MinHash phases, inside the stage's own folder. */

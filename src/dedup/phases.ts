@@ -14,11 +14,10 @@
  * Planning is pure: the phases' plans follow from the stage's plan alone (their inputs are the
  * previous phase's shard names, known in advance), so a rerun resumes any phase where it stopped.
  */
-import * as fs from "node:fs"
 import { stageLayout } from "../core/layout.ts"
 import type { PlanInput, StagePlan } from "../core/stage.ts"
 import { sha256Hex } from "../core/text.ts"
-import { nearOptionsOf, phaseDirs, signatureShardsIn } from "./options.ts"
+import { nearOptionsOf, phaseDirs } from "./options.ts"
 
 const shardsOf = (dir: string, world: number): string[] => Array.from({ length: world }, (_, r) => stageLayout(dir).shard(r, world))
 const dataset = (dir: string, shards: ReadonlyArray<string>): PlanInput => ({ kind: "dataset", dir, shards })
@@ -28,8 +27,6 @@ export function dedupPhases(plan: StagePlan): StagePlan[] {
   const dirs = phaseDirs(plan.dir)
   const world = plan.world
   const near = nearOptionsOf(plan)
-  // Released signatures are inputs too: when they change, the phases that read them are redone.
-  const references = near === null ? [] : near.against.flatMap((d) => signatureShardsIn(d)).map((f) => [f, fs.statSync(f).size, fs.statSync(f).mtimeMs])
   const phase = (stage: string, dir: string, phaseWorld: number, input: PlanInput, extra: Record<string, unknown> = {}): StagePlan => ({
     ...plan,
     stage,
@@ -37,7 +34,8 @@ export function dedupPhases(plan: StagePlan): StagePlan[] {
     world: phaseWorld,
     input,
     params: { ...plan.params, ...extra },
-    hash: sha256Hex(JSON.stringify([plan.hash, stage, references]))
+    // The stage's hash covers its settings, inputs and released references (see planStage).
+    hash: sha256Hex(JSON.stringify([plan.hash, stage]))
   })
   const exact = phase("dedup-exact", dirs.exact, world, plan.input)
   if (near === null) return [exact]

@@ -66,7 +66,7 @@ export const signaturesStage: Stage = {
           mine.length === 0
             ? "SELECT NULL AS id WHERE false"
             : `SELECT d.id, d.text, d.source_path, d.source_index, strlen(d.text) AS text_bytes, d.doc
-               FROM (${keyedShardsSql(input.shards, mine, "id, text, source_path, source_index")}) d
+               FROM (${keyedShardsSql(input.shards, mine, "id, text, source_path, source_index", `kind IN (${options.kinds.map(sqlString).join(", ")})`)}) d
                ANTI JOIN (SELECT doc FROM read_parquet([${(params.exactShards ?? []).map(sqlString).join(", ")}])) x USING (doc)`
         ),
         fail("read input shards")

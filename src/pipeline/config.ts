@@ -6,6 +6,7 @@ import * as fs from "node:fs"
 import * as path from "node:path"
 import { Effect, Schema } from "effect"
 import { isMap, isSeq, LineCounter, parseDocument, type Node as YamlNode } from "yaml"
+import { DocumentKind } from "../core/document.ts"
 import { ConfigError } from "../core/errors.ts"
 import { canonicalJson } from "../core/layout.ts"
 import { sha256Hex } from "../core/text.ts"
@@ -79,9 +80,11 @@ export const IngestStage = Schema.Struct({
 
 export const NearDedupSettings = Schema.Struct({
   ngram: Schema.optionalKey(PositiveInt).annotate({ description: "Words per shingle (default 5)" }),
-  bands: Schema.optionalKey(PositiveInt).annotate({ description: "LSH bands (default 14); hashes = bands × rows" }),
-  rows: Schema.optionalKey(PositiveInt).annotate({ description: "Hashes per band (default 8)" }),
-  seed: Schema.optionalKey(NonNegativeInt).annotate({ description: "Seed of the hash functions (default 1); signatures compare only under the same seed" }),
+  bands: Schema.optionalKey(PositiveInt.check(Schema.isLessThanOrEqualTo(256))).annotate({ description: "LSH bands (default 14, at most 256); hashes = bands × rows" }),
+  rows: Schema.optionalKey(PositiveInt.check(Schema.isLessThanOrEqualTo(32))).annotate({ description: "Hashes per band (default 8, at most 32)" }),
+  seed: Schema.optionalKey(NonNegativeInt.check(Schema.isLessThanOrEqualTo(4294967295))).annotate({
+    description: "Seed of the hash functions (default 1, below 2^32); signatures compare only under the same seed"
+  }),
   lowercase: Schema.optionalKey(Schema.Boolean).annotate({ description: "Lower-case before shingling (default true)" }),
   strip_diacritics: Schema.optionalKey(Schema.Boolean).annotate({ description: "Remove accents before shingling (default true)" }),
   fold_digits: Schema.optionalKey(Schema.Boolean).annotate({ description: "Replace every digit by 0 before shingling (default true)" }),
@@ -90,13 +93,18 @@ export const NearDedupSettings = Schema.Struct({
     description: "Check candidate pairs: estimated Jaccard from the signatures against `threshold` (default), or keep every LSH candidate"
   }),
   threshold: Schema.optionalKey(Schema.Finite.check(Schema.isGreaterThanOrEqualTo(0), Schema.isLessThanOrEqualTo(1))).annotate({
-    description: "Estimated Jaccard a candidate pair needs when verify is estimated (default 0.7)"
+    description: "Estimated Jaccard a candidate pair needs when verify is estimated (default 0.7; unused with verify: none)"
   }),
   keep: Schema.optionalKey(Schema.Literals(["longest", "first"])).annotate({
     description: "Which document a cluster keeps: the longest text (default) or the first by source path and position; ties by id"
   }),
+  kinds: Schema.optionalKey(Schema.Array(DocumentKind)).annotate({
+    description:
+      "Document kinds compared for near duplicates (default paper, text, code). Simulation summaries are left out by default: runs of a parameter sweep differ mostly in numbers, which shingling folds away"
+  }),
   against: Schema.optionalKey(Schema.Array(Schema.String)).annotate({
-    description: "Signatures of released data to deduplicate against (dedup output folders or bundle folders); their documents are always kept"
+    description:
+      "Earlier dedup output folders (relative to the pipeline file) whose stored signatures new data is deduplicated against, without their texts; their documents are always kept"
   })
 }).annotate({ title: "NearDedupSettings", description: "MinHash LSH near-duplicate removal" })
 

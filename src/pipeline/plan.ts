@@ -12,6 +12,7 @@ import { sha256Hex } from "../core/text.ts"
 import { DEFAULT_SPLIT_BYTES, splitLargeFiles } from "./split.ts"
 import { SCICURATE_VERSION } from "../core/version.ts"
 import type { ResolvedPipeline, StageConfig } from "./config.ts"
+import { resolveReferences } from "../dedup/options.ts"
 
 export const DEFAULT_TASKS = 4
 
@@ -195,7 +196,15 @@ export function planStage(
   upstream: Upstream | null,
   dir: string = path.join(pipeline.work, stage.stage)
 ): StagePlan | ConfigError {
-  const { stage: name, ...params } = stage
+  const { stage: name, ...settings } = stage
+  let params: Record<string, unknown> = settings
+  if (stage.stage === "dedup") {
+    // Released signatures are inputs too: resolved and checked now, and part of the plan's hash.
+    const base = pipeline.file ? path.dirname(pipeline.file) : process.cwd()
+    const references = resolveReferences(stage.near, base, [dir, pipeline.work])
+    if (typeof references === "string") return new ConfigError({ file: pipeline.file ?? "(command line)", message: references })
+    if (references.length > 0) params = { ...settings, references }
+  }
   const common = {
     format: "scicurate-plan/1" as const,
     stage: name,
@@ -220,6 +229,7 @@ export function planStage(
     return { ...common, world, input: { kind: "files", assignments: assignBySize(files, world) }, hash: hashOf(name, params, world, identity) }
   }
   if (!upstream) return new ConfigError({ file: pipeline.file ?? "(command line)", message: `stage ${name} needs an earlier stage to read from` })
+
   const shards = upstream.shards
   const world = name === "bundle" ? 1 : ("tasks" in stage && stage.tasks) || DEFAULT_TASKS
   // What else the bundle depends on: the manifest's pipeline facts and where it is published.

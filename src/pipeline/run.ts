@@ -124,11 +124,12 @@ const runPlan = (
       options.log(`${plan.stage}: all ${plan.world} task(s) already done, skipping`)
       return 0
     }
+    // The stage's wall time includes its phases (dedup's exact pass and MinHash phases).
+    const started = performance.now()
     if (before !== null) yield* before
     removeStaleTemporaries(plan.dir)
     const totalBytes = plan.input.kind === "files" ? plan.input.assignments.flat().reduce((a, f) => a + f.size, 0) : null
     const reporter = progressReporter(plan.stage, { tasks: plan.world, pending: pending.length, records: null, bytes: totalBytes }, options.progress)
-    const started = performance.now()
     const result = yield* Effect.result(
       options.pool
         ? runLocal(plan, layout.planFile, options.pool, reporter)

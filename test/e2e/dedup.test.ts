@@ -96,10 +96,9 @@ describe.skipIf(!hasCorpus)("near-duplicate removal on a planted corpus (needs .
 
   it("removes copies of released documents using only the released run's signatures", async () => {
     await setup
-    const released = path.join(root, "dedup-1")
-    if (!fs.existsSync(path.join(released, "_plan.json"))) {
-      expect(cli(["dedup", ingested, "--out", released, "--workers", "1", "--tasks", "1"]).status).toBe(0)
-    }
+    // A released run of 3 tasks: 3 signature shards, re-keyed one after the other.
+    const released = path.join(root, "released")
+    expect(cli(["dedup", ingested, "--out", released, "--workers", "2", "--tasks", "3"]).status).toBe(0)
     // New data: 30 lightly edited copies of released documents and 30 documents of another corpus.
     const old = await query<{ text: string; source_path: string; source_index: bigint }>(
       `SELECT text, source_path, source_index FROM read_parquet('${released}/part-*.parquet') ORDER BY id LIMIT 30`
@@ -116,8 +115,15 @@ describe.skipIf(!hasCorpus)("near-duplicate removal on a planted corpus (needs .
     // The released run's texts are gone: only its signatures remain.
     for (const f of fs.readdirSync(released)) if (f.endsWith(".parquet")) fs.renameSync(path.join(released, f), path.join(root, `moved-${f}`))
     const config = path.join(root, "against.yaml")
-    fs.writeFileSync(config, `name: against\ninputs: [x]\nstages:\n  - stage: ingest\n  - stage: dedup\n    near: { against: [${JSON.stringify(released)}] }\n`)
+    // Relative to the pipeline file, and listed twice (counted once).
+    fs.writeFileSync(config, `name: against\ninputs: [x]\nstages:\n  - stage: ingest\n  - stage: dedup\n    near: { against: [released, ./released] }\n`)
     const out = path.join(root, "new-dedup")
+    // A run never compares itself with itself.
+    const selfConfig = path.join(root, "self.yaml")
+    fs.writeFileSync(selfConfig, `name: self\ninputs: [x]\nstages:\n  - stage: ingest\n  - stage: dedup\n    near: { against: [new-dedup] }\n`)
+    const self = cli(["dedup", newIngested, "--out", out, "--config", selfConfig])
+    expect(self.status).not.toBe(0)
+    expect(self.stderr).toMatch(/overlaps/)
     const r = cli(["dedup", newIngested, "--out", out, "--config", config])
     expect(r.status, r.stderr).toBe(0)
     const removed = await query<{ kept_source_path: string; kept_source_index: bigint; method: string }>(
@@ -132,4 +138,29 @@ describe.skipIf(!hasCorpus)("near-duplicate removal on a planted corpus (needs .
     const [{ n }] = (await query<{ n: bigint }>(`SELECT count(*) AS n FROM read_parquet('${out}/part-*.parquet')`)) as [{ n: bigint }]
     expect(Number(n)).toBe(others.length)
   }, 300_000)
+})
+
+describe("near dedup and simulation outputs", () => {
+  it("leaves runs of a parameter sweep alone by default (their summaries differ only in numbers)", async () => {
+    const root = tempDir()
+    const inputs = path.join(root, "sweep")
+    fs.mkdirSync(inputs)
+    for (const [t, scale] of [[300, 1], [350, 1.7], [400, 2.9]] as const) {
+      const rows = Array.from({ length: 60 }, (_, i) => `${i * 10},${(-1520.25 + i * 0.013 * scale).toFixed(4)},${(t + Math.sin(i) * 3).toFixed(2)},${(1.013 + i * 0.001 * scale).toFixed(4)}`)
+      fs.writeFileSync(path.join(inputs, `thermo-${t}K.csv`), ["step,energy,temperature,pressure", ...rows].join("\n") + "\n")
+    }
+    const ingested = path.join(root, "ingested")
+    expect(cli(["ingest", inputs, "--out", ingested]).status).toBe(0)
+    const out = path.join(root, "dedup")
+    expect(cli(["dedup", ingested, "--out", out]).status).toBe(0)
+    const [kept] = await query<{ n: bigint }>(`SELECT count(*) AS n FROM read_parquet('${out}/part-*.parquet')`)
+    expect(Number(kept!.n)).toBe(3)
+    // Asked to compare them, MinHash finds what digit folding makes of them: near-identical texts.
+    const config = path.join(root, "sim.yaml")
+    fs.writeFileSync(config, "name: sim\ninputs: [x]\nstages:\n  - stage: ingest\n  - stage: dedup\n    near: { kinds: [simulation] }\n")
+    const out2 = path.join(root, "dedup-sim")
+    expect(cli(["dedup", ingested, "--out", out2, "--config", config]).status).toBe(0)
+    const [kept2] = await query<{ n: bigint }>(`SELECT count(*) AS n FROM read_parquet('${out2}/part-*.parquet')`)
+    expect(Number(kept2!.n)).toBeLessThan(3)
+  }, 120_000)
 })
