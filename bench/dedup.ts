@@ -14,6 +14,7 @@
  */
 import { spawnSync } from "node:child_process"
 import * as fs from "node:fs"
+import * as os from "node:os"
 import * as path from "node:path"
 import { createRequire } from "node:module"
 import { evaluateClusters, PLANTED_GENERATOR_VERSION, plantedConfig, type TruthRecord } from "../src/dedup/planted.ts"
@@ -93,8 +94,10 @@ function signatureBaseline(texts: ReadonlyArray<string>): { ours: number; refere
   return { ours, reference: sample.length / ((performance.now() - started) / 1000) }
 }
 
-async function corpus(benchDir: string, corpusDir: string, docs: number, say: (s?: string) => void): Promise<string> {
-  const dir = path.join(benchDir, `planted-${docs}`)
+async function corpus(corpusDir: string, docs: number, say: (s?: string) => void): Promise<string> {
+  // Outside .bench (which each bench run clears): the corpus depends only on the abstracts, size and
+  // generator version, so later runs reuse it.
+  const dir = path.join(os.tmpdir(), "scicurate-planted-cache", `planted-${docs}`)
   const summary = path.join(dir, "summary.json")
   if (fs.existsSync(summary) && readJson(summary).generator === PLANTED_GENERATOR_VERSION && readJson(summary).docs === docs) return dir
   const started = performance.now()
@@ -131,7 +134,7 @@ export async function benchDedup(opts: { repoRoot: string; corpus: string; bench
     return {}
   }
   const docs = Number(process.env.BENCH_DEDUP_DOCS ?? 100_000)
-  const dir = await corpus(benchDir, corpusDir, docs, say)
+  const dir = await corpus(corpusDir, docs, say)
   const bytes = textBytes(dir)
   const ingested = path.join(benchDir, `planted-${docs}-ingested`)
   fs.rmSync(ingested, { recursive: true, force: true })
@@ -159,7 +162,7 @@ export async function benchDedup(opts: { repoRoot: string; corpus: string; bench
 
   const large = Number(process.env.BENCH_DEDUP_LARGE ?? 1_000_000)
   if (large > docs) {
-    const bigDir = await corpus(benchDir, corpusDir, large, say)
+    const bigDir = await corpus(corpusDir, large, say)
     const bigBytes = textBytes(bigDir)
     const bigIngested = path.join(benchDir, `planted-${large}-ingested`)
     fs.rmSync(bigIngested, { recursive: true, force: true })
