@@ -50,10 +50,12 @@ describe.skipIf(!hasCorpus)("shared corpus pipeline (needs ../shared/corpus)", (
     for (const [name, bytes] of a) expect(b.get(name)!.equals(bytes), name).toBe(true)
   })
 
-  // Kill points: inside ingest (some tasks done), and once the tokenize stage has started (ingest and
-  // dedup complete, later stages partial or not begun).
+  // Kill points: inside ingest (some tasks done), inside dedup (a MinHash phase under way), and once the
+  // tokenize stage has started (ingest and dedup complete, later stages partial or not begun).
   const killPoints = [
     { name: "during ingest", ready: (work: string) => countIn(path.join(work, "ingest/_done")) >= 1 },
+    // Between dedup's phases: signatures partly or wholly done, buckets and the filter not yet.
+    { name: "during dedup's MinHash phases", ready: (work: string) => countIn(path.join(work, "dedup/_minhash/signatures/_done")) >= 1 },
     { name: "during tokenize", ready: (work: string) => fs.existsSync(path.join(work, "tokenize/_plan.json")) }
   ]
   for (const point of killPoints) {
