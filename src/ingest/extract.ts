@@ -169,7 +169,7 @@ export async function* extractFile(file: InputFile, options: IngestOptions): Asy
   }
   // Names decide first (license and credential files, code by extension or shebang); see route.ts.
   const named = routeByName(file.absPath, textHead)
-  if (named !== null && named.kind !== "code") {
+  if (named !== null && named.kind !== "code" && named.kind !== "log") {
     yield named.kind === "license-file"
       ? filtered("license-file", "a license text: it gives the license of the files beside it")
       : filtered("credentials-file", named.kind === "credentials-file" ? named.detail : "")

@@ -27,7 +27,7 @@ type LineRoute = Extract<TextRoute, { kind: "log" | "table" | "generic-log" }>
 /** The reader for a log, table or unknown program output (`name` titles a table). */
 export function lineReaderFor(route: LineRoute, name: string): LineConsumer {
   if (route.kind === "log") return route.program.create()
-  if (route.kind === "table") return createTableReader({ name: name.slice(name.lastIndexOf("/") + 1) })
+  if (route.kind === "table") return createTableReader({ name: name.slice(Math.max(name.lastIndexOf("/"), name.lastIndexOf("\\")) + 1) })
   return GENERIC_LOG.create()
 }
 
@@ -48,7 +48,7 @@ export function simulationDocument(file: InputFile, options: IngestOptions, sha:
     format: sim.format,
     sourceSha256: sha,
     sourceIndex: member?.index ?? 0,
-    title: member === undefined ? sim.title : member.path,
+    title: sim.title ?? member?.path ?? null,
     metadata: { program: sim.program, ...sim.metadata, ...(member !== undefined ? { archive_member: member.path } : {}) },
     ...(member !== undefined ? { location: `member ${member.path}` } : {})
   })

@@ -62,22 +62,30 @@ export function routeByName(name: string, head: string): TextRoute | null {
   const credentials = credentialsFileName(name)
   if (credentials !== null) return { kind: "credentials-file", detail: credentials }
   const language = detectLanguage(name, head)
-  if (language !== null && language.confidence >= CERTAIN_CODE && isCode(language.language)) return { kind: "code", language: language.language }
-  return null
+  if (language === null || language.confidence < CERTAIN_CODE || !isCode(language.language)) return null
+  // Config formats (XML, JSON, YAML...) are also what programs write their results in (vasprun.xml):
+  // a known program's output wins over the name.
+  if (languageKind(language.language) === "config") {
+    const program = detectLogProgram(head)
+    if (program !== null) return { kind: "log", program }
+  }
+  return { kind: "code", language: language.language }
 }
 
 /** Steps 3–7: routes decided by content, once the name decided nothing. */
 export function routeByContent(name: string, head: string): TextRoute {
+  const language = detectLanguage(name, head)
+  // Prose formats named as such (.md, .rst, .tex) stay text even when they quote program output.
+  if (language !== null && language.confidence >= CERTAIN_CODE && !isCode(language.language)) return { kind: "text" }
   const program = detectLogProgram(head)
   if (program !== null) return { kind: "log", program }
-  const language = detectLanguage(name, head)
   if (language !== null && language.confidence >= LIKELY_CODE) {
     if (isCode(language.language)) return { kind: "code", language: language.language }
     return { kind: "text" }
   }
   if (looksLikeMarkdown(head) || MARKDOWN_TABLE_RULE.test(head)) return { kind: "text" }
   if (looksLikeTable(head) >= TABLE_THRESHOLD) return { kind: "table" }
-  if (looksLikeLog(head) >= 0.4 && hasNumericColumns(head)) return { kind: "generic-log" }
+  if (looksLikeLog(head) >= 0.4 && (hasNumericColumns(head) || periodicNumericShare(head) >= 0.8)) return { kind: "generic-log" }
   return { kind: "text" }
 }
 
@@ -85,6 +93,25 @@ export function routeByContent(name: string, head: string): TextRoute {
 export const routeText = (name: string, head: string): TextRoute => routeByName(name, head) ?? routeByContent(name, head)
 
 const NUMBER = /[-+]?(?:\d+\.?\d*|\.\d+)(?:[eEdD][-+]?\d+)?/g
+
+/**
+ * Share of the non-blank lines that repeat the numeric shape (count of numbers, at least 2) of the line
+ * `period` lines later, for the best period of 2–4: logs whose records span lines of different shapes
+ * (an optimiser's "Step 1: E = -76.02 dE = 1.2e-03" then "max force 0.041 rms force 0.010") repeat
+ * with the record's period. Prose mentions numbers, but without a period.
+ */
+export function periodicNumericShare(head: string): number {
+  const lines = head.split("\n", 400).filter((l) => l.trim() !== "")
+  if (lines.length < 8) return 0
+  const shapes = lines.map((l) => l.match(NUMBER)?.length ?? 0)
+  let best = 0
+  for (let period = 2; period <= 4; period++) {
+    let same = 0
+    for (let i = 0; i + period < shapes.length; i++) if (shapes[i]! >= 2 && shapes[i] === shapes[i + period]) same++
+    best = Math.max(best, same / (shapes.length - period))
+  }
+  return best
+}
 
 /**
  * Whether a head holds program output: runs of at least 4 consecutive lines with the same count (≥ 2)

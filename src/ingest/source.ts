@@ -199,6 +199,14 @@ function memberItem(file: InputFile, options: IngestOptions, m: { path: string; 
   if (binary !== null) return filtered(binary.reason, binary.detail, location)
   const head = Buffer.from(m.bytes.buffer, m.bytes.byteOffset, Math.min(m.bytes.byteLength, MEMBER_HEAD_BYTES)).toString("utf8")
   const route = routeText(m.path, head)
+  if (route.kind !== "license-file" && route.kind !== "credentials-file") {
+    // As on disk, where the planner does not descend into dot-folders: .git/, .github/, .cache/ ...
+    const hidden = m.path.split("/").find((seg) => seg.startsWith(".") && seg !== "." && seg !== "..")
+    if (hidden !== undefined) return filtered("hidden", `under ${hidden}/ (hidden files and folders are not read)`, location)
+    // Vendored folders, lock files, minified and generated files: the same path rules as for code.
+    const skip = route.kind === "code" ? null : pathSkip(m.path, m.bytes.length, code.filters)
+    if (skip !== null) return filtered(skip.reason, skip.detail, location)
+  }
   switch (route.kind) {
     case "license-file":
       return filtered("license-file", "a license text: it gives the license of the archive's files", location)
@@ -209,8 +217,6 @@ function memberItem(file: InputFile, options: IngestOptions, m: { path: string; 
     case "log":
     case "table":
     case "generic-log": {
-      const vendored = pathSkip(m.path, m.bytes.length, code.filters)
-      if (vendored?.reason === "vendored") return filtered(vendored.reason, vendored.detail, location)
       return extractMemberLines(m.bytes, file, options, lineReaderFor(route, m.path), formatOf(route), { index: m.index, path: m.path })
     }
     case "text": {

@@ -99,8 +99,13 @@ export function makeDocument(file: InputFile, options: IngestOptions, parts: Doc
   if (text.length < options.minChars) {
     return filtered("too-short", `${text.length} chars after normalisation, minimum is ${options.minChars}`, parts.location)
   }
-  // Metadata holds values too (a table's most frequent cells, a log's settings): redacted the same way.
-  const metadata = redactSecrets(JSON.stringify(parts.metadata))
+  // Metadata holds values too (a table's most frequent cells, a log's settings) and the title comes
+  // from content (a Markdown heading, a JSONL field, a PDF's title): redacted the same way. Metadata is
+  // redacted value by value, not as JSON text, where escaped quotes would hide `password="..."`.
+  const counts = new Map<string, number>()
+  const metadataValue = redactStrings(parts.metadata, counts)
+  const title = parts.title === null ? null : redactStrings(parts.title, counts)
+  const metadata = { text: JSON.stringify(metadataValue), total: [...counts.values()].reduce((a, b) => a + b, 0), redactions: Object.fromEntries(counts) }
   const doc: Document = {
     id: documentId(text),
     text,
@@ -110,7 +115,7 @@ export function makeDocument(file: InputFile, options: IngestOptions, parts: Doc
     source_sha256: parts.sourceSha256,
     source_index: parts.sourceIndex,
     license: file.license,
-    title: parts.title,
+    title,
     domain: file.domain,
     bundle: null,
     metadata: metadata.text
@@ -123,6 +128,22 @@ export function makeDocument(file: InputFile, options: IngestOptions, parts: Doc
     for (const [kind, n] of Object.entries(counts)) if (n) notes[`secret-redacted:${kind}`] = Math.max(n, notes[`secret-redacted:${kind}`] ?? 0)
   }
   return { _tag: "Document", doc, notes }
+}
+
+/** `value` with secrets redacted in every string it holds (keys included), counting per kind into `counts`. */
+function redactStrings<T>(value: T, counts: Map<string, number>): T {
+  const one = (s: string): string => {
+    const r = redactSecrets(s)
+    for (const [kind, n] of Object.entries(r.redactions)) if (n) counts.set(kind, (counts.get(kind) ?? 0) + n)
+    return r.text
+  }
+  const walk = (v: unknown): unknown => {
+    if (typeof v === "string") return one(v)
+    if (Array.isArray(v)) return v.map(walk)
+    if (v !== null && typeof v === "object") return Object.fromEntries(Object.entries(v).map(([k, x]) => [one(k), walk(x)]))
+    return v
+  }
+  return walk(value) as T
 }
 
 /** A short human-readable message for any thrown value. */

@@ -51,6 +51,27 @@ describe("routing by name and content", () => {
   })
 })
 
+describe("routing regressions found in review", () => {
+  it("reads an optimiser log whose records span lines of different shapes as program output", () => {
+    const lines: string[] = []
+    for (let i = 1; i <= 20; i++) {
+      lines.push(`Step ${i}: E = ${(-76.0231 - i * 0.0004).toFixed(5)} dE = ${(1.2e-3 / i).toExponential(2)}`)
+      lines.push(`  max force ${(0.0412 / i).toFixed(4)} rms force ${(0.01 / i).toFixed(4)}`)
+    }
+    expect(routeText("opt.out", lines.join("\n") + "\n")).toEqual({ kind: "generic-log" })
+  })
+
+  it("keeps a Markdown page that quotes a LAMMPS run as text, and reads vasprun.xml as VASP output, not XML code", () => {
+    const md = "# Running the melt example\n\nLAMMPS (2 Aug 2023)\n\n```\nStep Temp E_pair\n0 3 -6.77\n50 1.6 -5.76\nLoop time of 0.5 on 1 procs\n```\n"
+    expect(routeText("docs/melt.md", md)).toEqual({ kind: "text" })
+    const vasprun = '<?xml version="1.0" encoding="ISO-8859-1"?>\n<modeling>\n <generator>\n  <i name="program" type="string">vasp </i>\n  <i name="version" type="string">6.3.0  </i>\n </generator>\n'
+    const route = routeText("run/vasprun.xml", vasprun)
+    expect(route.kind).toBe("log")
+    expect(route.kind === "log" && route.program.format).toBe("vasp-xml")
+    expect(routeText("config/settings.xml", '<?xml version="1.0"?>\n<settings><a>1</a></settings>\n').kind).toBe("code")
+  })
+})
+
 describe.skipIf(!hasCorpus)("routing real files (needs ../shared/corpus)", () => {
   it("keeps every one of the ~3,000 real abstracts as text, numbers and all", () => {
     const dir = path.join(corpusDir, "text")

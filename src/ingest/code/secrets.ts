@@ -119,6 +119,8 @@ function isSecretValue(value: string, kind: SecretKind, name: string): boolean {
   if (/^[A-Z][A-Z0-9_]*$/.test(v) && v.includes("_")) return false // ENV_VAR_NAME
   if (/^[a-z]+(\.[a-z]+)+$/i.test(v) && !/\d/.test(v)) return false // dotted config key
   if (/^(https?:)?\/\//.test(v) || /^\.{0,2}\//.test(v)) return false // URLs and paths (URL creds handled apart)
+  // Measurements ("high-pass: 0.5Hz-40Hz", "low_pass": "40.0") are not passwords: numbers with units.
+  if (/^[-+]?[\d.,]+(?:[eE][-+]?\d+)?\s*[A-Za-zµ°%]{0,4}(?:[-–/][-+]?[\d.,]+\s*[A-Za-zµ°%]{0,4})?$/.test(v)) return false
   if (kind === "password") return v.length >= 6 || /\d/.test(v)
   // "token" also names lexer tokens: require something that looks random, digits included.
   if (kind === "token") return v.length >= 12 && entropy(v) >= 3 && /[0-9]/.test(v) && /[A-Za-z]/.test(v)

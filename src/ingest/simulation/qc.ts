@@ -5,6 +5,7 @@
  * frequency list up to a cap), and `renderQc` turns it into the training document and its metadata.
  */
 import {
+  cut,
   clip,
   Composition,
   compact,
@@ -351,7 +352,7 @@ export function renderQc(m: QcModel, input: { lines: number; chars: number; warn
   if (m.input.items.length > 0) {
     d.section(m.inputLabel.replace(/^./, (c) => c.toUpperCase()))
     d.line("```")
-    for (const l of m.input.items) d.line(l.length > 160 ? `${l.slice(0, 159)}…` : l)
+    for (const l of m.input.items) d.line(cut(l, 160))
     if (m.input.omitted > 0) d.line(`… (${m.input.omitted} more lines)`)
     d.line("```")
   }

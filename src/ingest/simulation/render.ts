@@ -109,10 +109,14 @@ export const fcount = (n: number): string => n.toLocaleString("en-US")
  * ingest/types.ts) would let its first half through.
  */
 export function clip(s: string, max: number): string {
-  const t = s.replace(/\s+/g, " ").trim()
-  if (t.length <= max) return t
-  const r = redactSecrets(t).text
-  return r.length <= max ? r : `${r.slice(0, Math.max(0, max - 1))}…`
+  return cut(s.replace(/\s+/g, " ").trim(), max)
+}
+
+/** Cut to `max` characters with an ellipsis, as is (no whitespace collapsing); secrets redacted first, as in clip. */
+export function cut(s: string, max: number, ellipsis = "…"): string {
+  if (s.length <= max) return s
+  const r = redactSecrets(s).text
+  return r.length <= max ? r : `${r.slice(0, Math.max(0, max - ellipsis.length))}${ellipsis}`
 }
 
 /** "a, b and c" */

@@ -22,6 +22,7 @@ import {
   type NumericStats,
   statsForMetadata
 } from "./summary.ts"
+import { cut } from "./render.ts"
 import type { SimulationDocument } from "./types.ts"
 
 export type ColumnType = "integer" | "numeric" | "date" | "categorical" | "text" | "empty"
@@ -321,7 +322,7 @@ export function createTableReader(options: TableReaderOptions = {}): TableReader
         continue
       }
       col.nonMissing++
-      const value = cell.length > 64 ? cell.slice(0, 64) : cell
+      const value = cell.length > 64 ? cut(cell, 64, "") : cell
       col.lengthSum += cell.length
       if (col.distinct !== null) {
         col.distinct.set(value, (col.distinct.get(value) ?? 0) + 1)
@@ -526,7 +527,7 @@ export function createTableReader(options: TableReaderOptions = {}): TableReader
       }
     }
     let text = out.join("\n") + "\n"
-    if (text.length > maxDocChars) text = text.slice(0, maxDocChars - 1) + "\n"
+    if (text.length > maxDocChars) text = cut(text, maxDocChars - 1, "") + "\n"
     const units: Record<string, string> = {}
     for (const c of columns) if (c.unit !== null) units[c.name] = c.unit
     const metadata: Record<string, unknown> = {
