@@ -5,7 +5,7 @@
 import type { Document, DocumentKind } from "../core/document.ts"
 import type { ByteRange } from "../core/stage.ts"
 import { documentId, normalizeText } from "../core/text.ts"
-import { redactSecrets } from "./code/secrets.ts"
+import { mayHoldSecret, redactSecrets } from "./code/secrets.ts"
 import type { PdfOptions } from "./pdf/options.ts"
 import type { CodeOptions } from "./source.ts"
 
@@ -103,9 +103,11 @@ export function makeDocument(file: InputFile, options: IngestOptions, parts: Doc
   // from content (a Markdown heading, a JSONL field, a PDF's title): redacted the same way. Metadata is
   // redacted value by value, not as JSON text, where escaped quotes would hide `password="..."`.
   const counts = new Map<string, number>()
-  const metadataValue = redactStrings(parts.metadata, counts)
+  const json = JSON.stringify(parts.metadata)
+  // One scan of the serialised metadata decides whether any value can hold a secret at all.
+  const metadataValue = mayHoldSecret(json) ? redactStrings(parts.metadata, counts) : null
   const title = parts.title === null ? null : redactStrings(parts.title, counts)
-  const metadata = { text: JSON.stringify(metadataValue), total: [...counts.values()].reduce((a, b) => a + b, 0), redactions: Object.fromEntries(counts) }
+  const metadata = { text: metadataValue === null ? json : JSON.stringify(metadataValue), total: [...counts.values()].reduce((a, b) => a + b, 0), redactions: Object.fromEntries(counts) }
   const doc: Document = {
     id: documentId(text),
     text,
