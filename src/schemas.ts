@@ -10,6 +10,7 @@ import { Document, Reject, TokenizedDocument } from "./core/document.ts"
 import { TaskStats } from "./core/stats.ts"
 import { Manifest } from "./bundle/manifest.ts"
 import { PipelineConfig } from "./pipeline/config.ts"
+import { BundleDefinition } from "./classify/definitions.ts"
 
 export const SCHEMAS: Record<string, Schema.Top> = {
   "document.schema.json": Document,
@@ -17,11 +18,12 @@ export const SCHEMAS: Record<string, Schema.Top> = {
   "reject.schema.json": Reject,
   "task-stats.schema.json": TaskStats,
   "pipeline.schema.json": PipelineConfig,
-  "manifest.schema.json": Manifest
+  "manifest.schema.json": Manifest,
+  "bundle.schema.json": BundleDefinition
 }
 
 export function renderSchema(name: string, schema: Schema.Top): string {
-  const doc = Schema.toJsonSchemaDocument(schema, { onExcessProperty: name === "pipeline.schema.json" ? "error" : "ignore" })
+  const doc = Schema.toJsonSchemaDocument(schema, { onExcessProperty: name === "pipeline.schema.json" || name === "bundle.schema.json" ? "error" : "ignore" })
   const out = {
     $schema: "https://json-schema.org/draft/2020-12/schema",
     $id: `https://scicurate.dev/schemas/${name}`,
