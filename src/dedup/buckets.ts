@@ -12,11 +12,10 @@
  */
 import { Effect, Stream } from "effect"
 import { DuckDB, sqlString } from "../core/duckdb.ts"
-import { DatasetError } from "../core/errors.ts"
 import { copyToParquet, readBatches } from "../core/parquet.ts"
 import type { Stage } from "../core/stage.ts"
 import { estimatedJaccard } from "./minhash/signature.ts"
-import { KEY_RANK, nearOptionsOf, REFERENCE_RANK_BASE, type Reference } from "./options.ts"
+import { KEY_RANK, nearPhase, REFERENCE_RANK_BASE, type Reference } from "./options.ts"
 import { appendRows, asWords } from "./rows.ts"
 
 /** Buckets up to this size yield all their pairs; larger ones a star around their first member. */
@@ -46,14 +45,9 @@ export const bucketsStage: Stage = {
   runTask: (ctx) =>
     Effect.gen(function* () {
       const db = yield* DuckDB
-      const { input } = ctx.plan
-      if (input.kind !== "dataset") return yield* Effect.die(new Error("minhash-buckets plans take a dataset"))
-      const options = nearOptionsOf(ctx.plan)
-      if (options === null) return yield* Effect.die(new Error("minhash-buckets planned with near: false"))
-      const target = ctx.layout.shard(ctx.rank, ctx.world)
-      const fail = (operation: string) => (cause: unknown) => new DatasetError({ path: target, operation, cause })
+      const { shards, options, target, fail } = yield* nearPhase(ctx)
       const bandCols = Array.from({ length: options.bands }, (_, b) => `b${b}`)
-      const source = allSignaturesSql(input.shards, options.references, `doc, idkey, ${bandCols.join(", ")}`)
+      const source = allSignaturesSql(shards, options.references, `doc, idkey, ${bandCols.join(", ")}`)
       // This task's share of the band keys (keys are hashes, so `mod W` splits them evenly).
       yield* db.run(
         `CREATE TABLE entries AS
@@ -103,7 +97,7 @@ export const bucketsStage: Stage = {
       if (options.verify === "none") {
         yield* db.run("INSERT INTO pairs SELECT DISTINCT a, b, NULL FROM candidates")
       } else {
-        const signatures = allSignaturesSql(input.shards, options.references, "doc, sig")
+        const signatures = allSignaturesSql(shards, options.references, "doc, sig")
         yield* appendRows(db, "pairs", 3, fail, (emit) =>
           Stream.fromAsyncIterable(
             readBatches(

@@ -10,33 +10,23 @@
  */
 import { Effect, Stream } from "effect"
 import { DuckDB, sqlString } from "../core/duckdb.ts"
-import { DatasetError } from "../core/errors.ts"
 import { copyToParquet, readBatches } from "../core/parquet.ts"
 import type { Stage } from "../core/stage.ts"
 import { allSignaturesSql, isReference } from "./buckets.ts"
 import { clusterRepresentatives, UnionFind } from "./minhash/clusters.ts"
 import { estimatedJaccard } from "./minhash/signature.ts"
-import { nearOptionsOf } from "./options.ts"
+import { nearPhase } from "./options.ts"
 import { appendRows, asWords } from "./rows.ts"
-
-/** Columns of the clusters file: one row per removed document. */
-export const REMOVED_NEAR_COLUMNS = "doc, id, source_path, source_index, kept_doc, kept_id, kept_source_path, kept_source_index, cluster_size, similarity"
 
 export const clustersStage: Stage = {
   name: "minhash-clusters",
   runTask: (ctx) =>
     Effect.gen(function* () {
       const db = yield* DuckDB
-      const { input } = ctx.plan
-      if (input.kind !== "dataset") return yield* Effect.die(new Error("minhash-clusters plans take a dataset"))
-      const options = nearOptionsOf(ctx.plan)
-      if (options === null) return yield* Effect.die(new Error("minhash-clusters planned with near: false"))
-      const params = ctx.plan.params as { signatureShards?: string[] }
-      const signatureShards = params.signatureShards ?? []
-      const target = ctx.layout.shard(ctx.rank, ctx.world)
-      const fail = (operation: string) => (cause: unknown) => new DatasetError({ path: target, operation, cause })
+      const { shards, options, target, fail } = yield* nearPhase(ctx)
+      const signatureShards = (ctx.plan.params as { signatureShards?: string[] }).signatureShards ?? []
       const all = allSignaturesSql(signatureShards, options.references, "doc, id, source_path, source_index, text_bytes, sig")
-      yield* db.run(`CREATE TABLE edges AS SELECT a, b FROM read_parquet([${input.shards.map(sqlString).join(", ")}]) GROUP BY a, b`)
+      yield* db.run(`CREATE TABLE edges AS SELECT a, b FROM read_parquet([${shards.map(sqlString).join(", ")}]) GROUP BY a, b`)
       // The documents in some pair, numbered 0..n-1 in id order: the dense index is also the tie-break.
       yield* db.run(
         `CREATE TABLE nodes AS

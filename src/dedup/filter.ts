@@ -13,7 +13,7 @@ import { stageLayout } from "../core/layout.ts"
 import { copyToParquet, rowGroupRowsFor } from "../core/parquet.ts"
 import type { Stage } from "../core/stage.ts"
 import { keyedShardsSql } from "./exact.ts"
-import { KEY_RANK, nearOptionsOf, phaseDirs } from "./options.ts"
+import { KEY_RANK, nearOptionsOf, phaseDirs, taskShards } from "./options.ts"
 
 /** Columns of a removal record, for exact copies and near duplicates alike. */
 export const REMOVAL_COLUMNS =
@@ -32,7 +32,7 @@ export const filterStage: Stage = {
       // Whether near duplicates were looked for is the plan's to say, not a file's presence.
       const near = nearOptionsOf(ctx.plan) !== null
       if (near && !fs.existsSync(clustersFile)) return yield* Effect.die(new Error(`dedup: ${clustersFile} is missing although its phase is done`))
-      const mine = input.shards.flatMap((_, i) => (i % ctx.world === ctx.rank ? [i] : []))
+      const mine = taskShards(input.shards.length, ctx.rank, ctx.world)
       const target = ctx.layout.shard(ctx.rank, ctx.world)
       const fail = (operation: string) => (cause: unknown) => new DatasetError({ path: target, operation, cause })
       // Keys of this task's shards: shard i's rows are i·2^32 + row.

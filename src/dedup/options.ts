@@ -4,7 +4,9 @@
  */
 import * as fs from "node:fs"
 import * as path from "node:path"
-import type { StagePlan } from "../core/stage.ts"
+import { Effect } from "effect"
+import { DatasetError } from "../core/errors.ts"
+import type { StagePlan, TaskContext } from "../core/stage.ts"
 import { expandEnv } from "../pipeline/config.ts"
 import { DEFAULT_NORMALIZATION, type ShingleNormalization } from "./minhash/normalize.ts"
 
@@ -152,10 +154,28 @@ export function signatureShardsIn(dir: string): string[] {
 }
 
 /**
- * A document's key in the MinHash phases: the exact pass's shard (rank) and row, as one integer below
- * 2^53 (a JS number and a DuckDB BIGINT). Reference documents (`against`) get ranks from 2^20 up.
+ * A document's key in the dedup phases: its input shard's index and its row in that shard, as one
+ * integer below 2^53 (a JS number and a DuckDB BIGINT), i·2^32 + row. Reference documents (`against`)
+ * get shard numbers from 2^20 up.
  */
 export const KEY_RANK = 2 ** 32
 export const REFERENCE_RANK_BASE = 2 ** 20
-export const docKey = (rank: number, row: number): number => rank * KEY_RANK + row
-export const rankOfKey = (key: number): number => Math.floor(key / KEY_RANK)
+
+/**
+ * What every MinHash phase starts from: its dataset input, the resolved settings, its output shard, and
+ * the error for an operation on that shard. A plan without them is a planning bug, not bad input.
+ */
+export const nearPhase = (ctx: TaskContext) =>
+  Effect.gen(function* () {
+    const { input } = ctx.plan
+    if (input.kind !== "dataset") return yield* Effect.die(new Error(`${ctx.plan.stage} plans take a dataset`))
+    const options = nearOptionsOf(ctx.plan)
+    if (options === null) return yield* Effect.die(new Error(`${ctx.plan.stage} planned with near: false`))
+    const target = ctx.layout.shard(ctx.rank, ctx.world)
+    const fail = (operation: string) => (cause: unknown) => new DatasetError({ path: target, operation, cause })
+    return { shards: input.shards, options, target, fail }
+  })
+
+/** Indices of the input shards task `rank` of `world` reads: i mod world = rank. */
+export const taskShards = (count: number, rank: number, world: number): number[] =>
+  Array.from({ length: count }, (_, i) => i).filter((i) => i % world === rank)

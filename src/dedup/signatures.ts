@@ -11,13 +11,12 @@
 import { BLOB, blobValue, DOUBLE, DuckDBDataChunk, VARCHAR, type DuckDBType, type DuckDBValue } from "@duckdb/node-api"
 import { Effect, Stream } from "effect"
 import { DuckDB, sqlString } from "../core/duckdb.ts"
-import { DatasetError } from "../core/errors.ts"
 import { copyToParquet, readBatches } from "../core/parquet.ts"
 import type { Stage } from "../core/stage.ts"
 import { MinHasher, bandKey53 } from "./minhash/signature.ts"
 import { ShingleBuffer, shingleHashesOfText } from "./minhash/shingles.ts"
 import { keyedShardsSql } from "./exact.ts"
-import { nearOptionsOf } from "./options.ts"
+import { nearPhase, taskShards } from "./options.ts"
 
 const CHUNK_ROWS = 2048
 
@@ -41,14 +40,9 @@ export const signaturesStage: Stage = {
   runTask: (ctx) =>
     Effect.gen(function* () {
       const db = yield* DuckDB
-      const { input } = ctx.plan
-      if (input.kind !== "dataset") return yield* Effect.die(new Error("minhash-signatures plans take a dataset"))
-      const options = nearOptionsOf(ctx.plan)
-      if (options === null) return yield* Effect.die(new Error("minhash-signatures planned with near: false"))
+      const { shards, options, target, fail } = yield* nearPhase(ctx)
       const params = ctx.plan.params as { exactShards?: string[] }
-      const mine = input.shards.flatMap((_, i) => (i % ctx.world === ctx.rank ? [i] : []))
-      const target = ctx.layout.shard(ctx.rank, ctx.world)
-      const fail = (operation: string) => (cause: unknown) => new DatasetError({ path: target, operation, cause })
+      const mine = taskShards(shards.length, ctx.rank, ctx.world)
       const columns = signatureColumns(options.bands)
       const types: DuckDBType[] = columns.map(([, t]) => (t === "DOUBLE" ? DOUBLE : t === "BLOB" ? BLOB : VARCHAR))
       yield* db.run(`CREATE TABLE sigs (${columns.map(([c, t]) => `"${c}" ${t}`).join(", ")})`)
@@ -66,7 +60,7 @@ export const signaturesStage: Stage = {
           mine.length === 0
             ? "SELECT NULL AS id WHERE false"
             : `SELECT d.id, d.text, d.source_path, d.source_index, strlen(d.text) AS text_bytes, d.doc
-               FROM (${keyedShardsSql(input.shards, mine, "id, text, source_path, source_index", `kind IN (${options.kinds.map(sqlString).join(", ")})`)}) d
+               FROM (${keyedShardsSql(shards, mine, "id, text, source_path, source_index", `kind IN (${options.kinds.map(sqlString).join(", ")})`)}) d
                ANTI JOIN (SELECT doc FROM read_parquet([${(params.exactShards ?? []).map(sqlString).join(", ")}])) x USING (doc)`
         ),
         fail("read input shards")

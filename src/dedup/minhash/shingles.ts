@@ -127,7 +127,7 @@ const SEPARATE = 1
 const LOWER = 2
 const DIGIT = 3
 const ASCII_CLASS = (() => {
-  const t = new Uint8Array(128) // controls other than whitespace, and DEL, stay inside words (as in the regexes)
+  const t = new Uint8Array(128).fill(KEEP) // controls other than whitespace, and DEL, stay inside words (as in the regexes)
   for (const c of [9, 10, 11, 12, 13, 32]) t[c] = SEPARATE // \s
   for (let c = 33; c < 127; c++) {
     const ch = String.fromCharCode(c)
