@@ -7,6 +7,7 @@
  */
 import * as fs from "node:fs"
 import * as path from "node:path"
+import { fileURLToPath } from "node:url"
 import { Schema } from "effect"
 import { parse } from "yaml"
 import { DocumentKind } from "../core/document.ts"
@@ -38,6 +39,12 @@ export type BundleDefinition = typeof BundleDefinition.Type
 
 export class BundleDefinitionError extends Error {}
 
+/** The definitions shipped with scicurate (`bundles/` at the top of the checkout). */
+export const DEFAULT_BUNDLES_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../bundles")
+
+/** The name of the set of documents no bundle claims; no definition may take it. */
+export const UNROUTED = "unrouted"
+
 /** Every `*.yaml` in `dir`, validated, in name order. Errors name the file and the problem. */
 export function loadBundleDefinitions(dir: string): BundleDefinition[] {
   const files = fs.readdirSync(dir).filter((f) => f.endsWith(".yaml")).sort()
@@ -56,11 +63,13 @@ export function loadBundleDefinitions(dir: string): BundleDefinition[] {
     } catch (e) {
       throw new BundleDefinitionError(`${file}: ${(e as Error).message}`)
     }
+    if (def.name === UNROUTED) throw new BundleDefinitionError(`${file}: the name ${UNROUTED} is reserved for documents no bundle claims`)
     if (`${def.name}.yaml` !== f) throw new BundleDefinitionError(`${file}: name ${def.name} does not match the file name`)
     for (const term of Object.keys(def.lexicon)) {
       if (term !== term.toLowerCase() || term.trim() !== term || term === "") throw new BundleDefinitionError(`${file}: lexicon term ${JSON.stringify(term)} must be lower case and trimmed`)
     }
     out.push(def)
   }
+  if (out.length === 0) throw new BundleDefinitionError(`${dir}: no bundle definitions (*.yaml) found`)
   return out
 }
