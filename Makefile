@@ -40,7 +40,7 @@ node_modules/.installed: package.json package-lock.json $(NODE_STAMP)
 setup: $(NODE_STAMP) node_modules/.installed
 
 # Debian packages the PDF tests and the bench use, as "command:package ...", plus Debian's python3-numpy
-# (the independent reader of Megatron token shards in the tests). Only missing commands are
+# and python3-torch (the independent readers of Megatron token shards in the tests). Only missing commands are
 # installed, so a machine that has them all never touches the network (and CI pays nothing after the
 # first run). Without root or apt-get this prints what is missing and carries on: the tests that need a
 # tool skip with a visible message instead.
@@ -53,6 +53,7 @@ system-deps:
 	done; \
 	case "$$missing" in *tesseract-ocr*) missing="$$missing tesseract-ocr-eng";; esac; \
 	/usr/bin/python3 -c 'import numpy' >/dev/null 2>&1 || missing="$$missing python3-numpy"; \
+	/usr/bin/python3 -c 'import torch' >/dev/null 2>&1 || missing="$$missing python3-torch"; \
 	missing=$$(printf '%s\n' $$missing | sort -u | tr '\n' ' '); \
 	if [ -z "$${missing// /}" ]; then exit 0; fi; \
 	if [ "$$(id -u)" != 0 ] || ! command -v apt-get >/dev/null 2>&1; then \
@@ -67,7 +68,7 @@ system-deps:
 demo: setup
 	$(NODE) src/demo/write-sample.ts work/sample
 	$(SCICURATE) run pipelines/demo.yaml
-	$(SCICURATE) verify work/demo/bundles/demo
+	$(SCICURATE) verify work/demo/bundles
 
 typecheck: setup
 	tsc -p tsconfig.json

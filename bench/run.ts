@@ -15,6 +15,7 @@ import * as fs from "node:fs"
 import * as path from "node:path"
 import { fileURLToPath } from "node:url"
 import { get_encoding } from "tiktoken"
+import { benchBundles } from "./bundles.ts"
 import { benchDedup } from "./dedup.ts"
 import { benchFamilies } from "./families.ts"
 import { benchPdf } from "./pdf.ts"
@@ -23,8 +24,8 @@ const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), ".."
 const corpus = path.resolve(repoRoot, process.env.SCICURATE_CORPUS ?? "../shared/corpus")
 const benchDir = path.join(repoRoot, ".bench")
 const scale = Number(process.argv.find((a) => a.startsWith("--scale="))?.split("=")[1] ?? 10)
-const STAGES = ["ingest", "dedup", "tokenize", "bundle"] as const
-/** `--only=text|pdf|families|dedup` (families: code and simulation) runs one section; the default runs all. */
+const STAGES = ["ingest", "dedup", "tokenize", "classify", "bundle"] as const
+/** `--only=text|pdf|families|dedup|bundles` (families: code and simulation) runs one section; the default runs all. */
 const only = process.argv.find((a) => a.startsWith("--only="))?.split("=")[1]
 
 if (!fs.existsSync(path.join(corpus, "text"))) {
@@ -76,7 +77,10 @@ function pipelineFor(name: string, inputDir: string): string {
       `    tasks: 4`,
       `  - stage: tokenize`,
       `    tasks: 4`,
+      `  - stage: classify`,
+      `    tasks: 4`,
       `  - stage: bundle`,
+      `    tasks: 2`,
       `    shard_bytes: 67108864`,
       ``
     ].join("\n")
@@ -153,11 +157,13 @@ function baselineTokenize(dir: string): number {
 const mb = (b: number) => (b / 1e6).toFixed(1)
 const pad = (s: string | number, n: number) => String(s).padStart(n)
 
-function sameBundle(a: string, b: string): boolean {
-  const list = (d: string) => fs.readdirSync(path.join(d, "data")).sort()
-  if (list(a).join() !== list(b).join()) return false
-  if (!fs.readFileSync(path.join(a, "manifest.json")).equals(fs.readFileSync(path.join(b, "manifest.json")))) return false
-  return list(a).every((f) => fs.readFileSync(path.join(a, "data", f)).equals(fs.readFileSync(path.join(b, "data", f))))
+/** Every file under two bundle output folders, byte for byte. */
+function sameBundles(a: string, b: string): boolean {
+  const list = (root: string, rel = ""): string[] =>
+    fs.readdirSync(path.join(root, rel)).sort().flatMap((f) => (fs.statSync(path.join(root, rel, f)).isDirectory() ? list(root, path.join(rel, f)) : [path.join(rel, f)]))
+  const files = list(a)
+  if (files.join() !== list(b).join()) return false
+  return files.every((f) => fs.readFileSync(path.join(a, f)).equals(fs.readFileSync(path.join(b, f))))
 }
 
 const results: Record<string, unknown> = {}
@@ -181,10 +187,7 @@ for (const [name, dir] of only !== undefined && only !== "text" ? [] : ([["share
   const tokBase = baselineTokenize(dir)
   const one = runPipeline(pipeline, path.join(benchDir, `work-${name}-w1`), 1)
   const two = runPipeline(pipeline, path.join(benchDir, `work-${name}-w2`), 2)
-  const identical = sameBundle(
-    path.join(benchDir, `work-${name}-w1`, "bundles", name.replace(/[^a-z0-9-]/g, "-")),
-    path.join(benchDir, `work-${name}-w2`, "bundles", name.replace(/[^a-z0-9-]/g, "-"))
-  )
+  const identical = sameBundles(path.join(benchDir, `work-${name}-w1`, "bundles"), path.join(benchDir, `work-${name}-w2`, "bundles"))
   say()
   say(`## ${name}: ${one.rows[0]!.docs} input records, ${mb(parse.bytes)} MB of JSONL`)
   say(`${"stage".padEnd(9)} ${pad("workers", 7)} ${pad("docs in", 8)} ${pad("MB in", 7)} ${pad("wall s", 7)} ${pad("docs/s", 8)} ${pad("MB/s", 6)} ${pad("peak worker RSS MB", 18)} ${pad("coord RSS MB", 12)}`)
@@ -209,6 +212,7 @@ for (const [name, dir] of only !== undefined && only !== "text" ? [] : ([["share
 if (only === undefined || only === "pdf") results["pdf"] = await benchPdf({ repoRoot, corpus, benchDir, say })
 if (only === undefined || only === "families") Object.assign(results, await benchFamilies({ repoRoot, corpus, benchDir, say }))
 if (only === undefined || only === "dedup") Object.assign(results, await benchDedup({ repoRoot, corpus, benchDir, say }))
+if (only === undefined || only === "bundles") Object.assign(results, await benchBundles({ repoRoot, corpus, benchDir, say }))
 fs.writeFileSync(path.join(benchDir, "results.json"), JSON.stringify(results, null, 2))
 fs.writeFileSync(path.join(benchDir, "results.txt"), lines.join("\n") + "\n")
 console.log(`\nwritten to ${path.relative(repoRoot, path.join(benchDir, "results.txt"))}`)

@@ -6,7 +6,7 @@ import * as fs from "node:fs"
 import * as path from "node:path"
 import { fileURLToPath } from "node:url"
 import { Schema } from "effect"
-import { Document, Reject, TokenizedDocument } from "./core/document.ts"
+import { ClassifiedDocument, Document, Reject, TokenizedDocument } from "./core/document.ts"
 import { TaskStats } from "./core/stats.ts"
 import { Manifest } from "./bundle/manifest.ts"
 import { PipelineConfig } from "./pipeline/config.ts"
@@ -15,6 +15,7 @@ import { BundleDefinition } from "./classify/definitions.ts"
 export const SCHEMAS: Record<string, Schema.Top> = {
   "document.schema.json": Document,
   "tokenized-document.schema.json": TokenizedDocument,
+  "classified-document.schema.json": ClassifiedDocument,
   "reject.schema.json": Reject,
   "task-stats.schema.json": TaskStats,
   "pipeline.schema.json": PipelineConfig,

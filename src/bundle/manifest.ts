@@ -1,22 +1,39 @@
 /**
  * The bundle manifest: what a curator reviews and a trainer checks before pulling. Every shard with its
- * sha256, bytes, rows and tokens; totals and breakdowns; the accounting of the stages that led here.
+ * sha256, bytes, rows and tokens; the token shards; totals and breakdowns; how documents were routed and
+ * split; the accounting of the stages that led here; and a content hash a review can cite.
  * Same inputs + same config + same SOURCE_DATE_EPOCH = the same manifest bytes.
  */
 import { Schema } from "effect"
+import { canonicalJson } from "../core/layout.ts"
+import { sha256Hex } from "../core/text.ts"
 
 const Count = Schema.Int.check(Schema.isGreaterThanOrEqualTo(0))
 const Sha256 = Schema.String.check(Schema.isPattern(/^[0-9a-f]{64}$/))
+const Split = Schema.Literals(["train", "validation"])
 
 export const ShardEntry = Schema.Struct({
   path: Schema.String.annotate({ description: "Relative to the bundle folder, e.g. data/train-00000-of-00002.parquet" }),
-  split: Schema.Literals(["train", "validation"]),
+  split: Split,
   sha256: Sha256,
   bytes: Count,
   rows: Count,
-  tokens: Count
+  tokens: Count.annotate({ description: "Sum of n_tokens over the shard's rows (no EOS)" })
 })
 export type ShardEntry = typeof ShardEntry.Type
+
+const FileEntry = Schema.Struct({ path: Schema.String, sha256: Sha256, bytes: Count })
+
+export const TokenShardEntry = Schema.Struct({
+  prefix: Schema.String.annotate({ description: "Path without extension, as Megatron's --data-path takes it, e.g. tokens/o200k_base/train-00000-of-00002" }),
+  split: Split,
+  bin: FileEntry,
+  idx: FileEntry,
+  documents: Count,
+  tokens: Count.annotate({ description: "Tokens in the .bin, one EOS after each document included" }),
+  dtype: Schema.Literals(["uint16", "int32"])
+})
+export type TokenShardEntry = typeof TokenShardEntry.Type
 
 const Breakdown = Schema.Record(Schema.String, Schema.Struct({ documents: Count, tokens: Count }))
 
@@ -30,9 +47,13 @@ export const StageAccounting = Schema.Struct({
   reasons: Schema.Record(Schema.String, Count)
 })
 
+const Quantiles = Schema.Struct({ min: Schema.Finite, p10: Schema.Finite, p50: Schema.Finite, p90: Schema.Finite, max: Schema.Finite, mean: Schema.Finite })
+
 export const Manifest = Schema.Struct({
-  format: Schema.Literal("scicurate-bundle/1"),
+  format: Schema.Literal("scicurate-bundle/2"),
   name: Schema.String,
+  title: Schema.String,
+  description: Schema.String,
   version: Schema.String,
   created_at: Schema.String.annotate({ description: "ISO 8601; taken from SOURCE_DATE_EPOCH when set" }),
   scicurate_version: Schema.String,
@@ -41,14 +62,55 @@ export const Manifest = Schema.Struct({
     file: Schema.NullOr(Schema.String).annotate({ description: "File name of the pipeline definition" }),
     config_sha256: Sha256.annotate({ description: "sha256 of the validated pipeline config (canonical JSON)" })
   }),
-  tokenizer: Schema.String,
+  definition: Schema.NullOr(
+    Schema.Struct({
+      kinds: Schema.Array(Schema.String),
+      formats: Schema.Array(Schema.String),
+      token_target: Schema.NullOr(Count),
+      sampling_weight: Schema.Finite,
+      sha256: Sha256.annotate({ description: "sha256 of the definition (canonical JSON) the documents were routed with" })
+    })
+  ).annotate({ description: "The bundle definition (bundles/<name>.yaml); null for the unrouted set" }),
+  tokenizer: Schema.Struct({ name: Schema.String, eos_token_id: Count, vocabulary_size: Count }),
+  split: Schema.Struct({
+    validation_fraction: Schema.Finite,
+    rule: Schema.String.annotate({ description: "How a document's split follows from its id" }),
+    seed: Count,
+    order: Schema.String.annotate({ description: "How rows are ordered within a split" })
+  }),
+  shard_limit: Schema.Struct({ unit: Schema.Literals(["bytes", "tokens"]), value: Count }),
   shards: Schema.Array(ShardEntry),
-  totals: Schema.Struct({ shards: Count, documents: Count, tokens: Count, text_bytes: Count, bytes: Count }),
+  token_shards: Schema.Array(TokenShardEntry),
+  totals: Schema.Struct({
+    shards: Count,
+    documents: Count,
+    tokens: Count,
+    text_bytes: Count,
+    bytes: Count.annotate({ description: "Bytes of the Parquet shards" }),
+    token_bytes: Count.annotate({ description: "Bytes of the token shards (.bin + .idx)" }),
+    train: Schema.Struct({ documents: Count, tokens: Count }),
+    validation: Schema.Struct({ documents: Count, tokens: Count })
+  }),
   by_kind: Breakdown,
   by_format: Breakdown,
   by_license: Breakdown,
+  by_source: Breakdown.annotate({ description: "By input: the first component of source_path (the input root's name)" }),
+  routing: Schema.Struct({
+    score: Quantiles,
+    histogram: Schema.Array(Schema.Struct({ from: Schema.Finite, to: Schema.NullOr(Schema.Finite), documents: Count })),
+    runner_up: Schema.Record(Schema.String, Count).annotate({ description: "Documents per second-choice bundle ('none' when there was none)" }),
+    close_calls: Count.annotate({ description: "Documents whose runner-up scored at least 80% of the chosen bundle's score: worth a curator's look" })
+  }),
+  samples: Schema.Array(Schema.Struct({ id: Schema.String, title: Schema.NullOr(Schema.String), source_path: Schema.String, route_reason: Schema.String })),
   accounting: Schema.Record(Schema.String, StageAccounting).annotate({
-    description: "Per stage of the run that produced the bundle: inputs = documents_out + filtered + duplicates + rejected"
-  })
+    description: "Per stage of the run that produced the bundle (the whole run, all bundles): inputs = documents_out + filtered + duplicates + rejected"
+  }),
+  content_sha256: Sha256.annotate({ description: "sha256 of this manifest's canonical JSON without content_sha256 and created_at: the same data gives the same hash" })
 }).annotate({ title: "BundleManifest", description: "manifest.json of a scicurate bundle" })
 export type Manifest = typeof Manifest.Type
+
+/** sha256 of the manifest's canonical JSON without its own hash and its creation time. */
+export function manifestContentHash(m: Omit<Manifest, "content_sha256"> | Manifest): string {
+  const { content_sha256: _hash, created_at: _created, ...rest } = m as Manifest
+  return sha256Hex(canonicalJson(rest))
+}

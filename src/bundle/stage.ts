@@ -1,29 +1,57 @@
 /**
- * The bundle stage (one task): all documents into one bundle folder,
+ * The bundle stage: one folder per bundle the classify stage routed documents to, plus `unrouted` for
+ * the documents no bundle claimed:
  *
- *   <output>/<name>/data/train-XXXXX-of-YYYYY.parquet   shards of about `shard_bytes` of text each
- *   <output>/<name>/manifest.json                        checksums, counts, accounting
+ *   <output>/<bundle>/data/{train,validation}-XXXXX-of-YYYYY.parquet     document shards (ZSTD)
+ *   <output>/<bundle>/tokens/<tokenizer>/{train,validation}-XXXXX-of-YYYYY.{bin,idx}   Megatron token shards
+ *   <output>/<bundle>/manifest.json                                      checksums, counts, routing, accounting
+ *   <output>/<bundle>/README.md                                          dataset card
  *
- * Rows are ordered by id (a content hash, so effectively a seeded shuffle that is the same on every run and
- * does not depend on how many tasks earlier stages had). The folder is built under a temporary name and
- * renamed into place, so a bundle appears only complete.
+ * Each task writes whole bundles (see assignBundles): every task counts the bundles' sizes from the same
+ * data and so agrees on who writes what. A bundle is built under a temporary name and renamed into
+ * place, so it appears only complete; a task's receipt (`_bundles/<rank>.json`) lists what it published.
  */
 import * as fs from "node:fs"
 import * as path from "node:path"
+import type { DuckDBConnection } from "@duckdb/node-api"
 import { Effect } from "effect"
-import { TOKENIZED_COLUMNS } from "../core/document.ts"
-import { DuckDB, type DuckDBService } from "../core/duckdb.ts"
+import { DuckDB } from "../core/duckdb.ts"
 import { DatasetError } from "../core/errors.ts"
 import { canonicalJson, readJson, stageLayout, writeFileAtomic } from "../core/layout.ts"
-import { copyToParquet, readParquetSql, rowGroupRowsFor } from "../core/parquet.ts"
-import { bundleDirOf, type Stage, type StagePlan } from "../core/stage.ts"
+import { readParquetSql } from "../core/parquet.ts"
+import { bundleReceipt, type Stage, type StagePlan, type TaskContext } from "../core/stage.ts"
 import { sumStats, type TaskStats } from "../core/stats.ts"
-import { sha256File } from "../core/files.ts"
+import { sha256Hex } from "../core/text.ts"
 import { creationTime, SCICURATE_VERSION } from "../core/version.ts"
-import type { Manifest, ShardEntry } from "./manifest.ts"
+import { UNROUTED, type BundleDefinition } from "../classify/definitions.ts"
+import type { TokenizerName } from "../pipeline/config.ts"
+import { tokenDTypeFor } from "../tokenize/megatron.ts"
+import { TokenFileReader } from "../tokenize/token-file.ts"
+import { openTokenizer, type Tokenizer } from "../tokenize/tokenizer.ts"
+import { renderDatasetCard } from "./card.ts"
+import { manifestContentHash, type Manifest } from "./manifest.ts"
+import { assignBundles, DEFAULT_SHARD_BYTES, DEFAULT_VALIDATION_FRACTION, ORDER_RULE, SPLIT_RULE, SPLITS } from "./split.ts"
+import { summarizeBundle, type ContentSummary } from "./summary.ts"
+import { writeSplit, type SplitResult } from "./write.ts"
 
-export const DEFAULT_SHARD_BYTES = 256 * 1024 * 1024
-const pad = (n: number): string => String(n).padStart(5, "0")
+export interface BundleSettings {
+  readonly version: string
+  readonly validationFraction: number
+  readonly seed: number
+  readonly limit: { readonly unit: "bytes" | "tokens"; readonly value: number }
+  readonly tokenShards: boolean
+}
+
+export const bundleSettingsOf = (plan: StagePlan): BundleSettings => {
+  const p = plan.params as { version?: string; validation_fraction?: number; seed?: number; shard_bytes?: number; shard_tokens?: number; token_shards?: boolean }
+  return {
+    version: p.version ?? "0.1.0",
+    validationFraction: p.validation_fraction ?? DEFAULT_VALIDATION_FRACTION,
+    seed: p.seed ?? 0,
+    limit: p.shard_tokens ? { unit: "tokens", value: p.shard_tokens } : { unit: "bytes", value: p.shard_bytes ?? DEFAULT_SHARD_BYTES },
+    tokenShards: p.token_shards ?? true
+  }
+}
 
 export const bundleStage: Stage = {
   name: "bundle",
@@ -32,81 +60,156 @@ export const bundleStage: Stage = {
       const db = yield* DuckDB
       const { plan } = ctx
       if (plan.input.kind !== "dataset") return yield* Effect.die(new Error("bundle plans take a dataset"))
-      const name = bundleName(plan)
-      const finalDir = bundleDirOf(plan)
-      const buildDir = path.join(plan.pipeline.output, `.${name}.${process.pid}.tmp`)
-      removeStaleBuilds(plan.pipeline.output, name)
-      const shardBytes = (plan.params.shard_bytes as number | undefined) ?? DEFAULT_SHARD_BYTES
-      const cols = TOKENIZED_COLUMNS.map(([c]) => `"${c}"`).join(", ")
-
-      // Place each document in a shard by the running sum of text bytes in id order; dense_rank closes the
-      // gaps a document larger than a shard would leave.
-      yield* db.run(
-        `CREATE TEMP TABLE placed AS
-         WITH ordered AS (
-           SELECT ${cols}, strlen(text) AS text_bytes,
-                  sum(strlen(text)) OVER (ORDER BY id, source_path, source_index ROWS UNBOUNDED PRECEDING) - strlen(text) AS start_byte
-           FROM ${readParquetSql(plan.input.shards)})
-         SELECT *, dense_rank() OVER (ORDER BY floor(start_byte / ${shardBytes})) - 1 AS shard FROM ordered`
-      )
-      const [{ n_shards, docs, bytes } = {}] = yield* db.rows(
-        `SELECT coalesce(max(shard) + 1, 1) AS n_shards, count(*) AS docs, coalesce(sum(text_bytes), 0) AS bytes FROM placed`
-      )
-      const shardCount = Number(n_shards)
-      const shards: ShardEntry[] = []
-      for (let i = 0; i < shardCount; i++) {
-        const rel = `data/train-${pad(i)}-of-${pad(shardCount)}.parquet`
-        const file = path.join(buildDir, rel)
-        yield* Effect.tryPromise({
-          try: () =>
-            copyToParquet(db.connection, `SELECT ${cols} FROM placed WHERE shard = ${i} ORDER BY id, source_path, source_index`, file, rowGroupRowsFor(Number(bytes) / Math.max(1, Number(docs)))),
-          catch: (cause) => new DatasetError({ path: file, operation: "write bundle shard", cause })
-        })
-        const [row] = yield* db.rows(`SELECT count(*) AS rows, coalesce(sum(n_tokens), 0) AS tokens FROM placed WHERE shard = ${i}`)
-        shards.push({ path: rel, split: "train", sha256: sha256File(file), bytes: fs.statSync(file).size, rows: Number(row!.rows), tokens: Number(row!.tokens) })
-        ctx.progress(Number(row!.rows), 0)
+      const inputSql = readParquetSql(plan.input.shards)
+      const output = plan.pipeline.output
+      const fail = (operation: string, where = output) => (cause: unknown) => new DatasetError({ path: where, operation, cause })
+      const columns = new Set((yield* db.rows(`DESCRIBE SELECT * FROM ${inputSql}`)).map((r) => String(r.column_name)))
+      if (!columns.has("route_score")) {
+        return yield* new DatasetError({ path: plan.input.dir, operation: "bundle", cause: "the input has no routing columns: run the classify stage before bundle" })
       }
-      const manifest: Manifest = {
-        format: "scicurate-bundle/1",
-        name,
-        version: (plan.params.version as string | undefined) ?? "0.1.0",
-        created_at: creationTime(),
-        scicurate_version: SCICURATE_VERSION,
-        pipeline: { name: plan.pipeline.name, file: plan.pipeline.file ? path.basename(plan.pipeline.file) : null, config_sha256: plan.pipeline.configSha256 },
-        tokenizer: plan.tokenizer ?? plan.pipeline.tokenizer,
-        shards,
-        totals: {
-          shards: shards.length,
-          documents: Number(docs),
-          tokens: shards.reduce((a, s) => a + s.tokens, 0),
-          text_bytes: Number(bytes),
-          bytes: shards.reduce((a, s) => a + s.bytes, 0)
-        },
-        by_kind: yield* breakdown(db, "kind"),
-        by_format: yield* breakdown(db, "format"),
-        by_license: yield* breakdown(db, "coalesce(license, 'unknown')"),
-        accounting: upstreamAccounting(plan)
+      const sizes = (yield* db.rows(`SELECT coalesce(bundle, '${UNROUTED}') AS name, count(*) AS documents, coalesce(sum(n_tokens), 0) AS tokens FROM ${inputSql} GROUP BY 1 ORDER BY 1`)).map(
+        (r) => ({ name: String(r.name), documents: Number(r.documents), tokens: Number(r.tokens) })
+      )
+      const assignment = assignBundles(sizes, ctx.world)
+      const mine = sizes.filter((s) => assignment.get(s.name) === ctx.rank).map((s) => s.name)
+      const definitions = definitionsOf(plan)
+      const settings = bundleSettingsOf(plan)
+      const tokenizerName = (plan.tokenizer ?? plan.pipeline.tokenizer) as TokenizerName
+      const tokenizer = yield* Effect.acquireRelease(
+        Effect.sync(() => openTokenizer(tokenizerName)),
+        (t) => Effect.sync(() => t.free())
+      )
+      const writeConnection = yield* Effect.acquireRelease(
+        Effect.tryPromise({ try: () => db.connect(), catch: fail("connect") }),
+        (c: DuckDBConnection) => Effect.sync(() => c.closeSync())
+      )
+      const tokenSource = yield* Effect.acquireRelease(
+        Effect.sync(() => {
+          const dir = tokenizeDirOf(plan)
+          return dir === null ? null : new TokenFileReader(dir)
+        }),
+        (r) => Effect.sync(() => r?.close())
+      )
+      // The sort that orders a bundle spills past this, so a task's memory does not grow with the bundle.
+      yield* db.run(`SET memory_limit = '${process.env.SCICURATE_BUNDLE_SORT_MEMORY ?? "256MB"}'`)
+      if (ctx.rank === 0) removeStaleBundles(output, new Set(sizes.map((s) => s.name)))
+      for (const name of mine) {
+        const bundle = name === UNROUTED ? null : name
+        const finalDir = path.join(output, name)
+        const buildDir = path.join(output, `.${name}.${process.pid}.tmp`)
+        removeStaleBuilds(output, name)
+        fs.mkdirSync(path.join(buildDir, "data"), { recursive: true })
+        const results: SplitResult[] = []
+        for (const split of SPLITS) {
+          results.push(
+            yield* Effect.tryPromise({
+              try: () =>
+                writeSplit(db.connection, writeConnection, {
+                  inputSql,
+                  bundle,
+                  split,
+                  validationFraction: settings.validationFraction,
+                  seed: settings.seed,
+                  limit: settings.limit,
+                  buildDir,
+                  scratchDir: path.join(ctx.tmpDir, name),
+                  tokens: settings.tokenShards ? { tokenizer, dtype: tokenDTypeFor(tokenizer.vocabularySize), source: tokenSource } : null,
+                  onProgress: ctx.progress
+                }),
+              catch: fail(`write ${split} shards`, finalDir)
+            })
+          )
+        }
+        const summary = yield* summarizeBundle(db, inputSql, bundle, settings.validationFraction, settings.seed)
+        const manifest = buildManifest(plan, name, definitions.get(name) ?? null, settings, tokenizer, results, summary)
+        writeFileAtomic(path.join(buildDir, "manifest.json"), canonicalJson(manifest, 2) + "\n")
+        writeFileAtomic(path.join(buildDir, "README.md"), renderDatasetCard(manifest))
+        yield* Effect.try({ try: () => publish(buildDir, finalDir), catch: fail("publish bundle", finalDir) })
+        countBundle(ctx, manifest)
       }
-      writeFileAtomic(path.join(buildDir, "manifest.json"), canonicalJson(manifest, 2) + "\n")
-      yield* Effect.try({
-        try: () => publish(buildDir, finalDir),
-        catch: (cause) => new DatasetError({ path: finalDir, operation: "publish bundle", cause })
-      })
-      ctx.counter.recordsIn += Number(docs)
-      ctx.counter.documentsOut += Number(docs)
-      ctx.counter.bytesIn += Number(bytes)
-      ctx.counter.bytesOut += Number(bytes)
-      ctx.counter.tokensOut += manifest.totals.tokens
-      yield* db.run("DROP TABLE placed")
-    })
+      writeFileAtomic(bundleReceipt(plan, ctx.rank), JSON.stringify({ bundles: mine }) + "\n")
+    }).pipe(Effect.scoped)
 }
 
-export const bundleName = (plan: StagePlan): string => path.basename(bundleDirOf(plan))
+function countBundle(ctx: TaskContext, m: Manifest): void {
+  ctx.counter.recordsIn += m.totals.documents
+  ctx.counter.documentsOut += m.totals.documents
+  ctx.counter.bytesIn += m.totals.text_bytes
+  ctx.counter.bytesOut += m.totals.text_bytes
+  ctx.counter.tokensOut += m.totals.tokens
+  ctx.counter.note(`bundle:${m.name}`, m.totals.documents)
+}
 
-function breakdown(db: DuckDBService, expr: string) {
-  return db
-    .rows(`SELECT ${expr} AS key, count(*) AS documents, coalesce(sum(n_tokens), 0) AS tokens FROM placed GROUP BY 1 ORDER BY 1`)
-    .pipe(Effect.map((rows) => Object.fromEntries(rows.map((r) => [String(r.key), { documents: Number(r.documents), tokens: Number(r.tokens) }]))))
+/** The tokenize stage folder this bundle descends from (its token files hold the documents' ids), or null. */
+function tokenizeDirOf(plan: StagePlan): string | null {
+  for (const dir of plan.lineage) {
+    const file = stageLayout(dir).planFile
+    if (fs.existsSync(file) && readJson<StagePlan>(file).stage === "tokenize") return dir
+  }
+  return null
+}
+
+/** The definitions the documents were routed with: from the classify plan that wrote the input. */
+function definitionsOf(plan: StagePlan): Map<string, BundleDefinition> {
+  if (plan.input.kind !== "dataset") return new Map()
+  const file = stageLayout(plan.input.dir).planFile
+  if (!fs.existsSync(file)) return new Map()
+  const defs = (readJson<StagePlan>(file).params.definitions ?? []) as ReadonlyArray<BundleDefinition>
+  return new Map(defs.map((d) => [d.name, d]))
+}
+
+export function buildManifest(
+  plan: StagePlan,
+  name: string,
+  definition: BundleDefinition | null,
+  settings: BundleSettings,
+  tokenizer: Tokenizer,
+  results: ReadonlyArray<SplitResult>,
+  summary: ContentSummary
+): Manifest {
+  const shards = results.flatMap((r) => r.shards)
+  const tokenShards = results.flatMap((r) => r.tokenShards)
+  const split = (s: "train" | "validation") => ({
+    documents: shards.filter((x) => x.split === s).reduce((a, x) => a + x.rows, 0),
+    tokens: shards.filter((x) => x.split === s).reduce((a, x) => a + x.tokens, 0)
+  })
+  const withoutHash: Omit<Manifest, "content_sha256"> = {
+    format: "scicurate-bundle/2",
+    name,
+    title: definition?.title ?? (name === UNROUTED ? "Unrouted documents" : name),
+    description: definition?.description ?? (name === UNROUTED ? "Documents that no bundle definition claimed, kept for curators to review." : ""),
+    version: settings.version,
+    created_at: creationTime(),
+    scicurate_version: SCICURATE_VERSION,
+    pipeline: { name: plan.pipeline.name, file: plan.pipeline.file ? path.basename(plan.pipeline.file) : null, config_sha256: plan.pipeline.configSha256 },
+    definition: definition
+      ? {
+          kinds: [...definition.kinds],
+          formats: [...(definition.formats ?? [])],
+          token_target: definition.token_target ?? null,
+          sampling_weight: definition.sampling_weight,
+          sha256: sha256Hex(canonicalJson(definition))
+        }
+      : null,
+    tokenizer: { name: tokenizer.name, eos_token_id: tokenizer.eos, vocabulary_size: tokenizer.vocabularySize },
+    split: { validation_fraction: settings.validationFraction, rule: SPLIT_RULE, seed: settings.seed, order: ORDER_RULE },
+    shard_limit: settings.limit,
+    shards,
+    token_shards: tokenShards,
+    totals: {
+      shards: shards.length,
+      documents: results.reduce((a, r) => a + r.documents, 0),
+      tokens: results.reduce((a, r) => a + r.tokens, 0),
+      text_bytes: results.reduce((a, r) => a + r.textBytes, 0),
+      bytes: shards.reduce((a, s) => a + s.bytes, 0),
+      token_bytes: tokenShards.reduce((a, s) => a + s.bin.bytes + s.idx.bytes, 0),
+      train: split("train"),
+      validation: split("validation")
+    },
+    ...summary,
+    accounting: upstreamAccounting(plan)
+  }
+  return { ...withoutHash, content_sha256: manifestContentHash(withoutHash) }
 }
 
 /** Counts (never timings, so the manifest stays reproducible) of the stages this bundle descends from. */
@@ -132,19 +235,38 @@ function upstreamAccounting(plan: StagePlan): Manifest["accounting"] {
   return out
 }
 
+const isBundleFolder = (dir: string): boolean => {
+  const file = path.join(dir, "manifest.json")
+  if (!fs.existsSync(file)) return false
+  try {
+    return String(readJson<{ format?: string }>(file).format ?? "").startsWith("scicurate-bundle/")
+  } catch {
+    return false
+  }
+}
+
 /**
  * Put a finished bundle folder in place of the old one. The old one is renamed aside first and removed
  * after, so there is never a moment without a complete bundle, and a folder that is not a scicurate
  * bundle is never replaced.
  */
 function publish(buildDir: string, finalDir: string): void {
-  if (fs.existsSync(finalDir) && !fs.existsSync(path.join(finalDir, "manifest.json"))) {
+  if (fs.existsSync(finalDir) && !isBundleFolder(finalDir)) {
     throw new Error(`refusing to replace ${finalDir}: it exists and is not a scicurate bundle (no manifest.json)`)
   }
   const old = `${path.join(path.dirname(finalDir), `.${path.basename(finalDir)}`)}.${process.pid}.old.tmp`
   if (fs.existsSync(finalDir)) fs.renameSync(finalDir, old)
   fs.renameSync(buildDir, finalDir)
   fs.rmSync(old, { recursive: true, force: true })
+}
+
+/** Bundles an earlier run published that this run no longer produces (routing changed): removed, so the output matches the data. */
+function removeStaleBundles(output: string, current: ReadonlySet<string>): void {
+  if (!fs.existsSync(output)) return
+  for (const entry of fs.readdirSync(output)) {
+    const dir = path.join(output, entry)
+    if (!entry.startsWith(".") && !current.has(entry) && isBundleFolder(dir)) fs.rmSync(dir, { recursive: true, force: true })
+  }
 }
 
 /** Remove the build and swap folders a killed bundle task left beside the bundle (only this bundle's). */

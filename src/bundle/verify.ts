@@ -1,6 +1,8 @@
 /**
  * `scicurate verify`: recompute what the manifest claims about every shard (presence, bytes, sha256, rows,
- * tokens) and find data files the manifest does not list. Any problem makes the command exit non-zero.
+ * tokens), read every token shard's index header (magic, version, dtype, document count, sizes), check
+ * the manifest's own content hash, and find files the manifest does not list. Any problem makes the
+ * command exit non-zero. A folder of bundles (a pipeline's output) verifies each bundle in it.
  */
 import * as fs from "node:fs"
 import * as path from "node:path"
@@ -9,7 +11,8 @@ import { DuckDB } from "../core/duckdb.ts"
 import { DatasetError } from "../core/errors.ts"
 import { sha256File } from "../core/files.ts"
 import { readParquetSql } from "../core/parquet.ts"
-import { Manifest } from "./manifest.ts"
+import { DTYPE_CODES, INDEX_MAGIC } from "../tokenize/megatron.ts"
+import { Manifest, manifestContentHash, type TokenShardEntry } from "./manifest.ts"
 
 export interface ShardCheck {
   readonly path: string
@@ -70,17 +73,80 @@ export const verifyBundle = (bundleDir: string): Effect.Effect<VerifyReport, Dat
       }
       shards.push({ path: entry.path, ok: problems.length === 0, problems })
     }
-    const other: string[] = []
-    const listed = new Set(manifest.shards.map((s) => s.path))
-    const dataDir = path.join(bundleDir, "data")
-    if (fs.existsSync(dataDir)) {
-      for (const name of fs.readdirSync(dataDir).sort()) {
-        if (!listed.has(`data/${name}`)) other.push(`data/${name}: not listed in the manifest`)
-      }
+    for (const entry of manifest.token_shards) {
+      const problems = checkTokenShard(bundleDir, entry)
+      shards.push({ path: entry.prefix, ok: problems.length === 0, problems })
     }
+    const other: string[] = []
+    const listed = new Set([...manifest.shards.map((s) => s.path), ...manifest.token_shards.flatMap((t) => [t.bin.path, t.idx.path])])
+    for (const file of filesBelow(bundleDir, ["data", "tokens"])) if (!listed.has(file)) other.push(`${file}: not listed in the manifest`)
+    const hash = manifestContentHash(manifest)
+    if (hash !== manifest.content_sha256) other.push(`content_sha256 ${manifest.content_sha256.slice(0, 12)}… != recomputed ${hash.slice(0, 12)}… (the manifest was edited)`)
+    if (!fs.existsSync(path.join(bundleDir, "README.md"))) other.push("README.md (the dataset card) is missing")
     const sum = (k: "rows" | "tokens" | "bytes") => manifest.shards.reduce((a, s) => a + s[k], 0)
     if (sum("rows") !== manifest.totals.documents) other.push(`totals.documents ${manifest.totals.documents} != sum of shard rows ${sum("rows")}`)
     if (sum("tokens") !== manifest.totals.tokens) other.push(`totals.tokens ${manifest.totals.tokens} != sum of shard tokens ${sum("tokens")}`)
     if (sum("bytes") !== manifest.totals.bytes) other.push(`totals.bytes ${manifest.totals.bytes} != sum of shard bytes ${sum("bytes")}`)
+    const tokenDocs = manifest.token_shards.reduce((a, t) => a + t.documents, 0)
+    if (manifest.token_shards.length > 0 && tokenDocs !== manifest.totals.documents) other.push(`token shards hold ${tokenDocs} documents, the manifest ${manifest.totals.documents}`)
     return { manifest, shards, other, ok: other.length === 0 && shards.every((s) => s.ok) }
   })
+
+/** Check one Megatron token shard: both files against the manifest, and the index header against the data. */
+function checkTokenShard(bundleDir: string, t: TokenShardEntry): string[] {
+  const problems: string[] = []
+  for (const f of [t.bin, t.idx]) {
+    const file = path.join(bundleDir, f.path)
+    if (!fs.existsSync(file)) {
+      problems.push(`${path.basename(f.path)} missing`)
+      continue
+    }
+    const bytes = fs.statSync(file).size
+    if (bytes !== f.bytes) problems.push(`${path.basename(f.path)} bytes ${bytes} != manifest ${f.bytes}`)
+    const sha = sha256File(file)
+    if (sha !== f.sha256) problems.push(`${path.basename(f.path)} sha256 ${sha.slice(0, 12)}… != manifest ${f.sha256.slice(0, 12)}…`)
+  }
+  if (problems.length > 0) return problems
+  const idx = fs.readFileSync(path.join(bundleDir, t.idx.path))
+  if (idx.length < 34 || !idx.subarray(0, 9).equals(INDEX_MAGIC)) return ["idx: not an MMIDIDX index"]
+  if (idx.readBigUInt64LE(9) !== 1n) problems.push(`idx: version ${idx.readBigUInt64LE(9)} != 1`)
+  if (idx.readUInt8(17) !== DTYPE_CODES[t.dtype]) problems.push(`idx: dtype code ${idx.readUInt8(17)} != ${DTYPE_CODES[t.dtype]} (${t.dtype})`)
+  const n = Number(idx.readBigUInt64LE(18))
+  if (n !== t.documents) problems.push(`idx: ${n} documents != manifest ${t.documents}`)
+  if (idx.length !== 34 + n * 4 + n * 8 + (n + 1) * 8) problems.push(`idx: ${idx.length} bytes, expected ${34 + n * 20 + (n + 1) * 8} for ${n} documents`)
+  else {
+    let tokens = 0
+    for (let i = 0; i < n; i++) tokens += idx.readInt32LE(34 + 4 * i)
+    if (tokens !== t.tokens) problems.push(`idx: lengths sum to ${tokens} tokens != manifest ${t.tokens}`)
+    const itemBytes = t.dtype === "uint16" ? 2 : 4
+    if (tokens * itemBytes !== t.bin.bytes) problems.push(`bin: ${t.bin.bytes} bytes != ${tokens} tokens × ${itemBytes}`)
+  }
+  return problems
+}
+
+/** Files under the given subfolders of a bundle, as bundle-relative paths. */
+function filesBelow(root: string, subdirs: ReadonlyArray<string>): string[] {
+  const out: string[] = []
+  const walk = (rel: string) => {
+    const abs = path.join(root, rel)
+    if (!fs.existsSync(abs)) return
+    for (const name of fs.readdirSync(abs).sort()) {
+      const r = `${rel}/${name}`
+      if (fs.statSync(path.join(root, r)).isDirectory()) walk(r)
+      else out.push(r)
+    }
+  }
+  for (const d of subdirs) walk(d)
+  return out
+}
+
+/** The bundle folders to verify: the folder itself when it is a bundle, else the bundles directly inside it. */
+export function bundleFoldersIn(dir: string): string[] {
+  if (fs.existsSync(path.join(dir, "manifest.json"))) return [dir]
+  if (!fs.existsSync(dir) || !fs.statSync(dir).isDirectory()) return []
+  return fs
+    .readdirSync(dir)
+    .sort()
+    .filter((d) => !d.startsWith(".") && fs.existsSync(path.join(dir, d, "manifest.json")))
+    .map((d) => path.join(dir, d))
+}

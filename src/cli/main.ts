@@ -13,13 +13,12 @@ import { Argument, Command, Flag } from "effect/cli"
 import { makeDuckDBLayer } from "../core/duckdb.ts"
 import { UsageError } from "../core/errors.ts"
 import { SCICURATE_VERSION } from "../core/version.ts"
-import { bundleDirOf } from "../core/stage.ts"
-import { verifyBundle } from "../bundle/verify.ts"
+import { bundleFoldersIn, verifyBundle } from "../bundle/verify.ts"
 import { loadPipeline, STAGE_NAMES, type StageName } from "../pipeline/config.ts"
 import { executeStage, runPipeline, withLock } from "../pipeline/run.ts"
 import { planSingleStage } from "../pipeline/single.ts"
 import type { Manifest } from "../bundle/manifest.ts"
-import { readWorkStatus, renderManifestSummary, renderStatus, renderVerify } from "./report.ts"
+import { readWorkStatus, renderBundleTable, renderManifestSummary, renderStatus, renderVerify } from "./report.ts"
 
 function bundleSummary(dir: string): string {
   const file = path.join(dir, "manifest.json")
@@ -76,7 +75,7 @@ const run = Command.make(
       const dirs = new Set(reports.map((r) => r.plan.dir))
       yield* Console.log(renderStatus(readWorkStatus(pipeline.work).filter((s) => dirs.has(s.plan.dir))))
       const bundle = reports.find((r) => r.plan.stage === "bundle")
-      if (bundle) yield* Console.log(`\n${bundleSummary(bundleDirOf(bundle.plan))}`)
+      if (bundle) yield* Console.log(`\n${renderBundleTable(bundle.plan.pipeline.output)}`)
     })
 ).pipe(Command.withDescription("Run a pipeline: plan every stage, run pending tasks, resume after a crash"))
 
@@ -105,7 +104,7 @@ const singleStage = (stage: StageName, description: string, extraFlags: Record<s
         const plan = yield* planSingleStage({ stage, inputs: args.inputs, out: args.out, configFile: Option.getOrUndefined(args.config), params })
         yield* withLock(plan.dir, executeStage(plan, { workers: yield* workerCount(args.workers), log }))
         yield* Console.log(renderStatus(readWorkStatus(path.dirname(plan.dir)).filter((s) => s.plan.dir === plan.dir)))
-        if (stage === "bundle") yield* Console.log(`\n${bundleSummary(bundleDirOf(plan))}`)
+        if (stage === "bundle") yield* Console.log(`\n${renderBundleTable(plan.pipeline.output)}`)
       })
   ).pipe(Command.withDescription(description))
 
@@ -114,9 +113,13 @@ const dedup = singleStage("dedup", "Remove exact, then near duplicates (MinHash 
 const tokenize = singleStage("tokenize", "Count tokens per document", {
   tokenizer: Flag.String("tokenizer").pipe(Flag.withDescription("o200k_base (default) or cl100k_base"), Flag.optional)
 })
-const bundle = singleStage("bundle", "Write a dataset as a checksummed bundle: OUT/<name>/data/*.parquet + manifest.json", {
-  name: Flag.String("name").pipe(Flag.withDescription("Bundle name (default: the pipeline's name, or 'bundle')"), Flag.optional)
+const classify = singleStage("classify", "Route every document of a tokenized dataset to a domain bundle (score, reason, runner-up); the rest are marked unrouted", {
+  bundles: Flag.String("bundles").pipe(Flag.withDescription("Folder of bundle definitions (default: scicurate's bundles/)"), Flag.optional)
 })
+const bundle = singleStage(
+  "bundle",
+  "Write a classified dataset as one checksummed bundle per domain: OUT/<bundle>/{data/*.parquet, tokens/, manifest.json, README.md}"
+)
 
 const status = Command.make(
   "status",
@@ -132,19 +135,36 @@ const status = Command.make(
 
 const verify = Command.make(
   "verify",
-  { bundle: Argument.String("bundle").pipe(Argument.withDescription("A bundle folder (holding manifest.json)")) },
+  { bundle: Argument.String("bundle").pipe(Argument.withDescription("A bundle folder (holding manifest.json), or a folder of bundles")) },
   (args) =>
     Effect.gen(function* () {
-      const report = yield* verifyBundle(args.bundle).pipe(Effect.provide(makeDuckDBLayer({ threads: 2 })))
-      yield* Console.log(renderVerify(args.bundle, report))
-      if (!report.ok) return yield* new VerifyFailed()
+      const folders = bundleFoldersIn(args.bundle)
+      // Not a bundle and no bundles inside: let verifyBundle say so with its usual error.
+      let ok = true
+      for (const dir of folders.length > 0 ? folders : [args.bundle]) {
+        const report = yield* verifyBundle(dir).pipe(Effect.provide(makeDuckDBLayer({ threads: 2 })))
+        yield* Console.log(renderVerify(dir, report))
+        ok &&= report.ok
+      }
+      if (!ok) return yield* new VerifyFailed()
     })
-).pipe(Command.withDescription("Recompute every shard's checksum, size, rows and tokens against manifest.json"))
+).pipe(Command.withDescription("Recompute every shard's checksum, size, rows and tokens (Parquet and token shards) against manifest.json"))
+
+const inspect = Command.make(
+  "inspect",
+  { bundle: Argument.String("bundle").pipe(Argument.withDescription("A bundle folder (holding manifest.json), or a folder of bundles")) },
+  (args) =>
+    Effect.gen(function* () {
+      const folders = bundleFoldersIn(args.bundle)
+      if (folders.length === 0) return yield* new UsageError({ message: `${args.bundle}: no manifest.json here or in its subfolders (not a bundle)` })
+      yield* Console.log(folders.map(bundleSummary).join("\n\n"))
+    })
+).pipe(Command.withDescription("Print a bundle's manifest as a summary: sizes, splits, breakdowns, routing scores, samples"))
 
 
 const scicurate = Command.make("scicurate").pipe(
   Command.withDescription("Curate scientific papers, code and simulation outputs into training bundles"),
-  Command.withSubcommands([run, ingest, dedup, tokenize, bundle, status, verify])
+  Command.withSubcommands([run, ingest, dedup, tokenize, classify, bundle, status, verify, inspect])
 )
 
 /** effect/cli's own parse errors: already shown to the user with the help text. */

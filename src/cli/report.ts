@@ -77,16 +77,47 @@ export function renderStatus(stages: ReadonlyArray<StageStatus>): string {
   return out.join("\n")
 }
 
+/** `scicurate inspect`: a bundle's manifest as one screen for a curator. */
 export function renderManifestSummary(dir: string, m: Manifest): string {
+  const list = (b: Manifest["by_kind"]) =>
+    Object.entries(b)
+      .sort((x, y) => y[1].documents - x[1].documents || (x[0] < y[0] ? -1 : 1))
+      .map(([k, v]) => `${k} ${fmtInt(v.documents)}`)
+      .join(", ")
+  const r = m.routing
   const lines = [
-    `bundle ${m.name} ${m.version}: ${dir}`,
-    `  ${fmtInt(m.totals.documents)} documents, ${fmtInt(m.totals.tokens)} tokens (${m.tokenizer}), ${fmtBytes(m.totals.text_bytes)} of text in ${m.totals.shards} shard(s), ${fmtBytes(m.totals.bytes)} on disk`,
-    `  by kind:    ${Object.entries(m.by_kind).map(([k, v]) => `${k} ${fmtInt(v.documents)}`).join(", ")}`,
-    `  by format:  ${Object.entries(m.by_format).map(([k, v]) => `${k} ${fmtInt(v.documents)}`).join(", ")}`,
-    `  by license: ${Object.entries(m.by_license).map(([k, v]) => `${k} ${fmtInt(v.documents)}`).join(", ")}`,
-    `  manifest:   ${path.join(dir, "manifest.json")} (created ${m.created_at})`
+    `bundle ${m.name} ${m.version} (${m.title}): ${dir}`,
+    `  content sha256 ${m.content_sha256}, created ${m.created_at} by scicurate ${m.scicurate_version}, pipeline ${m.pipeline.name}`,
+    `  ${fmtInt(m.totals.documents)} documents, ${fmtInt(m.totals.tokens)} tokens (${m.tokenizer.name}), ${fmtBytes(m.totals.text_bytes)} of text`,
+    `  train ${fmtInt(m.totals.train.documents)} docs / ${fmtInt(m.totals.train.tokens)} tokens; validation ${fmtInt(m.totals.validation.documents)} docs / ${fmtInt(m.totals.validation.tokens)} tokens (fraction ${m.split.validation_fraction})`,
+    `  ${m.totals.shards} Parquet shard(s), ${fmtBytes(m.totals.bytes)}; ${m.token_shards.length} token shard(s), ${fmtBytes(m.totals.token_bytes)}`,
+    `  by kind:    ${list(m.by_kind)}`,
+    `  by format:  ${list(m.by_format)}`,
+    `  by license: ${list(m.by_license)}`,
+    `  by source:  ${list(m.by_source)}`,
+    `  routing score: min ${r.score.min}, p10 ${r.score.p10}, median ${r.score.p50}, p90 ${r.score.p90}, max ${r.score.max}; close calls ${fmtInt(r.close_calls)}`,
+    `  runner-up:  ${Object.entries(r.runner_up).sort((a, b) => b[1] - a[1]).map(([k, v]) => `${k} ${fmtInt(v)}`).join(", ")}`,
+    ...(m.definition?.token_target ? [`  token target ${fmtInt(m.definition.token_target)} (${((100 * m.totals.tokens) / m.definition.token_target).toFixed(3)}% reached), sampling weight ${m.definition.sampling_weight}`] : []),
+    "  samples:",
+    ...m.samples.map((s) => `    ${s.id.slice(0, 12)} ${s.source_path}${s.title ? ` "${s.title.replace(/\s+/g, " ").slice(0, 60)}"` : ""}: ${s.route_reason}`),
+    `  manifest:   ${path.join(dir, "manifest.json")}; dataset card: ${path.join(dir, "README.md")}`
   ]
   return lines.join("\n")
+}
+
+/** After a run: one line per bundle in an output folder. */
+export function renderBundleTable(output: string): string {
+  if (!fs.existsSync(output)) return `no bundles in ${output}`
+  const rows: string[][] = []
+  for (const name of fs.readdirSync(output).sort()) {
+    const file = path.join(output, name, "manifest.json")
+    if (name.startsWith(".") || !fs.existsSync(file)) continue
+    const m = readJson<Manifest>(file)
+    const top = Object.entries(m.by_kind).sort((a, b) => b[1].documents - a[1].documents).map(([k, v]) => `${k} ${fmtInt(v.documents)}`).join(", ")
+    rows.push([m.name, fmtInt(m.totals.documents), fmtInt(m.totals.tokens), fmtInt(m.totals.validation.documents), String(m.totals.shards), String(m.token_shards.length), top])
+  }
+  if (rows.length === 0) return `no bundles in ${output}`
+  return [`bundles in ${output}:`, table(["bundle", "documents", "tokens", "validation", "shards", "token shards", "kinds"], rows)].join("\n")
 }
 
 export function renderVerify(dir: string, report: VerifyReport): string {

@@ -57,6 +57,39 @@ export const DOCUMENT_COLUMNS = [
 export const TOKENIZED_COLUMNS = [...DOCUMENT_COLUMNS, ["n_tokens", "BIGINT"]] as const
 
 /**
+ * A document after the classify stage: `bundle` is set (null = unrouted) and the routing is explained.
+ * Bundle shards keep TOKENIZED_COLUMNS only; the routing columns stay in the classify dataset, where
+ * curators query them, and are summarised in each manifest.
+ */
+export const ClassifiedDocument = Schema.Struct({
+  ...TokenizedDocument.fields,
+  route_score: Schema.Finite.annotate({ description: "Score of the chosen bundle (of the best one when unrouted)" }),
+  route_reason: Schema.String.annotate({ description: "What decided: the format rule and the top lexicon terms, or why nothing fit" }),
+  route_second: Schema.NullOr(Schema.String).annotate({ description: "The runner-up bundle, or null" }),
+  route_second_score: Schema.Finite.annotate({ description: "Score of the runner-up (0 when none)" })
+}).annotate({ title: "ClassifiedDocument" })
+export type ClassifiedDocument = typeof ClassifiedDocument.Type
+
+/**
+ * What the tokenize stage writes: the tokenized document plus where its token ids are kept
+ * (`<tokenize dir>/<token_file>`, from id number `token_offset`, `n_tokens` of them; see
+ * tokenize/token-file.ts). Carried through classify to the bundle stage, never into bundle shards.
+ */
+export const TOKEN_LOCATOR_COLUMNS = [
+  ["token_file", "VARCHAR"],
+  ["token_offset", "BIGINT"]
+] as const
+export const TOKENIZE_OUTPUT_COLUMNS = [...TOKENIZED_COLUMNS, ...TOKEN_LOCATOR_COLUMNS] as const
+
+export const CLASSIFIED_COLUMNS = [
+  ...TOKENIZE_OUTPUT_COLUMNS,
+  ["route_score", "DOUBLE"],
+  ["route_reason", "VARCHAR"],
+  ["route_second", "VARCHAR"],
+  ["route_second_score", "DOUBLE"]
+] as const
+
+/**
  * A rejected input: one JSON line in `<stage>/_rejects/part-<rank>.jsonl`.
  * `reason` is a short stable code that scripts can count; `detail` is for people.
  */

@@ -2,6 +2,7 @@
  * The on-disk layout of a stage's dataset folder, shared by every stage and executor:
  *
  *   <dir>/part-<rank>-of-<world>.parquet   the task's output shard (appears only complete)
+ *   <dir>/part-<rank>-of-<world>.tokens    (tokenize) the shard's token ids, see tokenize/token-file.ts
  *   <dir>/_plan.json                       what the stage was asked to do (tasks, inputs, params, hash)
  *   <dir>/_timing.json                     wall time of the last execution (not part of the data)
  *   <dir>/_stats/<rank>.json               the task's counts and timings
@@ -9,6 +10,7 @@
  *   <dir>/_rejects/part-<rank>.jsonl       rejected inputs, one JSON line each
  *   <dir>/_filtered/part-<rank>.jsonl      inputs left out on purpose (e.g. too short), with the reason
  *   <dir>/_removed/part-<rank>.parquet     documents removed as duplicates, with their cluster (dedup)
+ *   <dir>/_bundles/<rank>.json             the bundles a bundle task published (bundle)
  *   <dir>/_tmp/<rank>/                     scratch space (DuckDB spill); removed when the task ends
  */
 import * as fs from "node:fs"
@@ -45,7 +47,7 @@ export function stageLayout(dir: string): StageLayout {
 }
 
 /** The entries of a stage folder that scicurate writes, and so may delete; anything else is left alone. */
-const OWNED_ENTRY = /^(part-\d+-of-\d+\.parquet|_plan\.json|_timing\.json|_stats|_done|_rejects|_filtered|_removed|_tmp|_exact|_minhash|\..+\.tmp)$/
+const OWNED_ENTRY = /^(part-\d+-of-\d+\.(parquet|tokens)|_plan\.json|_timing\.json|_stats|_done|_rejects|_filtered|_removed|_tmp|_exact|_minhash|_bundles|\..+\.tmp)$/
 
 /** Empty a stage folder of everything scicurate wrote there, keeping files it did not write. */
 export function clearStageDir(dir: string): void {

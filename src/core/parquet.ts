@@ -5,11 +5,11 @@
  */
 import * as fs from "node:fs"
 import * as path from "node:path"
-import { BIGINT, DuckDBDataChunk, VARCHAR, type DuckDBAppender, type DuckDBConnection } from "@duckdb/node-api"
+import { BIGINT, DOUBLE, DuckDBDataChunk, VARCHAR, type DuckDBAppender, type DuckDBConnection } from "@duckdb/node-api"
 import { sqlString } from "./duckdb.ts"
 import { temporaryName } from "./layout.ts"
 
-export type ColumnType = "VARCHAR" | "BIGINT"
+export type ColumnType = "VARCHAR" | "BIGINT" | "DOUBLE"
 export type ColumnSpec = ReadonlyArray<readonly [string, ColumnType]>
 export type CellValue = string | number | bigint | null
 /** A batch in columnar form: one array per column, all of the same length. */
@@ -64,7 +64,7 @@ export class ShardWriter {
     this.appender = appender
     // One chunk reused for every append (the appender copies it): a chunk's native memory is released
     // only when V8 collects the chunk, and with a roomy heap that comes late.
-    this.chunk = DuckDBDataChunk.create(columns.map(([, type]) => (type === "BIGINT" ? BIGINT : VARCHAR)), CHUNK_ROWS)
+    this.chunk = DuckDBDataChunk.create(columns.map(([, type]) => (type === "BIGINT" ? BIGINT : type === "DOUBLE" ? DOUBLE : VARCHAR)), CHUNK_ROWS)
   }
 
   static async open(connection: DuckDBConnection, columns: ColumnSpec, scratchDir: string, runBytes = DEFAULT_RUN_BYTES): Promise<ShardWriter> {
@@ -86,6 +86,7 @@ export class ShardWriter {
       this.columns.forEach(([col, type], i) => {
         const values = batch[col]!.slice(start, start + n)
         if (type === "BIGINT") chunk.setColumnValues(i, values.map(toBigInt))
+        else if (type === "DOUBLE") chunk.setColumnValues(i, values.map((v) => (v === null ? null : Number(v))))
         else {
           for (const v of values) if (typeof v === "string") this.bytesInTable += v.length
           chunk.setColumnValues(i, values as Array<string | null>)

@@ -80,13 +80,18 @@ export interface StagePlan {
   readonly hash: string
 }
 
-/** Where a finished bundle stage publishes its bundle. */
-export const bundleDirOf = (plan: StagePlan): string =>
-  path.join(plan.pipeline.output, (plan.params.name as string | undefined) ?? plan.pipeline.name)
+/** The list of bundles a bundle task published (`<stage dir>/_bundles/<rank>.json`). */
+export const bundleReceipt = (plan: Pick<StagePlan, "dir">, rank: number): string => path.join(plan.dir, "_bundles", `${rank}.json`)
 
 /** The files a finished task must have left; a task whose outputs are gone is run again. */
 export function taskOutputs(plan: StagePlan, rank: number): string[] {
-  return plan.stage === "bundle" ? [path.join(bundleDirOf(plan), "manifest.json")] : [stageLayout(plan.dir).shard(rank, plan.world)]
+  const shard = stageLayout(plan.dir).shard(rank, plan.world)
+  if (plan.stage === "tokenize") return [shard, shard.replace(/\.parquet$/, ".tokens")]
+  if (plan.stage !== "bundle") return [shard]
+  const receipt = bundleReceipt(plan, rank)
+  if (!fs.existsSync(receipt)) return [receipt]
+  const { bundles } = JSON.parse(fs.readFileSync(receipt, "utf8")) as { bundles: string[] }
+  return [receipt, ...bundles.map((b) => path.join(plan.pipeline.output, b, "manifest.json"))]
 }
 
 /** A task is done when its marker names this plan and its outputs exist. */

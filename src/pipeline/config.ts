@@ -125,19 +125,40 @@ export const TokenizeStage = Schema.Struct({
   tokenizer: Schema.optionalKey(TokenizerName).annotate({ description: "Overrides the pipeline's tokenizer" })
 }).annotate({ title: "TokenizeStage", description: "Count tokens per document" })
 
+export const ClassifyStage = Schema.Struct({
+  stage: Schema.Literal("classify"),
+  tasks,
+  bundles: Schema.optionalKey(Schema.String).annotate({
+    description: "Folder of bundle definitions (bundles/*.yaml), relative to the pipeline file (default: the bundles/ folder shipped with scicurate)"
+  }),
+  min_score: Schema.optionalKey(Schema.Finite.check(Schema.isGreaterThanOrEqualTo(0))).annotate({
+    description: "Documents whose best bundle scores below this go to the unrouted set (default: the classifier's)"
+  })
+}).annotate({
+  title: "ClassifyStage",
+  description: "Route every document to a domain bundle (score, reason, runner-up); documents that fit nowhere are marked unrouted"
+})
+
 export const BundleStage = Schema.Struct({
   stage: Schema.Literal("bundle"),
-  name: Schema.optionalKey(Schema.String.check(Schema.isPattern(/^[a-z0-9][a-z0-9._-]*$/))).annotate({
-    description: "Bundle folder name (default: the pipeline name)"
+  tasks,
+  version: Schema.optionalKey(Schema.String).annotate({ description: "Bundle version recorded in the manifests (default 0.1.0)" }),
+  validation_fraction: Schema.optionalKey(Schema.Finite.check(Schema.isGreaterThanOrEqualTo(0), Schema.isLessThan(1))).annotate({
+    description: "Share of documents held out as the validation split, chosen by the document id (a content hash), so a document never changes split between runs (default 0.01)"
   }),
-  version: Schema.optionalKey(Schema.String).annotate({ description: "Bundle version recorded in the manifest (default 0.1.0)" }),
-  shard_bytes: Schema.optionalKey(PositiveInt).annotate({ description: "Target text bytes per Parquet shard (default 256 MiB)" })
-}).annotate({ title: "BundleStage", description: "Write all documents as one checksummed bundle" })
+  seed: Schema.optionalKey(NonNegativeInt).annotate({ description: "Seed of the row shuffle within each split (default 0)" }),
+  shard_bytes: Schema.optionalKey(PositiveInt).annotate({ description: "Target text bytes per shard (default 256 MiB); the Parquet and token shards of one number hold the same documents" }),
+  shard_tokens: Schema.optionalKey(PositiveInt).annotate({ description: "Target tokens per shard instead of bytes (overrides shard_bytes)" }),
+  token_shards: Schema.optionalKey(Schema.Boolean).annotate({ description: "Write Megatron indexed datasets (.bin/.idx) beside the Parquet shards (default true)" })
+}).annotate({
+  title: "BundleStage",
+  description: "Write one checksummed bundle per routed domain: Parquet train/validation shards, Megatron token shards, manifest.json and a dataset card"
+})
 
-export const StageConfig = Schema.Union([IngestStage, DedupStage, TokenizeStage, BundleStage])
+export const StageConfig = Schema.Union([IngestStage, DedupStage, TokenizeStage, ClassifyStage, BundleStage])
 export type StageConfig = typeof StageConfig.Type
 export type StageName = StageConfig["stage"]
-export const STAGE_NAMES: ReadonlyArray<StageName> = ["ingest", "dedup", "tokenize", "bundle"]
+export const STAGE_NAMES: ReadonlyArray<StageName> = ["ingest", "dedup", "tokenize", "classify", "bundle"]
 
 export const PipelineConfig = Schema.Struct({
   name: Schema.String.check(Schema.isPattern(/^[a-z0-9][a-z0-9._-]*$/)).annotate({
@@ -212,7 +233,9 @@ export function stageOrderProblem(names: ReadonlyArray<StageName>): { index: num
     const here = STAGE_NAMES.indexOf(names[i]!)
     if (names.indexOf(names[i]!) < i) return { index: i, message: `${names[i]} appears twice; each stage runs once` }
     if (here < STAGE_NAMES.indexOf(names[i - 1]!)) return { index: i, message: `${names[i]} cannot come after ${names[i - 1]} (order: ${STAGE_NAMES.join(", ")})` }
+    if (names[i] === "classify" && !names.includes("tokenize")) return { index: i, message: "classify needs a tokenize stage before it (it carries the token counts to the bundles)" }
     if (names[i] === "bundle" && !names.includes("tokenize")) return { index: i, message: "bundle needs a tokenize stage before it (manifests count tokens)" }
+    if (names[i] === "bundle" && names[i - 1] !== "classify") return { index: i, message: "bundle needs a classify stage right before it (it writes one bundle per routed domain)" }
   }
   return null
 }

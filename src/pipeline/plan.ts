@@ -13,6 +13,7 @@ import { DEFAULT_SPLIT_BYTES, splitLargeFiles } from "./split.ts"
 import { SCICURATE_VERSION } from "../core/version.ts"
 import type { ResolvedPipeline, StageConfig } from "./config.ts"
 import { resolveReferences } from "../dedup/options.ts"
+import { BundleDefinitionError, DEFAULT_BUNDLES_DIR, loadBundleDefinitions } from "../classify/definitions.ts"
 
 export const DEFAULT_TASKS = 4
 
@@ -186,6 +187,8 @@ export interface Upstream {
   readonly lineage: ReadonlyArray<string>
   /** The tokenizer that counted this dataset's `n_tokens`, once a tokenize stage is in its lineage. */
   readonly tokenizer: string | null
+  /** The stage that wrote the dataset; null for a plain folder of shards. */
+  readonly stage: string | null
 }
 
 /** Build the plan of one stage. `upstream` is the plan of the stage before (null for ingest). */
@@ -204,6 +207,19 @@ export function planStage(
     const references = resolveReferences(stage.near, base, [dir, pipeline.work])
     if (typeof references === "string") return new ConfigError({ file: pipeline.file ?? "(command line)", message: references })
     if (references.length > 0) params = { ...settings, references }
+  }
+  if (stage.stage === "classify") {
+    // The definitions themselves go into the plan (and so its hash): editing a lexicon reroutes, and
+    // tasks route with exactly what was planned even if the files change while they run.
+    const base = pipeline.file ? path.dirname(pipeline.file) : process.cwd()
+    const { bundles, ...rest } = settings as { bundles?: string }
+    const bundlesDir = bundles ? path.resolve(base, bundles) : DEFAULT_BUNDLES_DIR
+    try {
+      params = { ...rest, definitions: loadBundleDefinitions(bundlesDir) }
+    } catch (e) {
+      const message = e instanceof BundleDefinitionError ? e.message : `${bundlesDir}: ${(e as Error).message}`
+      return new ConfigError({ file: pipeline.file ?? "(command line)", message: `classify: ${message}` })
+    }
   }
   const common = {
     format: "scicurate-plan/1" as const,
@@ -231,11 +247,14 @@ export function planStage(
   if (!upstream) return new ConfigError({ file: pipeline.file ?? "(command line)", message: `stage ${name} needs an earlier stage to read from` })
 
   const shards = upstream.shards
-  const world = name === "bundle" ? 1 : ("tasks" in stage && stage.tasks) || DEFAULT_TASKS
+  const world = ("tasks" in stage && stage.tasks) || DEFAULT_TASKS
   // What else the bundle depends on: the manifest's pipeline facts and where it is published.
   const extra = name === "bundle" ? { output: pipeline.output, pipeline: pipeline.config.name, config: pipeline.configSha256 } : {}
   // From the tokenize stage on, every plan names the tokenizer that counted its documents' n_tokens.
   const tokenizer = name === "tokenize" ? tokenizerOf({ params, pipeline: common.pipeline }) : upstream.tokenizer
+  if (name === "bundle" && upstream.stage !== null && upstream.stage !== "classify") {
+    return new ConfigError({ file: pipeline.file ?? "(command line)", message: `bundle: its input ${upstream.dir} was written by ${upstream.stage}; bundle reads the output of a classify stage (run classify first)` })
+  }
   if (name === "bundle" && !tokenizer) {
     return new ConfigError({ file: pipeline.file ?? "(command line)", message: `bundle: its input ${upstream.dir} has no token counts (run tokenize first)` })
   }
@@ -254,7 +273,8 @@ export const upstreamOf = (plan: StagePlan, dir: string = plan.dir): Upstream =>
   shards: Array.from({ length: plan.world }, (_, r) => stageLayout(dir).shard(r, plan.world)),
   hash: plan.hash,
   lineage: [...plan.lineage, dir],
-  tokenizer: plan.tokenizer ?? null
+  tokenizer: plan.tokenizer ?? null,
+  stage: plan.stage
 })
 
 /** The tokenizer a tokenize stage uses: its own setting, else the pipeline's. */

@@ -1,5 +1,5 @@
 /**
- * The per-stage commands (`scicurate ingest|dedup|tokenize|bundle IN --out DIR`): a one-stage pipeline
+ * The per-stage commands (`scicurate ingest|dedup|tokenize|classify|bundle IN --out DIR`): a one-stage pipeline
  * whose stage folder is DIR. Stage parameters come from `--config PIPELINE.yaml` (the first stage of that
  * name) or the defaults. A dataset input is any folder of `part-*.parquet` shards.
  */
@@ -72,7 +72,7 @@ function datasetUpstream(dir: string): Upstream {
   const shards = listShards(dir)
   const hash = sha256Hex(JSON.stringify(shards.map((s) => [path.basename(s), fs.statSync(s).size, fs.statSync(s).mtimeMs])))
   // Plain shards: assume n_tokens, if present, came from the pipeline's default tokenizer.
-  return { dir, shards, hash, lineage: [dir], tokenizer: "o200k_base" }
+  return { dir, shards, hash, lineage: [dir], tokenizer: "o200k_base", stage: null }
 }
 
 const isInside = (child: string, parent: string): boolean => {

@@ -13,6 +13,7 @@ const STAGES: Record<string, () => Promise<Stage>> = {
   "minhash-clusters": async () => (await import("../dedup/clusters.ts")).clustersStage,
   dedup: async () => (await import("../dedup/filter.ts")).filterStage,
   tokenize: async () => (await import("../tokenize/stage.ts")).tokenizeStage,
+  classify: async () => (await import("../classify/stage.ts")).classifyStage,
   bundle: async () => (await import("../bundle/stage.ts")).bundleStage
 }
 

@@ -27,6 +27,7 @@ export type TokenDType = keyof typeof DTYPE_CODES
 export const tokenDTypeFor = (vocabularySize: number): TokenDType => (vocabularySize < 65500 ? "uint16" : "int32")
 
 const BUFFER_BYTES = 1 << 20
+const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1
 
 export class IndexedDatasetWriter {
   readonly prefix: string
@@ -79,14 +80,33 @@ export class IndexedDatasetWriter {
     this.count++
     this.tokens += n
     const max = this.dtype === "uint16" ? 0xffff : 0x7fffffff
-    for (let i = 0; i <= ids.length; i++) {
-      const id = i < ids.length ? ids[i]! : this.eos
-      if (!(id >= 0 && id <= max)) throw new RangeError(`token id ${id} does not fit ${this.dtype}`)
-      if (this.used + this.itemBytes > this.buffer.length) this.flush()
-      if (this.itemBytes === 2) this.buffer.writeUInt16LE(id, this.used)
-      else this.buffer.writeInt32LE(id, this.used)
-      this.used += this.itemBytes
+    for (let i = 0; i < ids.length; i++) if (!(ids[i]! >= 0 && ids[i]! <= max)) throw new RangeError(`token id ${ids[i]} does not fit ${this.dtype}`)
+    // Whole typed arrays are copied as bytes (the machine is little-endian, as the format is; checked below).
+    if (ids instanceof Uint32Array && this.itemBytes === 4 && LITTLE_ENDIAN) this.put(new Uint8Array(ids.buffer, ids.byteOffset, ids.byteLength))
+    else if (ids instanceof Uint32Array || ids instanceof Uint16Array || Array.isArray(ids)) {
+      const conv = this.itemBytes === 2 ? Uint16Array.from(ids as ArrayLike<number>) : Int32Array.from(ids as ArrayLike<number>)
+      if (LITTLE_ENDIAN) this.put(new Uint8Array(conv.buffer))
+      else for (let i = 0; i < conv.length; i++) this.putOne(conv[i]!)
+    } else for (let i = 0; i < ids.length; i++) this.putOne(ids[i]!)
+    this.putOne(this.eos)
+  }
+
+  private put(bytes: Uint8Array): void {
+    if (bytes.length > this.buffer.length - this.used) this.flush()
+    if (bytes.length > this.buffer.length) {
+      fs.writeSync(this.fd, bytes)
+      this.bytesWritten += bytes.length
+      return
     }
+    this.buffer.set(bytes, this.used)
+    this.used += bytes.length
+  }
+
+  private putOne(id: number): void {
+    if (this.used + this.itemBytes > this.buffer.length) this.flush()
+    if (this.itemBytes === 2) this.buffer.writeUInt16LE(id, this.used)
+    else this.buffer.writeInt32LE(id, this.used)
+    this.used += this.itemBytes
   }
 
   private flush(): void {

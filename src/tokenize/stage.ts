@@ -1,17 +1,20 @@
 /**
- * The tokenize stage: each task takes the input shards `i` with `i % world == rank`, counts tokens per
- * document, and writes the documents with an `n_tokens` column to one shard. A stream of DuckDB's column
- * batches; the per-document loop inside a batch is plain code.
+ * The tokenize stage: each task takes the input shards `i` with `i % world == rank`, tokenizes every
+ * document, and writes the documents with an `n_tokens` column to one shard, and their token ids to a
+ * token file beside it (see token-file.ts), so the bundle stage never tokenizes again. A stream of
+ * DuckDB's column batches; the per-document loop inside a batch is plain code.
  */
+import * as path from "node:path"
 import type { DuckDBConnection } from "@duckdb/node-api"
 import { Effect, Stream } from "effect"
-import { TOKENIZED_COLUMNS } from "../core/document.ts"
+import { TOKENIZE_OUTPUT_COLUMNS, TOKENIZED_COLUMNS } from "../core/document.ts"
 import { DuckDB } from "../core/duckdb.ts"
 import { DatasetError } from "../core/errors.ts"
 import { ShardWriter, readBatches, readParquetSql, type ColumnBatch } from "../core/parquet.ts"
 import type { Stage, TaskContext } from "../core/stage.ts"
 import type { TokenizerName } from "../pipeline/config.ts"
 import { tokenizerOf } from "../pipeline/plan.ts"
+import { TokenFileWriter, tokenFileOf } from "./token-file.ts"
 import { openTokenizer, type Tokenizer } from "./tokenizer.ts"
 
 export const tokenizeStage: Stage = {
@@ -33,33 +36,45 @@ export const tokenizeStage: Stage = {
         Effect.tryPromise({ try: () => db.connect(), catch: fail("connect") }),
         (c: DuckDBConnection) => Effect.sync(() => c.closeSync())
       )
-      const writer = yield* Effect.tryPromise({ try: () => ShardWriter.open(writeConnection, TOKENIZED_COLUMNS, ctx.tmpDir), catch: fail("open shard writer") })
+      const writer = yield* Effect.tryPromise({ try: () => ShardWriter.open(writeConnection, TOKENIZE_OUTPUT_COLUMNS, ctx.tmpDir), catch: fail("open shard writer") })
+      const tokenFile = yield* Effect.acquireRelease(
+        Effect.sync(() => new TokenFileWriter(tokenFileOf(target))),
+        // Released after finish() has renamed it: abort then only closes nothing and removes no temp.
+        (t, exit) => Effect.sync(() => (exit._tag === "Failure" ? t.abort() : undefined))
+      )
       if (mine.length > 0) {
         const cols = TOKENIZED_COLUMNS.filter(([c]) => c !== "n_tokens").map(([c]) => `"${c}"`).join(", ")
         yield* Stream.fromAsyncIterable(readBatches(db.connection, `SELECT ${cols} FROM ${readParquetSql(mine)}`), fail("read input shards")).pipe(
-          Stream.map(({ batch, rowCount }) => countTokens(batch, rowCount, tokenizer, ctx)),
+          Stream.map(({ batch, rowCount }) => tokenizeBatch(batch, rowCount, tokenizer, tokenFile, ctx)),
           Stream.runForEach(({ batch, rowCount }) => Effect.tryPromise({ try: () => writer.append(batch, rowCount), catch: fail("append to shard") }))
         )
       }
+      // The token file first: a shard is never in place without the ids its rows point to.
+      yield* Effect.try({ try: () => tokenFile.finish(), catch: fail("write token file") })
       yield* Effect.tryPromise({ try: () => writer.finish(target), catch: fail("write tokenized shard") })
     }).pipe(Effect.scoped)
 }
 
 /**
- * Add `n_tokens` to a batch. A document the tokenizer fails on is rejected (`tokenizer-error`) and left
- * out of the batch rather than failing the task.
+ * Add `n_tokens` and the token locator to a batch, appending the ids to the task's token file. A
+ * document the tokenizer fails on is rejected (`tokenizer-error`) and left out of the batch rather than
+ * failing the task.
  */
-function countTokens(batch: ColumnBatch, n: number, tok: Tokenizer, ctx: TaskContext): { batch: ColumnBatch; rowCount: number } {
+function tokenizeBatch(batch: ColumnBatch, n: number, tok: Tokenizer, tokenFile: TokenFileWriter, ctx: TaskContext): { batch: ColumnBatch; rowCount: number } {
   const texts = batch.text as Array<string | null>
   const nTokens = new Array<number>(n)
+  const offsets = new Array<number>(n)
+  const fileName = path.basename(tokenFile.target)
   const failed: number[] = []
   let bytes = 0
   for (let i = 0; i < n; i++) {
     const text = texts[i] ?? ""
     bytes += Buffer.byteLength(text)
     try {
-      nTokens[i] = tok.count(text)
-      ctx.counter.tokensOut += nTokens[i]!
+      const ids = tok.ids(text)
+      nTokens[i] = ids.length
+      offsets[i] = tokenFile.add(ids)
+      ctx.counter.tokensOut += ids.length
     } catch (e) {
       failed.push(i)
       ctx.reject({
@@ -71,6 +86,8 @@ function countTokens(batch: ColumnBatch, n: number, tok: Tokenizer, ctx: TaskCon
     }
   }
   batch.n_tokens = nTokens
+  batch.token_offset = offsets
+  batch.token_file = new Array<string>(n).fill(fileName)
   ctx.counter.recordsIn += n
   ctx.counter.documentsOut += n - failed.length
   ctx.counter.bytesIn += bytes

@@ -56,6 +56,18 @@ export interface Tokenizer {
   encode(text: string): Uint32Array
   /** Token count of a text (in chunks as described above): `encode(text).length` but for overlong pieces. Throws if the encoder fails. */
   count(text: string): number
+  /** Token ids of a text encoded in the same chunks as `count`, so `ids(t).length === count(t)`: what token shards hold. Throws if the encoder fails. */
+  ids(text: string): Uint32Array
+  /** The id of the end-of-text token, appended after each document in token shards. */
+  readonly eos: number
+  /** Number of ids the encoding can produce (ordinary and special), which decides the token shards' dtype. */
+  readonly vocabularySize: number
+}
+
+/** `<|endoftext|>` and the vocabulary size (ordinary + special tokens) of the shipped encodings. */
+const ENCODING_FACTS: Readonly<Record<TokenizerName, { eos: number; vocabularySize: number }>> = {
+  o200k_base: { eos: 199999, vocabularySize: 200019 },
+  cl100k_base: { eos: 100257, vocabularySize: 100277 }
 }
 
 export function openTokenizer(name: TokenizerName): Tokenizer & { free(): void } {
@@ -66,23 +78,43 @@ export function openTokenizer(name: TokenizerName): Tokenizer & { free(): void }
     for (const piece of safePieces(text, name)) n += enc.encode_ordinary(piece).length
     return n
   }
+  const ids = (text: string): Uint32Array => {
+    if (text.length * 3 <= MAX_PIECE_BYTES) return enc.encode_ordinary(text)
+    const parts: Uint32Array[] = []
+    let n = 0
+    for (const piece of safePieces(text, name)) {
+      const p = enc.encode_ordinary(piece)
+      parts.push(p)
+      n += p.length
+    }
+    const out = new Uint32Array(n)
+    let at = 0
+    for (const p of parts) {
+      out.set(p, at)
+      at += p.length
+    }
+    return out
+  }
+  // A trapped WASM instance is not safe to reuse: start a fresh encoder for the next document.
+  const guarded = <A>(f: (text: string) => A) => (text: string): A => {
+    try {
+      return f(text)
+    } catch (e) {
+      try {
+        enc.free()
+      } catch {
+        // already unusable
+      }
+      enc = get_encoding(name)
+      throw e
+    }
+  }
   return {
     name,
+    ...ENCODING_FACTS[name],
     encode: (text) => enc.encode_ordinary(text),
-    count: (text) => {
-      try {
-        return count(text)
-      } catch (e) {
-        // A trapped WASM instance is not safe to reuse: start a fresh encoder for the next document.
-        try {
-          enc.free()
-        } catch {
-          // already unusable
-        }
-        enc = get_encoding(name)
-        throw e
-      }
-    },
+    ids: guarded(ids),
+    count: guarded(count),
     free: () => {
       try {
         enc.free()

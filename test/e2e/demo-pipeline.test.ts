@@ -11,6 +11,20 @@ import { openDuckDB } from "../../src/core/duckdb.ts"
 import { EXPECTED_REJECTS, writeSampleCorpus } from "../../src/demo/sample-corpus.ts"
 import { cli, filesUnder, readRejects, repoRoot, tempDir } from "../helpers.ts"
 
+/** The manifests of every bundle a run published, by bundle name. */
+function manifests(work: string): Record<string, any> {
+  const out: Record<string, any> = {}
+  const dir = path.join(work, "bundles")
+  for (const name of fs.readdirSync(dir).sort()) {
+    const file = path.join(dir, name, "manifest.json")
+    if (fs.existsSync(file)) out[name] = JSON.parse(fs.readFileSync(file, "utf8"))
+  }
+  return out
+}
+const total = (ms: Record<string, any>, pick: (m: any) => number | undefined): number => Object.values(ms).reduce((a, m) => a + (pick(m) ?? 0), 0)
+/** The run-level facts every manifest repeats (accounting), from any one of them. */
+const anyManifest = (work: string) => Object.values(manifests(work))[0]
+
 /** A fresh sample corpus and work folder, and `run(...flags)` of the demo pipeline on them. */
 async function demoWorkspace() {
   const root = tempDir()
@@ -41,7 +55,8 @@ describe("demo pipeline through the CLI", () => {
     expect(r.stderr).not.toMatch(/task\(s\) failed/)
     expect(r.status).toBe(0)
     expect(r.stdout).toMatch(/^ingest\s+4\/4/m)
-    expect(r.stdout).toMatch(/^bundle\s+1\/1/m)
+    expect(r.stdout).toMatch(/^classify\s+2\/2/m)
+    expect(r.stdout).toMatch(/^bundle\s+2\/2/m)
     expect(r.stdout).not.toContain("UNBALANCED")
 
     const rejects = readRejects(path.join(work, "ingest"))
@@ -54,17 +69,22 @@ describe("demo pipeline through the CLI", () => {
     }
 
     // Every input file appears somewhere: as a document, a reject or a filtered record.
-    const manifest = JSON.parse(fs.readFileSync(path.join(work, "bundles/demo/manifest.json"), "utf8"))
+    // Every document of the dedup output is in exactly one bundle (unrouted included).
+    const all = manifests(work)
+    const manifest = anyManifest(work)
     const ingest = manifest.accounting.ingest
     expect(ingest.records_in).toBe(ingest.documents_out + ingest.filtered + ingest.duplicates + ingest.rejected)
     expect(manifest.accounting.dedup.duplicates).toBeGreaterThan(0)
-    expect(manifest.by_kind.paper.documents).toBe(1)
-    expect(manifest.totals.documents).toBe(manifest.accounting.dedup.documents_out)
-    expect(manifest.created_at).toBe("2023-11-14T22:13:20.000Z")
+    expect(total(all, (m) => m.by_kind.paper?.documents)).toBe(1)
+    expect(total(all, (m) => m.totals.documents)).toBe(manifest.accounting.dedup.documents_out)
+    expect(manifest.accounting.classify.documents_out).toBe(manifest.accounting.dedup.documents_out)
+    expect(Object.keys(all).length).toBeGreaterThan(2)
+    for (const m of Object.values(all)) expect(m.created_at).toBe("2023-11-14T22:13:20.000Z")
 
-    const v = cli(["verify", path.join(work, "bundles/demo")])
+    const v = cli(["verify", path.join(work, "bundles")])
     expect(v.status).toBe(0)
     expect(v.stdout).toMatch(/verified .* match the manifest/)
+    expect(v.stdout).not.toMatch(/MISMATCH|PROBLEM/)
 
     const s = cli(["status", work])
     expect(s.status).toBe(0)
@@ -75,11 +95,11 @@ describe("demo pipeline through the CLI", () => {
     const a = path.join(root, "w1")
     const b = path.join(root, "w-one-worker")
     expect(run(b, "--workers", "1").status).toBe(0)
-    const bundleA = filesUnder(path.join(a, "bundles/demo"))
-    const bundleB = filesUnder(path.join(b, "bundles/demo"))
+    const bundleA = filesUnder(path.join(a, "bundles"))
+    const bundleB = filesUnder(path.join(b, "bundles"))
     expect([...bundleB.keys()]).toEqual([...bundleA.keys()])
     for (const [name, bytes] of bundleA) expect(bundleB.get(name)!.equals(bytes), name).toBe(true)
-    for (const stage of ["ingest", "dedup", "tokenize"]) {
+    for (const stage of ["ingest", "dedup", "tokenize", "classify"]) {
       const shards = (w: string) => fs.readdirSync(path.join(w, stage)).filter((f) => f.endsWith(".parquet"))
       expect(shards(b)).toEqual(shards(a))
       for (const f of shards(a)) expect(fs.readFileSync(path.join(b, stage, f)).equals(fs.readFileSync(path.join(a, stage, f))), `${stage}/${f}`).toBe(true)
@@ -88,22 +108,23 @@ describe("demo pipeline through the CLI", () => {
 
   it("skips finished tasks on a rerun and redoes stages with --from, with the same bytes", () => {
     const work = path.join(root, "w1")
-    const before = filesUnder(path.join(work, "bundles/demo"))
+    const before = filesUnder(path.join(work, "bundles"))
     const again = run(work)
     expect(again.status).toBe(0)
     expect(again.stderr).toContain("ingest: all 4 task(s) already done, skipping")
-    expect(again.stderr).toContain("bundle: all 1 task(s) already done, skipping")
+    expect(again.stderr).toContain("bundle: all 2 task(s) already done, skipping")
     const redo = run(work, "--from", "dedup")
     expect(redo.status).toBe(0)
     expect(redo.stderr).toContain("ingest: all 4 task(s) already done, skipping")
     expect(redo.stderr).toMatch(/dedup: redoing/)
-    const after = filesUnder(path.join(work, "bundles/demo"))
+    const after = filesUnder(path.join(work, "bundles"))
+    expect([...after.keys()]).toEqual([...before.keys()])
     for (const [name, bytes] of before) expect(after.get(name)!.equals(bytes), name).toBe(true)
   })
 
   it("redoes a stage whose config changed", async () => {
     const work = path.join(root, "w1")
-    const documentsBefore = JSON.parse(fs.readFileSync(path.join(work, "bundles/demo/manifest.json"), "utf8")).totals.documents
+    const documentsBefore = total(manifests(work), (m) => m.totals.documents)
     const changed = path.join(root, "demo-changed.yaml")
     fs.writeFileSync(changed, fs.readFileSync(pipeline, "utf8").replace("min_chars: 20", "min_chars: 400").replace("../work/sample", sample))
     const r = cli(["run", changed, "--work", work], env)
@@ -112,29 +133,43 @@ describe("demo pipeline through the CLI", () => {
     expect(r.stderr).toMatch(/dedup: config or inputs changed, redoing/)
     const status = cli(["status", work]).stdout
     expect(status).toMatch(/ingest filtered:too-short: [1-9]/)
-    const manifest = JSON.parse(fs.readFileSync(path.join(work, "bundles/demo/manifest.json"), "utf8"))
+    const manifest = anyManifest(work)
     expect(manifest.accounting.ingest.filtered).toBeGreaterThan(0)
-    expect(manifest.totals.documents).toBeLessThan(documentsBefore)
-    // The bundle itself changed: no document under the new minimum is left in it.
+    const documentsAfter = total(manifests(work), (m) => m.totals.documents)
+    expect(documentsAfter).toBeLessThan(documentsBefore)
+    // The bundles themselves changed (bundles left empty are gone): no document under the new minimum is left.
     const { connection } = await openDuckDB()
-    const rows = (await connection.runAndReadAll(`SELECT min(length(text)) AS shortest, count(*) AS n FROM read_parquet('${path.join(work, "bundles/demo/data")}/*.parquet')`)).getRowObjectsJS()
+    const rows = (await connection.runAndReadAll(`SELECT min(length(text)) AS shortest, count(*) AS n FROM read_parquet('${path.join(work, "bundles")}/*/data/*.parquet')`)).getRowObjectsJS()
     expect(Number(rows[0]!.shortest)).toBeGreaterThanOrEqual(400)
-    expect(Number(rows[0]!.n)).toBe(manifest.totals.documents)
+    expect(Number(rows[0]!.n)).toBe(documentsAfter)
     connection.closeSync()
   })
 
-  it("fails verification when a shard is altered, naming the shard", () => {
+  it("fails verification when a shard, a token shard or the manifest is altered, naming what", () => {
     const work = path.join(root, "w-one-worker")
-    const bundle = path.join(work, "bundles/demo")
+    const bundle = path.join(work, "bundles/unrouted")
+    expect(cli(["verify", bundle]).status).toBe(0)
     const shard = path.join(bundle, "data", fs.readdirSync(path.join(bundle, "data"))[0]!)
     const bytes = fs.readFileSync(shard)
     bytes[100] = bytes[100]! ^ 0xff
     fs.writeFileSync(shard, bytes)
     fs.writeFileSync(path.join(bundle, "data", "stray.parquet"), "x")
+    const tokens = path.join(bundle, "tokens/o200k_base/train-00000-of-00001.bin")
+    fs.appendFileSync(tokens, Buffer.alloc(4))
+    const manifestFile = path.join(bundle, "manifest.json")
+    const edited = JSON.parse(fs.readFileSync(manifestFile, "utf8"))
+    edited.by_license = { "CC0-1.0": edited.by_license["CC0-1.0"] ?? { documents: 0, tokens: 0 }, MIT: { documents: 1, tokens: 1 } }
+    fs.writeFileSync(manifestFile, JSON.stringify(edited, null, 2))
     const v = cli(["verify", bundle])
     expect(v.status).toBe(1)
     expect(v.stdout).toMatch(/MISMATCH data\/train-00000-of-00001\.parquet: sha256/)
     expect(v.stdout).toMatch(/data\/stray\.parquet: not listed in the manifest/)
+    expect(v.stdout).toMatch(/MISMATCH tokens\/o200k_base\/train-00000-of-00001: .*bin bytes/)
+    expect(v.stdout).toMatch(/content_sha256 .* \(the manifest was edited\)/)
+    // The folder of all bundles fails too, and the other bundles still verify in it.
+    const all = cli(["verify", path.join(work, "bundles")])
+    expect(all.status).toBe(1)
+    expect(all.stdout).toMatch(/verified .*climate-atmosphere-ocean/)
   })
 
   it("exits 2 with a clear message on a bad config or usage", () => {
@@ -148,7 +183,7 @@ describe("demo pipeline through the CLI", () => {
     expect(missing.stderr).toMatch(/--only nonsense: unknown stage/)
     const help = cli(["--help"])
     expect(help.status).toBe(0)
-    for (const c of ["run", "ingest", "dedup", "tokenize", "bundle", "status", "verify"]) expect(help.stdout).toContain(c)
+    for (const c of ["run", "ingest", "dedup", "tokenize", "classify", "bundle", "status", "verify", "inspect"]) expect(help.stdout).toContain(c)
   })
 })
 
@@ -170,7 +205,7 @@ describe("a failing task", () => {
     fs.writeFileSync(shard, good)
     const resumed = run()
     expect(resumed.status).toBe(0)
-    expect(cli(["verify", path.join(work, "bundles/demo")]).status).toBe(0)
+    expect(cli(["verify", path.join(work, "bundles")]).status).toBe(0)
   })
 })
 
@@ -178,20 +213,21 @@ describe("resume never trusts what another plan left", () => {
   it("redoes ingest when its plan is gone and the inputs changed, even though old markers remain", async () => {
     const { work, sample, run } = await demoWorkspace()
     expect(run().status).toBe(0)
-    const before = JSON.parse(fs.readFileSync(path.join(work, "bundles/demo/manifest.json"), "utf8")).accounting.ingest.records_in
+    const before = anyManifest(work).accounting.ingest.records_in
     // What a crash in the middle of clearing a stage leaves: markers without their plan.
     fs.rmSync(path.join(work, "ingest/_plan.json"))
     fs.writeFileSync(path.join(sample, "late-note.md"), "# Late note\n\nA note about superconducting qubits that arrived after the first run.\n")
     expect(run().status).toBe(0)
-    const after = JSON.parse(fs.readFileSync(path.join(work, "bundles/demo/manifest.json"), "utf8"))
+    const after = anyManifest(work)
     expect(after.accounting.ingest.records_in).toBe(before + 1)
-    expect(after.by_format.markdown.documents).toBeGreaterThan(0)
+    expect(total(manifests(work), (m) => m.by_format.markdown?.documents)).toBeGreaterThan(0)
     // A deleted bundle is rebuilt, not reported as done.
     fs.rmSync(path.join(work, "bundles"), { recursive: true })
     const rebuilt = run()
     expect(rebuilt.status).toBe(0)
     expect(rebuilt.stderr).toContain("ingest: all 4 task(s) already done, skipping")
-    expect(cli(["verify", path.join(work, "bundles/demo")]).status).toBe(0)
+    expect(rebuilt.stderr).toContain("classify: all 2 task(s) already done, skipping")
+    expect(cli(["verify", path.join(work, "bundles")]).status).toBe(0)
   })
 
   it("fails a stage that reads fewer documents than its input dataset holds", async () => {
@@ -250,8 +286,11 @@ describe("command-line checks", () => {
     const zero = cli(["dedup", ingest, "--out", path.join(root, "d"), "--tasks", "0"])
     expect(zero.status).toBe(2)
     expect(zero.stderr).toMatch(/invalid dedup options: .*tasks/)
-    const dots = cli(["bundle", ingest, "--out", path.join(root, "b"), "--name", ".."])
-    expect(dots.status).toBe(2)
+    // bundle needs routing: an unclassified dataset is refused with the reason, and nothing is written.
+    const unrouted = cli(["bundle", ingest, "--out", path.join(root, "b")])
+    expect(unrouted.status).toBe(2)
+    expect(unrouted.stderr).toMatch(/was written by ingest; bundle reads the output of a classify stage/)
+    expect(fs.existsSync(path.join(root, "b"))).toBe(false)
     const mine = path.join(root, "mine")
     fs.mkdirSync(mine)
     fs.writeFileSync(path.join(mine, "notes.txt"), "my notes")
@@ -296,8 +335,10 @@ describe("command-line checks", () => {
     const work = path.join(root, "w")
     const r = cli(["run", file, "--work", work])
     expect(r.status).toBe(0)
-    const manifest = JSON.parse(fs.readFileSync(path.join(work, "bundles/demo/manifest.json"), "utf8"))
-    expect(manifest.tokenizer).toBe("cl100k_base")
+    for (const m of Object.values(manifests(work))) {
+      expect(m.tokenizer).toEqual({ name: "cl100k_base", eos_token_id: 100257, vocabulary_size: 100277 })
+      expect(m.token_shards[0].prefix).toMatch(/^tokens\/cl100k_base\//)
+    }
   })
 
   it("rejects broken links and FIFOs among the inputs by name, and the run succeeds", () => {

@@ -1,13 +1,16 @@
 /**
- * Needs ../shared/corpus (skipped with a message when absent). The issue's acceptance run on real data:
- * `scicurate run pipelines/shared-corpus.yaml` yields a bundle that verifies; a second run gives the same
- * bytes; killing a run mid-way and running it again completes with the same bytes.
+ * Needs ../shared/corpus (skipped with a message when absent). The acceptance run on real data:
+ * `scicurate run pipelines/shared-corpus.yaml` routes the whole corpus (abstracts, papers, simulation
+ * outputs) into domain bundles that verify; the routing of the labelled files agrees with SOURCES.md;
+ * a second run gives the same bytes; killing a run mid-way and running it again gives the same bytes.
  */
 import * as fs from "node:fs"
 import * as path from "node:path"
 import { setTimeout as sleep } from "node:timers/promises"
 import { beforeAll, describe, expect, it } from "vitest"
-import { cli, cliDetached, filesUnder, hasCorpus, repoRoot, tempDir } from "../helpers.ts"
+import { formatAccuracyReport, readRoutedDocuments, scoreRouting } from "../../src/classify/accuracy.ts"
+import { readSourceLabels } from "../../src/classify/labels.ts"
+import { cli, cliDetached, corpusDir, filesUnder, hasCorpus, repoRoot, tempDir } from "../helpers.ts"
 
 const pipeline = path.join(repoRoot, "pipelines/shared-corpus.yaml")
 const env = { SOURCE_DATE_EPOCH: "1700000000" }
@@ -16,7 +19,14 @@ const countIn = (dir: string): number => (fs.existsSync(dir) ? fs.readdirSync(di
 describe.skipIf(!hasCorpus)("shared corpus pipeline (needs ../shared/corpus)", () => {
   let root: string
   let first: string
-  const bundleOf = (work: string) => path.join(work, "bundles/shared-corpus")
+  const bundleOf = (work: string) => path.join(work, "bundles")
+  const manifests = (work: string) =>
+    fs
+      .readdirSync(bundleOf(work))
+      .filter((d) => !d.startsWith("."))
+      .sort()
+      .map((d) => JSON.parse(fs.readFileSync(path.join(bundleOf(work), d, "manifest.json"), "utf8")))
+  const sum = (work: string, pick: (m: any) => number | undefined) => manifests(work).reduce((a, m) => a + (pick(m) ?? 0), 0)
 
   beforeAll(() => {
     root = tempDir()
@@ -25,20 +35,39 @@ describe.skipIf(!hasCorpus)("shared corpus pipeline (needs ../shared/corpus)", (
     if (r.status !== 0) throw new Error(`run failed (${r.status}):\n${r.stderr}`)
   })
 
-  it("accounts for every abstract and paper and yields a bundle that verifies", () => {
-    const manifest = JSON.parse(fs.readFileSync(path.join(bundleOf(first), "manifest.json"), "utf8"))
-    const { ingest, dedup } = manifest.accounting
-    // 1,992 + 1,000 JSONL records and 16 PDFs.
-    expect(ingest.records_in).toBe(1992 + 1000 + 16)
+  it("accounts for every abstract, paper and simulation file and yields bundles that verify", () => {
+    const [manifest] = manifests(first)
+    const { ingest, dedup, classify } = manifest.accounting
+    // 1,992 + 1,000 JSONL records, 16 PDFs and 36 simulation files.
+    expect(ingest.records_in).toBe(1992 + 1000 + 16 + 36)
     expect(ingest.reasons["rejected:no-text-layer"]).toBe(1)
     expect(ingest.records_in).toBe(ingest.documents_out + ingest.filtered + ingest.rejected)
     expect(dedup.records_in).toBe(dedup.documents_out + dedup.duplicates)
-    expect(manifest.by_format.pdf.documents).toBe(15)
-    expect(manifest.by_license["Apache-2.0"].documents + manifest.by_license.MIT.documents).toBe(manifest.by_format.jsonl.documents)
-    expect(manifest.totals.tokens).toBeGreaterThan(500_000)
+    expect(classify.records_in).toBe(dedup.documents_out)
+    // Every document is in exactly one bundle; the routed ones in a bundle of their science.
+    expect(sum(first, (m) => m.totals.documents)).toBe(dedup.documents_out)
+    expect(sum(first, (m) => m.by_format.pdf?.documents)).toBe(15)
+    expect(sum(first, (m) => m.by_kind.simulation?.documents)).toBe(36)
+    expect(sum(first, (m) => (m.by_license["Apache-2.0"]?.documents ?? 0) + (m.by_license.MIT?.documents ?? 0))).toBe(sum(first, (m) => m.by_format.jsonl?.documents))
+    expect(sum(first, (m) => m.totals.tokens)).toBeGreaterThan(500_000)
+    const names = manifests(first).map((m) => m.name)
+    for (const b of ["materials-science", "chemistry", "climate-atmosphere-ocean", "computer-science-hpc", "medicine-health"]) expect(names).toContain(b)
     const rejects = fs.readFileSync(path.join(first, "ingest/_rejects", fs.readdirSync(path.join(first, "ingest/_rejects"))[0]!), "utf8")
     expect(rejects).toContain('"source_path":"papers/cermine_simple_scanned.pdf"')
     expect(cli(["verify", bundleOf(first)]).status).toBe(0)
+  })
+
+  it("routes the labelled papers and simulation files where SOURCES.md says they belong (at least 90%)", async () => {
+    const labels = readSourceLabels(fs.readFileSync(path.join(corpusDir, "SOURCES.md"), "utf8"))
+    const report = scoreRouting(await readRoutedDocuments(path.join(first, "classify")), labels)
+    const table = formatAccuracyReport(report)
+    console.log(`[shared corpus routing]\n${table}`)
+    // 16 papers (one scanned without a text layer is rejected) and 36 simulation files.
+    expect(report.files.total, table).toBe(51)
+    expect(report.missing).toEqual(["papers/cermine_simple_scanned.pdf"])
+    expect(report.files.accuracy, table).toBeGreaterThanOrEqual(0.9)
+    expect(report.text.total).toBe(manifests(first)[0].accounting.dedup.documents_out - 51)
+    expect(report.text.accuracy, table).toBeGreaterThanOrEqual(0.9)
   })
 
   it("gives byte-identical shards and manifest on a second run", () => {
@@ -56,7 +85,8 @@ describe.skipIf(!hasCorpus)("shared corpus pipeline (needs ../shared/corpus)", (
     { name: "during ingest", ready: (work: string) => countIn(path.join(work, "ingest/_done")) >= 1 },
     // Between dedup's phases: signatures partly or wholly done, buckets and the filter not yet.
     { name: "during dedup's MinHash phases", ready: (work: string) => countIn(path.join(work, "dedup/_minhash/signatures/_done")) >= 1 },
-    { name: "during tokenize", ready: (work: string) => fs.existsSync(path.join(work, "tokenize/_plan.json")) }
+    { name: "during tokenize", ready: (work: string) => fs.existsSync(path.join(work, "tokenize/_plan.json")) },
+    { name: "during bundle", ready: (work: string) => fs.existsSync(path.join(work, "bundle/_plan.json")) }
   ]
   for (const point of killPoints) {
     it(`resumes after being killed ${point.name} and ends with the same bytes`, async () => {
@@ -67,7 +97,7 @@ describe.skipIf(!hasCorpus)("shared corpus pipeline (needs ../shared/corpus)", (
       process.kill(-child.pid!, "SIGKILL")
       await new Promise((resolve) => child.once("exit", resolve))
       expect(point.ready(work), "the kill point was never reached").toBe(true)
-      expect(fs.existsSync(path.join(bundleOf(work), "manifest.json"))).toBe(false)
+      if (point.name !== "during bundle") expect(fs.existsSync(bundleOf(work))).toBe(false)
 
       const r = cli(["run", pipeline, "--work", work, "--workers", "2"], env)
       expect(r.status, r.stderr).toBe(0)

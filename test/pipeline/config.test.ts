@@ -34,7 +34,7 @@ describe("pipeline config", () => {
 
   it("says which stage name is unknown", async () => {
     const msg = await parseError("name: demo\ninputs: [a]\nstages:\n  - stage: ingest\n  - stage: dedupe\n")
-    expect(msg).toMatch(/^p\.yaml:5: stages\[1\]\.stage: unknown stage "dedupe", expected one of ingest, dedup, tokenize, bundle$/)
+    expect(msg).toMatch(/^p\.yaml:5: stages\[1\]\.stage: unknown stage "dedupe", expected one of ingest, dedup, tokenize, classify, bundle$/)
   })
 
   it("reports YAML syntax errors with their position", async () => {
@@ -72,7 +72,7 @@ describe("pipeline config", () => {
 describe("stage order", () => {
   const stages = (...names: string[]) => `name: p\ninputs: [a]\nstages:\n${names.map((n) => `  - stage: ${n}\n`).join("")}`
   it("accepts the stages in pipeline order, with any of them left out after ingest", async () => {
-    for (const s of [["ingest"], ["ingest", "dedup"], ["ingest", "tokenize", "bundle"], ["ingest", "dedup", "tokenize", "bundle"]]) {
+    for (const s of [["ingest"], ["ingest", "dedup"], ["ingest", "tokenize", "classify", "bundle"], ["ingest", "dedup", "tokenize", "classify", "bundle"], ["ingest", "tokenize", "classify"]]) {
       await expect(Effect.runPromise(parsePipelineYaml("p.yaml", stages(...s)))).resolves.toBeDefined()
     }
   })
@@ -81,5 +81,7 @@ describe("stage order", () => {
     expect(await parseError(stages("ingest", "dedup", "dedup"))).toBe("p.yaml:6: stages[2].stage: dedup appears twice; each stage runs once")
     expect(await parseError(stages("ingest", "tokenize", "dedup"))).toMatch(/^p\.yaml:6: stages\[2\]\.stage: dedup cannot come after tokenize/)
     expect(await parseError(stages("ingest", "bundle"))).toBe("p.yaml:5: stages[1].stage: bundle needs a tokenize stage before it (manifests count tokens)")
+    expect(await parseError(stages("ingest", "tokenize", "bundle"))).toBe("p.yaml:6: stages[2].stage: bundle needs a classify stage right before it (it writes one bundle per routed domain)")
+    expect(await parseError(stages("ingest", "classify"))).toBe("p.yaml:5: stages[1].stage: classify needs a tokenize stage before it (it carries the token counts to the bundles)")
   })
 })

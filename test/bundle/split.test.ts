@@ -1,0 +1,71 @@
+/** The bundle stage's pure rules: split by id (JS and SQL agree), shard cuts, task assignment, names. */
+import { DuckDBInstance } from "@duckdb/node-api"
+import { createHash } from "node:crypto"
+import { describe, expect, it } from "vitest"
+import { assignBundles, parquetShardPath, ShardCutter, splitOf, splitSql, tokenShardPrefix } from "../../src/bundle/split.ts"
+
+const sha = (s: string) => createHash("sha256").update(s).digest("hex")
+
+describe("splits", () => {
+  const ids = Array.from({ length: 20_000 }, (_, i) => sha(`document ${i}`))
+
+  it("puts about the requested fraction in validation, and the same ids whatever else is in the data", () => {
+    const val = ids.filter((id) => splitOf(id, 0.05) === "validation")
+    expect(val.length / ids.length).toBeGreaterThan(0.04)
+    expect(val.length / ids.length).toBeLessThan(0.06)
+    // A document's split depends on its id only: a subset of the data splits it the same way.
+    const subset = ids.slice(0, 1000)
+    expect(subset.filter((id) => splitOf(id, 0.05) === "validation")).toEqual(val.filter((id) => subset.includes(id)))
+    // A larger fraction only adds documents to validation; none moves back to train.
+    const wider = new Set(ids.filter((id) => splitOf(id, 0.1) === "validation"))
+    expect(val.every((id) => wider.has(id))).toBe(true)
+    expect(ids.every((id) => splitOf(id, 0) === "train")).toBe(true)
+  })
+
+  it("is the same rule in SQL as in JS, for hex ids and for foreign ids", async () => {
+    const db = await DuckDBInstance.create(":memory:")
+    const c = await db.connect()
+    const sample = [...ids.slice(0, 3000), "not-a-hex-id", "Zebra 42", ""]
+    await c.run("CREATE TABLE t (id VARCHAR)")
+    const appender = await c.createAppender("t")
+    for (const id of sample) {
+      appender.appendVarchar(id)
+      appender.endRow()
+    }
+    appender.closeSync()
+    const rows = (await c.runAndReadAll(`SELECT id, ${splitSql(0.2)} AS split FROM t`)).getRowObjects()
+    for (const r of rows) expect(r.split, String(r.id)).toBe(splitOf(String(r.id), 0.2))
+    expect(rows.filter((r) => r.split === "validation").length).toBeGreaterThan(450)
+    c.closeSync()
+  })
+})
+
+describe("ShardCutter", () => {
+  it("starts a new shard before a document that would overflow, never leaves one empty", () => {
+    const cut = new ShardCutter(100)
+    expect([40, 50, 20, 100, 250, 1, 99, 1].map((s) => cut.place(s))).toEqual([0, 0, 1, 2, 3, 4, 4, 5])
+    expect(cut.shards).toBe(6)
+    expect(new ShardCutter(10).shards).toBe(0)
+  })
+})
+
+describe("assignBundles", () => {
+  it("balances bundles over tasks largest first and gives every task the same answer", () => {
+    const sizes = [
+      { name: "chemistry", documents: 10, tokens: 1000 },
+      { name: "biology", documents: 10, tokens: 900 },
+      { name: "unrouted", documents: 5, tokens: 100 },
+      { name: "climate", documents: 10, tokens: 800 }
+    ]
+    const a = assignBundles(sizes, 2)
+    expect(Object.fromEntries(a)).toEqual({ chemistry: 0, biology: 1, climate: 1, unrouted: 0 })
+    expect(Object.fromEntries(assignBundles([...sizes].reverse(), 2))).toEqual(Object.fromEntries(a))
+    expect(new Set(assignBundles(sizes, 1).values())).toEqual(new Set([0]))
+  })
+})
+
+it("names shards the Hugging Face way and token shards as Megatron prefixes", () => {
+  expect(parquetShardPath("train", 0, 3)).toBe("data/train-00000-of-00003.parquet")
+  expect(parquetShardPath("validation", 12, 13)).toBe("data/validation-00012-of-00013.parquet")
+  expect(tokenShardPrefix("o200k_base", "train", 1, 2)).toBe("tokens/o200k_base/train-00001-of-00002")
+})
