@@ -16,6 +16,8 @@ import * as os from "node:os"
 import * as path from "node:path"
 import { DuckDBInstance } from "@duckdb/node-api"
 import { get_encoding } from "tiktoken"
+import { formatAccuracyReport, readRoutedDocuments, scoreRouting } from "../src/classify/accuracy.ts"
+import { readSourceLabels } from "../src/classify/labels.ts"
 
 interface Opts {
   repoRoot: string
@@ -163,9 +165,32 @@ async function copyBaseline(classified: string, out: string): Promise<number> {
   return bytes / MB / s
 }
 
+/**
+ * Routing accuracy on the real corpus: pipelines/shared-corpus.yaml end to end, its classify output
+ * scored against SOURCES.md's labels, with the confusion table.
+ */
+async function routingOnSharedCorpus(opts: Opts): Promise<Record<string, unknown>> {
+  const work = path.join(opts.benchDir, "work-shared-corpus")
+  const r = spawnSync(process.execPath, [path.join(opts.repoRoot, "bin/scicurate.mjs"), "run", path.join(opts.repoRoot, "pipelines/shared-corpus.yaml"), "--work", work, "--workers", "2"], {
+    encoding: "utf8",
+    env: { ...process.env, SOURCE_DATE_EPOCH: "1700000000", SCICURATE_CORPUS: opts.corpus },
+    maxBuffer: 64 * 1024 * 1024
+  })
+  if (r.status !== 0) throw new Error(`shared-corpus run failed:\n${r.stderr.slice(-4000)}`)
+  const report = scoreRouting(await readRoutedDocuments(path.join(work, "classify")), readSourceLabels(fs.readFileSync(path.join(opts.corpus, "SOURCES.md"), "utf8")))
+  const classify = stageFacts(work, "classify")
+  opts.say()
+  opts.say(`## routing on the shared corpus (pipelines/shared-corpus.yaml, 2 workers): classify ${classify.docs} docs in ${classify.wall.toFixed(2)} s`)
+  for (const line of formatAccuracyReport(report).split("\n")) opts.say(line)
+  const bundles = fs.readdirSync(path.join(work, "bundles")).filter((d) => !d.startsWith(".")).sort()
+  opts.say(`bundles written: ${bundles.length} (${bundles.join(", ")})`)
+  return { files: report.files, text: report.text, confusion: report.confusion, bundles }
+}
+
 export async function benchBundles(opts: Opts): Promise<Record<string, unknown>> {
   const { say } = opts
   const out: Record<string, unknown> = {}
+  out.routing = await routingOnSharedCorpus(opts)
   say()
   say(`## bundles: SciTLDR abstracts repeated with edits, ${SIZES.map((s) => `${s} GB`).join(" and ")} of text, ingest -> tokenize -> classify -> bundle, 2 workers`)
   say(`${"size".padEnd(7)} ${"docs".padStart(9)} ${"text MB".padStart(8)} ${"route docs/s".padStart(12)} ${"route MB/s".padStart(10)} ${"bundle s".padStart(8)} ${"write MB/s".padStart(10)} ${"tokens/s".padStart(10)} ${"bundle peak RSS MB".padStart(18)} ${"classify peak MB".padStart(16)} bundles`)

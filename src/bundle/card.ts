@@ -21,14 +21,25 @@ export function sizeCategory(n: number): string {
   return "n>1B"
 }
 
+/** License ids the Hugging Face Hub knows (lower case), for the SPDX ids science data commonly carries. */
+const HUB_LICENSES = new Set([
+  "apache-2.0", "mit", "bsd-2-clause", "bsd-3-clause", "bsd-3-clause-clear", "cc0-1.0", "cc-by-2.0", "cc-by-2.5", "cc-by-3.0", "cc-by-4.0",
+  "cc-by-sa-3.0", "cc-by-sa-4.0", "cc-by-nc-2.0", "cc-by-nc-3.0", "cc-by-nc-4.0", "cc-by-nc-sa-4.0", "cc-by-nd-4.0", "gpl-2.0", "gpl-3.0",
+  "lgpl-2.1", "lgpl-3.0", "agpl-3.0", "mpl-2.0", "epl-2.0", "isc", "unlicense", "artistic-2.0", "odc-by", "odbl", "pddl", "zlib", "bsl-1.0"
+])
+
 /**
- * The Hub's `license` value: the SPDX id in lower case when every document has the same known license,
- * `other` when they differ (the per-license counts are in the card body), `unknown` when none is known.
+ * The Hub's `license` value: the SPDX id in lower case when every document has the same known license
+ * and the Hub knows it; `other` when they differ or the Hub does not know it (the per-license counts are
+ * in the card body); `unknown` when none is known.
  */
 export function hubLicense(byLicense: Manifest["by_license"]): string {
   const known = Object.keys(byLicense).filter((l) => l !== "unknown")
   if (known.length === 0) return "unknown"
-  if (known.length === 1 && !("unknown" in byLicense)) return known[0]!.toLowerCase()
+  if (known.length === 1 && !("unknown" in byLicense)) {
+    const id = known[0]!.toLowerCase().replace(/-only$/, "")
+    return HUB_LICENSES.has(id) ? id : "other"
+  }
   return "other"
 }
 
@@ -46,7 +57,7 @@ export function renderDatasetCard(m: Manifest): string {
   const header = [
     "---",
     `pretty_name: ${yamlString(m.title)}`,
-    `license: ${hubLicense(m.by_license)}`,
+    `license: ${yamlString(hubLicense(m.by_license))}`,
     "language:",
     "- en",
     "task_categories:",
@@ -56,7 +67,7 @@ export function renderDatasetCard(m: Manifest): string {
     "tags:",
     "- science",
     "- scicurate",
-    `- ${m.name}`,
+    `- ${yamlString(m.name)}`,
     "configs:",
     "- config_name: default",
     "  data_files:",
@@ -98,10 +109,11 @@ export function renderDatasetCard(m: Manifest): string {
       ? `Routed by the bundle definition (kinds: ${m.definition.kinds.join(", ")}; definition sha256 \`${m.definition.sha256.slice(0, 16)}…\`). ` +
         `Routing score: median ${m.routing.score.p50}, 10th percentile ${m.routing.score.p10}, minimum ${m.routing.score.min}; ` +
         `${fmt(m.routing.close_calls)} close call(s) where the runner-up scored at least 80% of the winner.`
-      : "These documents matched no bundle definition well enough: the unrouted set, for curators to review (add lexicon terms or a bundle).",
+      : `These documents matched no bundle definition well enough: the unrouted set, for curators to review (add lexicon terms or a bundle). ` +
+        `${fmt(m.routing.close_calls)} of them scored at least 80% of the threshold.`,
     "",
     ...(Object.keys(m.routing.runner_up).length > 0
-      ? ["| runner-up bundle | documents |", "| --- | ---: |", ...Object.entries(m.routing.runner_up).sort((a, b) => b[1] - a[1]).map(([k, v]) => `| ${k} | ${fmt(v)} |`), ""]
+      ? [`| ${m.definition ? "runner-up bundle" : "nearest bundle"} | documents |`, "| --- | ---: |", ...Object.entries(m.routing.runner_up).sort((a, b) => b[1] - a[1]).map(([k, v]) => `| ${k} | ${fmt(v)} |`), ""]
       : []),
     `Splits: ${m.split.rule} (fraction ${m.split.validation_fraction}). Rows are shuffled by ${m.split.order.replace("<seed>", String(m.split.seed))}.`,
     "",

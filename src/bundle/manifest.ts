@@ -98,8 +98,12 @@ export const Manifest = Schema.Struct({
   routing: Schema.Struct({
     score: Quantiles,
     histogram: Schema.Array(Schema.Struct({ from: Schema.Finite, to: Schema.NullOr(Schema.Finite), documents: Count })),
-    runner_up: Schema.Record(Schema.String, Count).annotate({ description: "Documents per second-choice bundle ('none' when there was none)" }),
-    close_calls: Count.annotate({ description: "Documents whose runner-up scored at least 80% of the chosen bundle's score: worth a curator's look" })
+    runner_up: Schema.Record(Schema.String, Count).annotate({
+      description: "Documents per second-choice bundle ('none' when there was none); for the unrouted set, per bundle that came closest"
+    }),
+    close_calls: Count.annotate({
+      description: "Documents whose runner-up scored at least 80% of the chosen bundle's score (unrouted set: documents that scored at least 80% of the threshold): worth a curator's look"
+    })
   }),
   samples: Schema.Array(Schema.Struct({ id: Schema.String, title: Schema.NullOr(Schema.String), source_path: Schema.String, route_reason: Schema.String })),
   accounting: Schema.Record(Schema.String, StageAccounting).annotate({

@@ -24,11 +24,12 @@ export function splitOf(id: string, fraction: number): SplitName {
 
 /** The same rule in SQL (ids that are not hex, from foreign shards, use their md5 instead). */
 export const splitSql = (fraction: number): string =>
-  `CASE WHEN coalesce(try_cast('0x' || substr(id, 1, 8) AS UBIGINT), ('0x' || substr(md5(id), 1, 8))::UBIGINT) < ${validationCutoff(fraction)} THEN 'validation' ELSE 'train' END`
+  `CASE WHEN (CASE WHEN regexp_matches(id, '^[0-9a-fA-F]{8}') THEN ('0x' || substr(id, 1, 8)) ELSE ('0x' || substr(md5(id), 1, 8)) END)::UBIGINT < ${validationCutoff(fraction)} THEN 'validation' ELSE 'train' END`
 
 /** Rows within a split are ordered by md5(seed:id): a seeded shuffle that no task count or input order changes. */
-export const shuffleOrderSql = (seed: number): string => `md5('${seed}:' || id), source_path, source_index`
-export const ORDER_RULE = "md5('<seed>:' || id), then source_path, source_index"
+export const shuffleOrderSql = (seed: number): string => `md5('${seed}:' || id), source_path, source_index, source_sha256`
+/** Rows equal in all of these are copies of one document from one place in one file: their order does not show. */
+export const ORDER_RULE = "md5('<seed>:' || id), then source_path, source_index, source_sha256"
 
 /** First 8 hex digits of md5(s), as DuckDB's md5() gives them (only foreign, non-hex ids reach this). */
 const md5Head = (s: string): string => createHash("md5").update(s).digest("hex").slice(0, 8)

@@ -13,7 +13,6 @@
  */
 import * as fs from "node:fs"
 import * as path from "node:path"
-import type { DuckDBConnection } from "@duckdb/node-api"
 import { Effect } from "effect"
 import { DuckDB } from "../core/duckdb.ts"
 import { DatasetError } from "../core/errors.ts"
@@ -24,15 +23,16 @@ import { sumStats, type TaskStats } from "../core/stats.ts"
 import { sha256Hex } from "../core/text.ts"
 import { creationTime, SCICURATE_VERSION } from "../core/version.ts"
 import { UNROUTED, type BundleDefinition } from "../classify/definitions.ts"
+import { DEFAULT_MIN_SCORE } from "../classify/route.ts"
 import type { TokenizerName } from "../pipeline/config.ts"
 import { tokenDTypeFor } from "../tokenize/megatron.ts"
 import { TokenFileReader } from "../tokenize/token-file.ts"
 import { openTokenizer, type Tokenizer } from "../tokenize/tokenizer.ts"
 import { renderDatasetCard } from "./card.ts"
 import { manifestContentHash, type Manifest } from "./manifest.ts"
-import { assignBundles, DEFAULT_SHARD_BYTES, DEFAULT_VALIDATION_FRACTION, ORDER_RULE, SPLIT_RULE, SPLITS } from "./split.ts"
+import { assignBundles, DEFAULT_SHARD_BYTES, DEFAULT_VALIDATION_FRACTION, ORDER_RULE, SPLIT_RULE } from "./split.ts"
 import { summarizeBundle, type ContentSummary } from "./summary.ts"
-import { writeSplit, type SplitResult } from "./write.ts"
+import { writeBundle, type BundleFiles } from "./write.ts"
 
 export interface BundleSettings {
   readonly version: string
@@ -79,53 +79,51 @@ export const bundleStage: Stage = {
         Effect.sync(() => openTokenizer(tokenizerName)),
         (t) => Effect.sync(() => t.free())
       )
-      const writeConnection = yield* Effect.acquireRelease(
-        Effect.tryPromise({ try: () => db.connect(), catch: fail("connect") }),
-        (c: DuckDBConnection) => Effect.sync(() => c.closeSync())
-      )
       const tokenSource = yield* Effect.acquireRelease(
         Effect.sync(() => {
           const dir = tokenizeDirOf(plan)
-          return dir === null ? null : new TokenFileReader(dir)
+          return dir === null ? null : new TokenFileReader(dir, readJson<StagePlan>(stageLayout(dir).planFile).hash)
         }),
         (r) => Effect.sync(() => r?.close())
       )
-      // The sort that orders a bundle spills past this, so a task's memory does not grow with the bundle.
-      yield* db.run(`SET memory_limit = '${process.env.SCICURATE_BUNDLE_SORT_MEMORY ?? "256MB"}'`)
-      if (ctx.rank === 0) removeStaleBundles(output, new Set(sizes.map((s) => s.name)))
+      // Sorts and the scatter spill past this, so a task's memory does not grow with the bundle.
+      yield* db.run(`SET memory_limit = '${process.env.SCICURATE_BUNDLE_MEMORY ?? "512MB"}'`)
+      const side = yield* Effect.acquireRelease(
+        Effect.tryPromise({ try: () => db.connect(), catch: fail("connect") }),
+        (c) => Effect.sync(() => c.closeSync())
+      )
+      const createdAt = creationTimeOf(plan)
+      const current = new Set(sizes.map((s) => s.name))
+      if (ctx.rank === 0) removeStale(output, current)
       for (const name of mine) {
         const bundle = name === UNROUTED ? null : name
         const finalDir = path.join(output, name)
         const buildDir = path.join(output, `.${name}.${process.pid}.tmp`)
         removeStaleBuilds(output, name)
         fs.mkdirSync(path.join(buildDir, "data"), { recursive: true })
-        const results: SplitResult[] = []
-        for (const split of SPLITS) {
-          results.push(
-            yield* Effect.tryPromise({
-              try: () =>
-                writeSplit(db.connection, writeConnection, {
-                  inputSql,
-                  bundle,
-                  split,
-                  validationFraction: settings.validationFraction,
-                  seed: settings.seed,
-                  limit: settings.limit,
-                  buildDir,
-                  scratchDir: path.join(ctx.tmpDir, name),
-                  tokens: settings.tokenShards ? { tokenizer, dtype: tokenDTypeFor(tokenizer.vocabularySize), source: tokenSource } : null,
-                  onProgress: ctx.progress
-                }),
-              catch: fail(`write ${split} shards`, finalDir)
-            })
-          )
-        }
-        const summary = yield* summarizeBundle(db, inputSql, bundle, settings.validationFraction, settings.seed)
-        const manifest = buildManifest(plan, name, definitions.get(name) ?? null, settings, tokenizer, results, summary)
+        const files = yield* Effect.tryPromise({
+          try: () =>
+            writeBundle(db.connection, side, {
+              inputs: plan.input.kind === "dataset" ? plan.input.shards : [],
+              bundle,
+              validationFraction: settings.validationFraction,
+              seed: settings.seed,
+              limit: settings.limit,
+              buildDir,
+              scratchDir: path.join(ctx.tmpDir, name),
+              tokens: settings.tokenShards ? { tokenizer, dtype: tokenDTypeFor(tokenizer.vocabularySize), source: tokenSource } : null,
+              onProgress: ctx.progress
+            }),
+          catch: fail("write shards", finalDir)
+        })
+        const summary = yield* summarizeBundle(db, inputSql, bundle, settings.validationFraction, settings.seed, minScoreOf(plan))
+        const manifest = buildManifest(plan, name, definitions.get(name) ?? null, settings, tokenizer, files, summary, createdAt)
         writeFileAtomic(path.join(buildDir, "manifest.json"), canonicalJson(manifest, 2) + "\n")
         writeFileAtomic(path.join(buildDir, "README.md"), renderDatasetCard(manifest))
         yield* Effect.try({ try: () => publish(buildDir, finalDir), catch: fail("publish bundle", finalDir) })
         countBundle(ctx, manifest)
+        // Fault injection for the resume tests: die between publishing a bundle and the task's receipt.
+        if (process.env.SCICURATE_FAULT === "bundle-after-publish") process.kill(process.pid, "SIGKILL")
       }
       writeFileAtomic(bundleReceipt(plan, ctx.rank), JSON.stringify({ bundles: mine }) + "\n")
     }).pipe(Effect.scoped)
@@ -138,6 +136,14 @@ function countBundle(ctx: TaskContext, m: Manifest): void {
   ctx.counter.bytesOut += m.totals.text_bytes
   ctx.counter.tokensOut += m.totals.tokens
   ctx.counter.note(`bundle:${m.name}`, m.totals.documents)
+}
+
+/** The classifier's threshold the documents were routed with (from the classify plan), for the unrouted set's summary. */
+function minScoreOf(plan: StagePlan): number {
+  if (plan.input.kind !== "dataset") return DEFAULT_MIN_SCORE
+  const file = stageLayout(plan.input.dir).planFile
+  const p = fs.existsSync(file) ? readJson<StagePlan>(file).params.min_score : undefined
+  return typeof p === "number" ? p : DEFAULT_MIN_SCORE
 }
 
 /** The tokenize stage folder this bundle descends from (its token files hold the documents' ids), or null. */
@@ -164,11 +170,11 @@ export function buildManifest(
   definition: BundleDefinition | null,
   settings: BundleSettings,
   tokenizer: Tokenizer,
-  results: ReadonlyArray<SplitResult>,
-  summary: ContentSummary
+  files: BundleFiles,
+  summary: ContentSummary,
+  createdAt: string
 ): Manifest {
-  const shards = results.flatMap((r) => r.shards)
-  const tokenShards = results.flatMap((r) => r.tokenShards)
+  const { shards, tokenShards } = files
   const split = (s: "train" | "validation") => ({
     documents: shards.filter((x) => x.split === s).reduce((a, x) => a + x.rows, 0),
     tokens: shards.filter((x) => x.split === s).reduce((a, x) => a + x.tokens, 0)
@@ -179,7 +185,7 @@ export function buildManifest(
     title: definition?.title ?? (name === UNROUTED ? "Unrouted documents" : name),
     description: definition?.description ?? (name === UNROUTED ? "Documents that no bundle definition claimed, kept for curators to review." : ""),
     version: settings.version,
-    created_at: creationTime(),
+    created_at: createdAt,
     scicurate_version: SCICURATE_VERSION,
     pipeline: { name: plan.pipeline.name, file: plan.pipeline.file ? path.basename(plan.pipeline.file) : null, config_sha256: plan.pipeline.configSha256 },
     definition: definition
@@ -198,9 +204,9 @@ export function buildManifest(
     token_shards: tokenShards,
     totals: {
       shards: shards.length,
-      documents: results.reduce((a, r) => a + r.documents, 0),
-      tokens: results.reduce((a, r) => a + r.tokens, 0),
-      text_bytes: results.reduce((a, r) => a + r.textBytes, 0),
+      documents: files.documents,
+      tokens: files.tokens,
+      text_bytes: files.textBytes,
       bytes: shards.reduce((a, s) => a + s.bytes, 0),
       token_bytes: tokenShards.reduce((a, s) => a + s.bin.bytes + s.idx.bytes, 0),
       train: split("train"),
@@ -260,13 +266,38 @@ function publish(buildDir: string, finalDir: string): void {
   fs.rmSync(old, { recursive: true, force: true })
 }
 
-/** Bundles an earlier run published that this run no longer produces (routing changed): removed, so the output matches the data. */
-function removeStaleBundles(output: string, current: ReadonlySet<string>): void {
+/**
+ * What earlier runs left that this run does not produce (routing changed): their published bundles and
+ * the build folders a killed task left for them. Other tasks only ever build current names.
+ */
+function removeStale(output: string, current: ReadonlySet<string>): void {
   if (!fs.existsSync(output)) return
   for (const entry of fs.readdirSync(output)) {
     const dir = path.join(output, entry)
-    if (!entry.startsWith(".") && !current.has(entry) && isBundleFolder(dir)) fs.rmSync(dir, { recursive: true, force: true })
+    const build = /^\.(.+)\.\d+(\.old)?\.tmp$/.exec(entry)
+    if (build !== null && !current.has(build[1]!)) fs.rmSync(dir, { recursive: true, force: true })
+    else if (!entry.startsWith(".") && !current.has(entry) && isBundleFolder(dir)) fs.rmSync(dir, { recursive: true, force: true })
   }
+}
+
+/**
+ * The manifests' creation time: SOURCE_DATE_EPOCH when set, else the time the stage first ran, kept
+ * in the stage folder, so a bundle rebuilt after a crash gets the same manifest bytes as before.
+ */
+function creationTimeOf(plan: StagePlan): string {
+  if (process.env.SOURCE_DATE_EPOCH) return creationTime()
+  const file = path.join(plan.dir, "_created_at")
+  if (!fs.existsSync(file)) {
+    const temp = path.join(plan.dir, `.created_at.${process.pid}.tmp`)
+    fs.writeFileSync(temp, creationTime())
+    try {
+      fs.linkSync(temp, file) // fails if another task got there first; theirs stands
+    } catch {
+      // taken
+    }
+    fs.rmSync(temp, { force: true })
+  }
+  return fs.readFileSync(file, "utf8")
 }
 
 /** Remove the build and swap folders a killed bundle task left beside the bundle (only this bundle's). */

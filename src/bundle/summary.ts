@@ -26,7 +26,12 @@ export interface ContentSummary {
   readonly samples: Manifest["samples"]
 }
 
-export const summarizeBundle = (db: DuckDBService, inputSql: string, bundle: string | null, validationFraction: number, seed: number) =>
+/**
+ * `minScore`: the classifier's threshold. For the unrouted set the runner-up columns name the bundle
+ * that came closest (see classify/route.ts), and a close call is a document that scored at least 80% of
+ * the threshold: nearly routed.
+ */
+export const summarizeBundle = (db: DuckDBService, inputSql: string, bundle: string | null, validationFraction: number, seed: number, minScore: number) =>
   Effect.gen(function* () {
     const from = `FROM ${inputSql} WHERE ${bundleFilterSql(bundle)}`
     const breakdown = (expr: string) =>
@@ -36,7 +41,7 @@ export const summarizeBundle = (db: DuckDBService, inputSql: string, bundle: str
     const [q] = yield* db.rows(
       `SELECT min(route_score) AS min, quantile_cont(route_score, 0.1) AS p10, quantile_cont(route_score, 0.5) AS p50,
               quantile_cont(route_score, 0.9) AS p90, max(route_score) AS max, avg(route_score) AS mean,
-              count(*) FILTER (WHERE route_second IS NOT NULL AND route_second_score >= ${CLOSE_CALL_RATIO} * route_score) AS close_calls ${from}`
+              count(*) FILTER (WHERE ${bundle === null ? `route_score >= ${CLOSE_CALL_RATIO * minScore}` : `route_second IS NOT NULL AND route_second_score >= ${CLOSE_CALL_RATIO} * route_score`}) AS close_calls ${from}`
     )
     const binExpr = `CASE ${SCORE_BIN_EDGES.slice(1).map((edge, i) => `WHEN route_score < ${edge} THEN ${i}`).join(" ")} ELSE ${SCORE_BIN_EDGES.length - 1} END`
     const bins = yield* db.rows(`SELECT ${binExpr} AS bin, count(*) AS n ${from} GROUP BY 1 ORDER BY 1`)

@@ -56,7 +56,9 @@ export const verifyBundle = (bundleDir: string): Effect.Effect<VerifyReport, Dat
     for (const entry of manifest.shards) {
       const file = path.join(bundleDir, entry.path)
       const problems: string[] = []
-      if (!fs.existsSync(file)) problems.push("missing")
+      if (!insideBundle(entry.path)) problems.push("path leaves the bundle folder")
+      else if (!entry.path.startsWith(`data/${entry.split}-`)) problems.push(`path does not name its split (${entry.split})`)
+      else if (!fs.existsSync(file)) problems.push("missing")
       else {
         const bytes = fs.statSync(file).size
         if (bytes !== entry.bytes) problems.push(`bytes ${bytes} != manifest ${entry.bytes}`)
@@ -73,8 +75,13 @@ export const verifyBundle = (bundleDir: string): Effect.Effect<VerifyReport, Dat
       }
       shards.push({ path: entry.path, ok: problems.length === 0, problems })
     }
-    for (const entry of manifest.token_shards) {
-      const problems = checkTokenShard(bundleDir, entry)
+    for (const [k, entry] of manifest.token_shards.entries()) {
+      const problems = [entry.bin.path, entry.idx.path].some((p) => !insideBundle(p)) ? ["path leaves the bundle folder"] : checkTokenShard(bundleDir, entry)
+      // Token shard k holds Parquet shard k's documents: the same count, and each one's tokens plus an EOS.
+      const twin = manifest.shards[k]
+      if (twin === undefined || twin.split !== entry.split || twin.rows !== entry.documents || twin.tokens + twin.rows !== entry.tokens) {
+        problems.push(`does not match Parquet shard ${twin?.path ?? k} (documents ${entry.documents} vs ${twin?.rows}, tokens ${entry.tokens} vs ${twin ? twin.tokens + twin.rows : "-"} with EOS)`)
+      }
       shards.push({ path: entry.prefix, ok: problems.length === 0, problems })
     }
     const other: string[] = []
@@ -87,10 +94,23 @@ export const verifyBundle = (bundleDir: string): Effect.Effect<VerifyReport, Dat
     if (sum("rows") !== manifest.totals.documents) other.push(`totals.documents ${manifest.totals.documents} != sum of shard rows ${sum("rows")}`)
     if (sum("tokens") !== manifest.totals.tokens) other.push(`totals.tokens ${manifest.totals.tokens} != sum of shard tokens ${sum("tokens")}`)
     if (sum("bytes") !== manifest.totals.bytes) other.push(`totals.bytes ${manifest.totals.bytes} != sum of shard bytes ${sum("bytes")}`)
+    for (const split of ["train", "validation"] as const) {
+      const of = manifest.shards.filter((x) => x.split === split)
+      const rows = of.reduce((a, x) => a + x.rows, 0)
+      const tokens = of.reduce((a, x) => a + x.tokens, 0)
+      const t = manifest.totals[split]
+      if (t.documents !== rows || t.tokens !== tokens) other.push(`totals.${split} ${t.documents} documents / ${t.tokens} tokens != its shards' ${rows} / ${tokens}`)
+    }
+    if (manifest.totals.shards !== manifest.shards.length) other.push(`totals.shards ${manifest.totals.shards} != ${manifest.shards.length} listed`)
+    const tokenBytes = manifest.token_shards.reduce((a, t) => a + t.bin.bytes + t.idx.bytes, 0)
+    if (manifest.totals.token_bytes !== tokenBytes) other.push(`totals.token_bytes ${manifest.totals.token_bytes} != sum of token files ${tokenBytes}`)
     const tokenDocs = manifest.token_shards.reduce((a, t) => a + t.documents, 0)
     if (manifest.token_shards.length > 0 && tokenDocs !== manifest.totals.documents) other.push(`token shards hold ${tokenDocs} documents, the manifest ${manifest.totals.documents}`)
     return { manifest, shards, other, ok: other.length === 0 && shards.every((s) => s.ok) }
   })
+
+/** A manifest path that stays inside the bundle folder (no absolute paths, no `..`). */
+const insideBundle = (p: string): boolean => !path.isAbsolute(p) && !p.split(/[\\/]/).includes("..")
 
 /** Check one Megatron token shard: both files against the manifest, and the index header against the data. */
 function checkTokenShard(bundleDir: string, t: TokenShardEntry): string[] {

@@ -4,7 +4,6 @@
  *
  * Exit codes: 0 success; 1 a stage failed or a bundle did not verify; 2 bad usage or an invalid config.
  */
-import * as fs from "node:fs"
 import * as os from "node:os"
 import * as path from "node:path"
 import { NodeRuntime, NodeServices } from "@effect/platform-node"
@@ -17,13 +16,11 @@ import { bundleFoldersIn, verifyBundle } from "../bundle/verify.ts"
 import { loadPipeline, STAGE_NAMES, type StageName } from "../pipeline/config.ts"
 import { executeStage, runPipeline, withLock } from "../pipeline/run.ts"
 import { planSingleStage } from "../pipeline/single.ts"
-import type { Manifest } from "../bundle/manifest.ts"
-import { readWorkStatus, renderBundleTable, renderManifestSummary, renderStatus, renderVerify } from "./report.ts"
+import { readManifest, readWorkStatus, renderBundleTable, renderManifestSummary, renderStatus, renderVerify } from "./report.ts"
 
 function bundleSummary(dir: string): string {
-  const file = path.join(dir, "manifest.json")
-  if (!fs.existsSync(file)) return `no bundle at ${dir} (manifest.json missing)`
-  return renderManifestSummary(dir, JSON.parse(fs.readFileSync(file, "utf8")) as Manifest)
+  const m = readManifest(dir)
+  return typeof m === "string" ? m : renderManifestSummary(dir, m)
 }
 
 /** A bundle that does not match its manifest: already reported line by line, so only the exit code is left. */

@@ -4,7 +4,8 @@ import * as path from "node:path"
 import { readJson, stageLayout } from "../core/layout.ts"
 import type { StagePlan } from "../core/stage.ts"
 import { sumStats } from "../core/stats.ts"
-import type { Manifest } from "../bundle/manifest.ts"
+import { Schema } from "effect"
+import { Manifest } from "../bundle/manifest.ts"
 import type { VerifyReport } from "../bundle/verify.ts"
 import { readStageStats, type StageTiming } from "../pipeline/run.ts"
 
@@ -105,14 +106,28 @@ export function renderManifestSummary(dir: string, m: Manifest): string {
   return lines.join("\n")
 }
 
+/** A bundle's manifest, validated; or why it cannot be shown (missing, not JSON, another format). */
+export function readManifest(dir: string): Manifest | string {
+  const file = path.join(dir, "manifest.json")
+  if (!fs.existsSync(file)) return `no bundle at ${dir} (manifest.json missing)`
+  try {
+    return Schema.decodeUnknownSync(Manifest)(JSON.parse(fs.readFileSync(file, "utf8")))
+  } catch (e) {
+    return `${file}: not a scicurate-bundle/2 manifest (${(e as Error).message.split("\n")[0]}); run scicurate verify for details`
+  }
+}
+
 /** After a run: one line per bundle in an output folder. */
 export function renderBundleTable(output: string): string {
   if (!fs.existsSync(output)) return `no bundles in ${output}`
   const rows: string[][] = []
   for (const name of fs.readdirSync(output).sort()) {
-    const file = path.join(output, name, "manifest.json")
-    if (name.startsWith(".") || !fs.existsSync(file)) continue
-    const m = readJson<Manifest>(file)
+    if (name.startsWith(".") || !fs.existsSync(path.join(output, name, "manifest.json"))) continue
+    const m = readManifest(path.join(output, name))
+    if (typeof m === "string") {
+      rows.push([name, "-", "-", "-", "-", "-", m])
+      continue
+    }
     const top = Object.entries(m.by_kind).sort((a, b) => b[1].documents - a[1].documents).map(([k, v]) => `${k} ${fmtInt(v.documents)}`).join(", ")
     rows.push([m.name, fmtInt(m.totals.documents), fmtInt(m.totals.tokens), fmtInt(m.totals.validation.documents), String(m.totals.shards), String(m.token_shards.length), top])
   }

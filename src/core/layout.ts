@@ -47,7 +47,7 @@ export function stageLayout(dir: string): StageLayout {
 }
 
 /** The entries of a stage folder that scicurate writes, and so may delete; anything else is left alone. */
-const OWNED_ENTRY = /^(part-\d+-of-\d+\.(parquet|tokens)|_plan\.json|_timing\.json|_stats|_done|_rejects|_filtered|_removed|_tmp|_exact|_minhash|_bundles|\..+\.tmp)$/
+const OWNED_ENTRY = /^(part-\d+-of-\d+\.(parquet|tokens)|_plan\.json|_timing\.json|_stats|_done|_rejects|_filtered|_removed|_tmp|_exact|_minhash|_bundles|_created_at|\..+\.tmp)$/
 
 /** Empty a stage folder of everything scicurate wrote there, keeping files it did not write. */
 export function clearStageDir(dir: string): void {

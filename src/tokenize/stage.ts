@@ -4,7 +4,6 @@
  * token file beside it (see token-file.ts), so the bundle stage never tokenizes again. A stream of
  * DuckDB's column batches; the per-document loop inside a batch is plain code.
  */
-import * as path from "node:path"
 import type { DuckDBConnection } from "@duckdb/node-api"
 import { Effect, Stream } from "effect"
 import { TOKENIZE_OUTPUT_COLUMNS, TOKENIZED_COLUMNS } from "../core/document.ts"
@@ -14,7 +13,7 @@ import { ShardWriter, readBatches, readParquetSql, type ColumnBatch } from "../c
 import type { Stage, TaskContext } from "../core/stage.ts"
 import type { TokenizerName } from "../pipeline/config.ts"
 import { tokenizerOf } from "../pipeline/plan.ts"
-import { TokenFileWriter, tokenFileOf } from "./token-file.ts"
+import { TokenFileWriter, tokenFileOf, tokenLocator } from "./token-file.ts"
 import { openTokenizer, type Tokenizer } from "./tokenizer.ts"
 
 export const tokenizeStage: Stage = {
@@ -64,7 +63,7 @@ function tokenizeBatch(batch: ColumnBatch, n: number, tok: Tokenizer, tokenFile:
   const texts = batch.text as Array<string | null>
   const nTokens = new Array<number>(n)
   const offsets = new Array<number>(n)
-  const fileName = path.basename(tokenFile.target)
+  const locator = tokenLocator(ctx.plan.hash, tokenFile.target)
   const failed: number[] = []
   let bytes = 0
   for (let i = 0; i < n; i++) {
@@ -87,7 +86,7 @@ function tokenizeBatch(batch: ColumnBatch, n: number, tok: Tokenizer, tokenFile:
   }
   batch.n_tokens = nTokens
   batch.token_offset = offsets
-  batch.token_file = new Array<string>(n).fill(fileName)
+  batch.token_file = new Array<string>(n).fill(locator)
   ctx.counter.recordsIn += n
   ctx.counter.documentsOut += n - failed.length
   ctx.counter.bytesIn += bytes

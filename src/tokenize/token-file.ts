@@ -4,6 +4,10 @@
  * uint32 (no header, no separators). Each row of the shard says where its ids are (`token_file`,
  * `token_offset` in ids; the count is `n_tokens`), so the bundle stage copies them into its Megatron
  * shards in whatever order it writes documents. Written under a temporary name and renamed, like shards.
+ *
+ * `token_file` is `<plan>:<file name>`, where <plan> starts the hash of the tokenize plan that wrote it:
+ * a dataset classified from an earlier tokenize run (whose files have since been rewritten) is refused
+ * rather than given another run's ids.
  */
 import * as fs from "node:fs"
 import * as path from "node:path"
@@ -12,6 +16,9 @@ import { temporaryName } from "../core/layout.ts"
 const BUFFER_BYTES = 1 << 20
 
 export const tokenFileOf = (shard: string): string => shard.replace(/\.parquet$/, ".tokens")
+
+/** The `token_file` value of rows whose ids are in `file`, written by the tokenize plan with this hash. */
+export const tokenLocator = (planHash: string, file: string): string => `${planHash.slice(0, 16)}:${path.basename(file)}`
 
 export class TokenFileWriter {
   readonly target: string
@@ -67,24 +74,31 @@ export class TokenFileWriter {
 /** Reads documents' ids back from the token files of one tokenize stage folder, keeping files open. */
 export class TokenFileReader {
   private readonly dir: string
+  private readonly plan: string
   private readonly open = new Map<string, number>()
 
-  constructor(dir: string) {
+  /** `planHash`: the hash of the tokenize plan whose files are in `dir` now. */
+  constructor(dir: string, planHash: string) {
     this.dir = dir
+    this.plan = planHash.slice(0, 16)
   }
 
-  read(file: string, offset: number, count: number): Uint32Array {
-    let fd = this.open.get(file)
+  read(locator: string, offset: number, count: number): Uint32Array {
+    let fd = this.open.get(locator)
     if (fd === undefined) {
+      const m = /^([0-9a-f]{16}):(part-\d+-of-\d+\.tokens)$/.exec(locator)
       // Only names a tokenize task writes: a row cannot point outside the stage folder.
-      if (!/^part-\d+-of-\d+\.tokens$/.test(file)) throw new Error(`token_file ${JSON.stringify(file)} is not a token file name`)
-      fd = fs.openSync(path.join(this.dir, file), "r")
-      this.open.set(file, fd)
+      if (m === null) throw new Error(`token_file ${JSON.stringify(locator)} is not a token locator`)
+      if (m[1] !== this.plan) {
+        throw new Error(`token_file ${locator}: written by tokenize plan ${m[1]}, but ${this.dir} now holds plan ${this.plan}'s files; classify the current tokenize output again`)
+      }
+      fd = fs.openSync(path.join(this.dir, m[2]!), "r")
+      this.open.set(locator, fd)
     }
     const out = new Uint32Array(count)
     const bytes = new Uint8Array(out.buffer)
     const got = count === 0 ? 0 : fs.readSync(fd, bytes, 0, bytes.length, offset * 4)
-    if (got !== bytes.length) throw new Error(`${file}: ${count} ids at offset ${offset} run past the end of the file`)
+    if (got !== bytes.length) throw new Error(`${locator}: ${count} ids at offset ${offset} run past the end of the file`)
     return out
   }
 

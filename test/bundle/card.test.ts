@@ -61,6 +61,11 @@ describe("dataset card", () => {
     expect(hubLicense({ MIT: { documents: 1, tokens: 1 }, "Apache-2.0": { documents: 1, tokens: 1 } })).toBe("other")
     expect(hubLicense({ MIT: { documents: 1, tokens: 1 }, unknown: { documents: 1, tokens: 1 } })).toBe("other")
     expect(hubLicense({ unknown: { documents: 1, tokens: 1 } })).toBe("unknown")
+    expect(hubLicense({ "GPL-2.0-only": { documents: 1, tokens: 1 } })).toBe("gpl-2.0")
+    // Not a Hub id (and not YAML-safe as it stands): other, and quoted in the header either way.
+    expect(hubLicense({ "LicenseRef-ACME: internal #2": { documents: 1, tokens: 1 } })).toBe("other")
+    const odd = header(renderDatasetCard(manifest({ by_license: { yes: { documents: 1, tokens: 1 } } })))
+    expect(odd.license).toBe("other")
     expect([0, 999, 1000, 99_999, 2_000_000].map(sizeCategory)).toEqual(["n<1K", "n<1K", "1K<n<10K", "10K<n<100K", "1M<n<10M"])
   })
 })

@@ -25,7 +25,7 @@ describe("splits", () => {
   it("is the same rule in SQL as in JS, for hex ids and for foreign ids", async () => {
     const db = await DuckDBInstance.create(":memory:")
     const c = await db.connect()
-    const sample = [...ids.slice(0, 3000), "not-a-hex-id", "Zebra 42", ""]
+    const sample = [...ids.slice(0, 3000), "not-a-hex-id", "Zebra 42", "", "abc", "ab_cdef0123", "ABCDEF01zz"]
     await c.run("CREATE TABLE t (id VARCHAR)")
     const appender = await c.createAppender("t")
     for (const id of sample) {

@@ -95,10 +95,16 @@ describe("bundles read by independent readers", () => {
       for (const b of names()) {
         const m = manifestOf(b)
         expect(m.token_shards.length).toBe(m.shards.length)
+        // One interpreter per bundle for all its token shards (torch takes a second to import).
+        const out = spawnSync(PYTHON, [path.join(repoRoot, "test/fixtures", reader.script), ...m.token_shards.map((t: { prefix: string }) => path.join(bundles, b, t.prefix))], {
+          encoding: "utf8",
+          maxBuffer: 256 * 1024 * 1024
+        })
+        expect(out.status, out.stderr).toBe(0)
+        const reads = out.stdout.trim().split("\n").map((l) => JSON.parse(l) as { version: number; dtype: string; sequences: number; tokens: number; ids: number[][]; document_index: number[] })
+        expect(reads.length).toBe(m.token_shards.length)
         for (const [i, t] of m.token_shards.entries()) {
-          const out = spawnSync(PYTHON, [path.join(repoRoot, "test/fixtures", reader.script), path.join(bundles, b, t.prefix)], { encoding: "utf8", maxBuffer: 256 * 1024 * 1024 })
-          expect(out.status, out.stderr).toBe(0)
-          const read = JSON.parse(out.stdout) as { version: number; dtype: string; sequences: number; tokens: number; ids: number[][]; document_index: number[] }
+          const read = reads[i]!
           expect(read.version).toBe(1)
           expect(read.dtype).toBe("int32")
           expect(read.tokens).toBe(t.tokens)
@@ -127,7 +133,7 @@ describe("bundles read by independent readers", () => {
     expect(m.content_sha256).toMatch(/^[0-9a-f]{64}$/)
     expect(m.accounting.classify.records_in).toBe(m.accounting.dedup.documents_out)
     const card = fs.readFileSync(path.join(bundles, "climate-atmosphere-ocean/README.md"), "utf8")
-    expect(card).toMatch(/^---\npretty_name: "Climate, atmosphere and ocean"\nlicense: cc0-1.0\n/)
+    expect(card).toMatch(/^---\npretty_name: "Climate, atmosphere and ocean"\nlicense: "cc0-1.0"\n/)
     expect(card).toContain("path: data/validation-*.parquet")
     expect(card).toContain(m.content_sha256)
     const unrouted = manifestOf("unrouted")
@@ -171,5 +177,28 @@ describe("bundles read by independent readers", () => {
     expect([...b.keys()]).toEqual([...a.keys()])
     for (const [name, bytes] of a) expect(b.get(name)!.equals(bytes), name).toBe(true)
     expect([...filesUnder(killed).keys()].filter((f) => f.endsWith(".tmp") || f.includes(".tmp/") || f.includes("_tmp/"))).toEqual([])
+  })
+
+  it("rebuilds bundles whose task died after publishing them, with the same bytes and creation time", () => {
+    const crashed = path.join(root, "crashed")
+    const out = path.join(crashed, "bundles")
+    // No SOURCE_DATE_EPOCH here: the creation time kept in the stage folder is what keeps the rebuild identical.
+    const failed = cli(["run", pipeline, "--work", crashed, "--workers", "2"], { SCICURATE_FAULT: "bundle-after-publish" })
+    expect(failed.status).toBe(1)
+    const published = filesUnder(out)
+    expect([...published.keys()].filter((f) => f.endsWith("/manifest.json")).length).toBeGreaterThanOrEqual(1)
+    const r = cli(["run", pipeline, "--work", crashed, "--workers", "2"])
+    expect(r.status, r.stderr).toBe(0)
+    const after = filesUnder(out)
+    for (const [name, bytes] of published) expect(after.get(name)?.equals(bytes), name).toBe(true)
+    // The data is the same as a run that never failed; only the manifests' creation time differs.
+    const clean = filesUnder(bundles)
+    expect([...after.keys()]).toEqual([...clean.keys()])
+    for (const [name, bytes] of clean) {
+      if (name.startsWith("data/") || name.includes("/data/") || name.includes("/tokens/")) expect(after.get(name)!.equals(bytes), name).toBe(true)
+      if (name.endsWith("manifest.json")) expect(JSON.parse(after.get(name)!.toString()).content_sha256).toBe(JSON.parse(bytes.toString()).content_sha256)
+    }
+    expect([...filesUnder(crashed).keys()].filter((f) => f.endsWith(".tmp") || f.includes(".tmp/") || f.includes("_tmp/"))).toEqual([])
+    expect(cli(["verify", out]).status).toBe(0)
   })
 })
