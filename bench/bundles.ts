@@ -214,7 +214,10 @@ export async function benchBundles(opts: Opts): Promise<Record<string, unknown>>
     say(
       `${`${size} GB`.padEnd(7)} ${String(classify.docs).padStart(9)} ${(classify.textBytes / MB).toFixed(0).padStart(8)} ${(classify.docs / classify.wall).toFixed(0).padStart(12)} ${(classify.textBytes / MB / classify.wall).toFixed(1).padStart(10)} ` +
         `${bundle.wall.toFixed(1).padStart(8)} ${(bundle.textBytes / MB / bundle.wall).toFixed(2).padStart(10)} ${(bundle.tokens / bundle.wall).toFixed(0).padStart(10)} ${(bundle.peakTaskRss / MB).toFixed(0).padStart(18)} ${(classify.peakTaskRss / MB).toFixed(0).padStart(16)} ` +
-        biggest.map((b) => `${b.name} ${(b.totals.text_bytes / MB).toFixed(0)} MB`).join(", ")
+        biggest
+          .slice(0, 3)
+          .map((b) => `${b.name} ${(b.totals.text_bytes / MB).toFixed(0)} MB`)
+          .join(", ") + (biggest.length > 3 ? `, +${biggest.length - 3} smaller` : "")
     )
     rows.push({ size, classify, bundle, work })
     out[name] = { classify, bundle, bundles: biggest }

@@ -115,6 +115,10 @@ export function renderDatasetCard(m: Manifest): string {
     ...(Object.keys(m.routing.runner_up).length > 0
       ? [`| ${m.definition ? "runner-up bundle" : "nearest bundle"} | documents |`, "| --- | ---: |", ...Object.entries(m.routing.runner_up).sort((a, b) => b[1] - a[1]).map(([k, v]) => `| ${k} | ${fmt(v)} |`), ""]
       : []),
+    Object.keys(m.duplicates_removed).length > 0
+      ? `Duplicates removed upstream whose kept copy is here: ${Object.entries(m.duplicates_removed).map(([k, v]) => `${fmt(v)} ${k}`).join(", ")}.`
+      : "No duplicates of these documents were removed upstream.",
+    "",
     `Splits: ${m.split.rule} (fraction ${m.split.validation_fraction}). Rows are shuffled by ${m.split.order.replace("<seed>", String(m.split.seed))}.`,
     "",
     "Stage accounting for the whole run (all bundles):",

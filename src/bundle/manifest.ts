@@ -105,6 +105,9 @@ export const Manifest = Schema.Struct({
       description: "Documents whose runner-up scored at least 80% of the chosen bundle's score (unrouted set: documents that scored at least 80% of the threshold): worth a curator's look"
     })
   }),
+  duplicates_removed: Schema.Record(Schema.String, Count).annotate({
+    description: "Per dedup method (exact, minhash): documents removed as duplicates whose kept copy is in this bundle"
+  }),
   samples: Schema.Array(Schema.Struct({ id: Schema.String, title: Schema.NullOr(Schema.String), source_path: Schema.String, route_reason: Schema.String })),
   accounting: Schema.Record(Schema.String, StageAccounting).annotate({
     description: "Per stage of the run that produced the bundle (the whole run, all bundles): inputs = documents_out + filtered + duplicates + rejected"

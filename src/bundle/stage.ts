@@ -116,7 +116,7 @@ export const bundleStage: Stage = {
             }),
           catch: fail("write shards", finalDir)
         })
-        const summary = yield* summarizeBundle(db, inputSql, bundle, settings.validationFraction, settings.seed, minScoreOf(plan))
+        const summary = yield* summarizeBundle(db, inputSql, bundle, settings.validationFraction, settings.seed, minScoreOf(plan), removedFilesOf(plan))
         const manifest = buildManifest(plan, name, definitions.get(name) ?? null, settings, tokenizer, files, summary, createdAt)
         writeFileAtomic(path.join(buildDir, "manifest.json"), canonicalJson(manifest, 2) + "\n")
         writeFileAtomic(path.join(buildDir, "README.md"), renderDatasetCard(manifest))
@@ -144,6 +144,17 @@ function minScoreOf(plan: StagePlan): number {
   const file = stageLayout(plan.input.dir).planFile
   const p = fs.existsSync(file) ? readJson<StagePlan>(file).params.min_score : undefined
   return typeof p === "number" ? p : DEFAULT_MIN_SCORE
+}
+
+/** The removal records of the dedup stage this bundle descends from (none without one). */
+function removedFilesOf(plan: StagePlan): string[] {
+  for (const dir of plan.lineage) {
+    const file = stageLayout(dir).planFile
+    if (!fs.existsSync(file) || readJson<StagePlan>(file).stage !== "dedup") continue
+    const removed = path.join(dir, "_removed")
+    return fs.existsSync(removed) ? fs.readdirSync(removed).filter((f) => f.endsWith(".parquet")).sort().map((f) => path.join(removed, f)) : []
+  }
+  return []
 }
 
 /** The tokenize stage folder this bundle descends from (its token files hold the documents' ids), or null. */

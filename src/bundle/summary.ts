@@ -4,7 +4,7 @@
  * classified dataset's small columns (the text column is never read here), and all deterministic.
  */
 import { Effect } from "effect"
-import type { DuckDBService } from "../core/duckdb.ts"
+import { sqlString, type DuckDBService } from "../core/duckdb.ts"
 import type { Manifest } from "./manifest.ts"
 import { shuffleOrderSql, splitSql } from "./split.ts"
 import { bundleFilterSql } from "./write.ts"
@@ -24,6 +24,7 @@ export interface ContentSummary {
   readonly by_source: Manifest["by_source"]
   readonly routing: Manifest["routing"]
   readonly samples: Manifest["samples"]
+  readonly duplicates_removed: Manifest["duplicates_removed"]
 }
 
 /**
@@ -31,7 +32,16 @@ export interface ContentSummary {
  * that came closest (see classify/route.ts), and a close call is a document that scored at least 80% of
  * the threshold: nearly routed.
  */
-export const summarizeBundle = (db: DuckDBService, inputSql: string, bundle: string | null, validationFraction: number, seed: number, minScore: number) =>
+export const summarizeBundle = (
+  db: DuckDBService,
+  inputSql: string,
+  bundle: string | null,
+  validationFraction: number,
+  seed: number,
+  minScore: number,
+  /** The dedup stage's removal records (`_removed/*.parquet`) this bundle descends from; empty for none. */
+  removedFiles: ReadonlyArray<string>
+) =>
   Effect.gen(function* () {
     const from = `FROM ${inputSql} WHERE ${bundleFilterSql(bundle)}`
     const breakdown = (expr: string) =>
@@ -51,6 +61,14 @@ export const summarizeBundle = (db: DuckDBService, inputSql: string, bundle: str
     const samples = yield* db.rows(
       `SELECT id, title, source_path, route_reason ${from} AND ${splitSql(validationFraction)} = 'train' ORDER BY ${shuffleOrderSql(seed)} LIMIT ${SAMPLES}`
     )
+    // Duplicates removed upstream whose kept copy is in this bundle: what dedup took out of it.
+    const removed =
+      removedFiles.length === 0
+        ? []
+        : yield* db.rows(
+            `SELECT method AS key, count(*) AS n FROM read_parquet([${removedFiles.map(sqlString).join(", ")}]) ` +
+              `WHERE kept_id IN (SELECT id ${from}) GROUP BY 1 ORDER BY 1`
+          )
     const num = (v: unknown): number => (v === null || v === undefined ? 0 : round(Number(v)))
     const summary: ContentSummary = {
       by_kind: yield* breakdown("kind"),
@@ -63,6 +81,7 @@ export const summarizeBundle = (db: DuckDBService, inputSql: string, bundle: str
         runner_up: Object.fromEntries(runnerUp.map((r) => [String(r.key), Number(r.n)])),
         close_calls: Number(q!.close_calls)
       },
+      duplicates_removed: Object.fromEntries(removed.map((r) => [String(r.key), Number(r.n)])),
       samples: samples.map((s) => ({ id: String(s.id), title: (s.title as string | null) ?? null, source_path: String(s.source_path), route_reason: String(s.route_reason) }))
     }
     return summary

@@ -97,6 +97,7 @@ export function renderManifestSummary(dir: string, m: Manifest): string {
     `  by license: ${list(m.by_license)}`,
     `  by source:  ${list(m.by_source)}`,
     `  routing score: min ${r.score.min}, p10 ${r.score.p10}, median ${r.score.p50}, p90 ${r.score.p90}, max ${r.score.max}; close calls ${fmtInt(r.close_calls)}`,
+    `  duplicates removed upstream (kept copy here): ${Object.entries(m.duplicates_removed).map(([k, v]) => `${k} ${fmtInt(v)}`).join(", ") || "none"}`,
     `  runner-up:  ${Object.entries(r.runner_up).sort((a, b) => b[1] - a[1]).map(([k, v]) => `${k} ${fmtInt(v)}`).join(", ")}`,
     ...(m.definition?.token_target ? [`  token target ${fmtInt(m.definition.token_target)} (${((100 * m.totals.tokens) / m.definition.token_target).toFixed(3)}% reached), sampling weight ${m.definition.sampling_weight}`] : []),
     "  samples:",

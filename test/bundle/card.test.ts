@@ -25,6 +25,7 @@ const manifest = (over: Partial<Manifest> = {}): Manifest => ({
   by_license: { "CC-BY-4.0": { documents: 1200, tokens: 50_000 } },
   by_source: { papers: { documents: 3, tokens: 30_000 } },
   routing: { score: { min: 2, p10: 3, p50: 5, p90: 9, max: 12, mean: 5.5 }, histogram: [], runner_up: { "earth-environment": 2, none: 1198 }, close_calls: 1 },
+  duplicates_removed: { exact: 3, minhash: 2 },
   samples: [{ id: "d".repeat(64), title: "Marine heatwaves", source_path: "papers/x.pdf", route_reason: "terms: ocean×12" }],
   accounting: { ingest: { tasks: 1, records_in: 10, documents_out: 9, filtered: 0, duplicates: 0, rejected: 1, reasons: {} } },
   content_sha256: "e".repeat(64),
@@ -44,6 +45,7 @@ describe("dataset card", () => {
     expect(card).toContain("# Climate, atmosphere and ocean")
     expect(card).toContain("e".repeat(64))
     expect(card).toContain("| simulation | 1,197 | 20,000 |")
+    expect(card).toContain("Duplicates removed upstream whose kept copy is here: 3 exact, 2 minhash.")
   })
 
   it("lists validation when it has shards, and says how to read token shards", () => {

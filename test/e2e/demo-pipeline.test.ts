@@ -78,6 +78,8 @@ describe("demo pipeline through the CLI", () => {
     expect(total(all, (m) => m.by_kind.paper?.documents)).toBe(1)
     expect(total(all, (m) => m.totals.documents)).toBe(manifest.accounting.dedup.documents_out)
     expect(manifest.accounting.classify.documents_out).toBe(manifest.accounting.dedup.documents_out)
+    // Every duplicate dedup removed is attributed to the bundle that holds its kept copy.
+    expect(total(all, (m) => Object.values(m.duplicates_removed as Record<string, number>).reduce((a, b) => a + b, 0))).toBe(manifest.accounting.dedup.duplicates)
     expect(Object.keys(all).length).toBeGreaterThan(2)
     for (const m of Object.values(all)) expect(m.created_at).toBe("2023-11-14T22:13:20.000Z")
 
