@@ -11,7 +11,7 @@ import { openDuckDB } from "../core/duckdb.ts"
 import { readBatches, readParquetSql } from "../core/parquet.ts"
 import * as fs from "node:fs"
 import * as path from "node:path"
-import { acceptableBundles, type SourceLabel } from "./labels.ts"
+import { acceptableBundles, LabelError, unknownLabelWords, type SourceLabel } from "./labels.ts"
 import type { Classifier, RoutableDocument, Routing } from "./route.ts"
 
 export interface LabelledDocument extends RoutableDocument {
@@ -58,6 +58,9 @@ export interface AccuracyReport {
   readonly missing: ReadonlyArray<string>
   /** Documents whose source has no label. */
   readonly unlabelled: number
+  /** Labels that name no known field (their files are not scored), and words of scored labels the field table lacks. */
+  readonly unscorable: ReadonlyArray<string>
+  readonly unknownWords: ReadonlyArray<string>
 }
 
 /** Is a label's file a text collection scored per record? */
@@ -84,7 +87,19 @@ export interface RoutedDocument extends Routing {
  * Score routings already made (e.g. the `bundle`, `route_*` columns of a pipeline's classify output)
  * against the labels. Only labelled documents are scored; the rest are counted as unlabelled.
  */
-export function scoreRouting(docs: Iterable<RoutedDocument>, labels: ReadonlyArray<SourceLabel>): AccuracyReport {
+export function scoreRouting(docs: Iterable<RoutedDocument>, allLabels: ReadonlyArray<SourceLabel>): AccuracyReport {
+  // A label that names no known field cannot judge a routing: its files are left out and listed.
+  const unscorable: string[] = []
+  const labels = allLabels.filter((l) => {
+    try {
+      acceptableBundles(l.label)
+      return true
+    } catch (e) {
+      if (!(e instanceof LabelError)) throw e
+      unscorable.push(`${l.file}: ${l.label}`)
+      return false
+    }
+  })
   const byFile = new Map<string, SourceLabel>()
   for (const l of labels) byFile.set(l.file, l)
   // A source_path is relative to the parent of the input root it was found under; match the label's
@@ -177,7 +192,9 @@ export function scoreRouting(docs: Iterable<RoutedDocument>, labels: ReadonlyArr
     confusion: confusionOf(fileResults, false),
     textConfusion: confusionOf(textResults, true),
     missing: labels.filter((l) => !acc.has(l.file)).map((l) => l.file),
-    unlabelled
+    unlabelled,
+    unscorable,
+    unknownWords: [...new Set(labels.flatMap((l) => unknownLabelWords(l.label)))].sort()
   }
 }
 
@@ -207,6 +224,8 @@ export function formatAccuracyReport(report: AccuracyReport): string {
   }
   if (report.missing.length > 0) lines.push(`labelled files without documents (not scored): ${report.missing.join(", ")}`)
   if (report.unlabelled > 0) lines.push(`documents without a label (not scored): ${report.unlabelled}`)
+  if (report.unscorable.length > 0) lines.push(`labels naming no known field (files not scored): ${report.unscorable.join("; ")}`)
+  if (report.unknownWords.length > 0) lines.push(`label words the field table lacks (ignored): ${report.unknownWords.join(", ")}`)
   lines.push("", "confusion, files (label → bundle files; ✗ = not acceptable):", ...confusionTable(report.confusion))
   lines.push("", "confusion, text records (label → bundle records):", ...confusionTable(report.textConfusion))
   const wrong = report.fileResults.filter((r) => !r.correct)

@@ -6,8 +6,8 @@
  * least) a `file` and a `domain` column. Labels are free text in a small house style:
  * "materials/chemistry (MD)", "physics (quantum optics)", "climate/energy (resource data)",
  * "chemistry (spectroscopy)/statistics". `acceptableBundles` reads them word by word through a table
- * of field words, so new labels in the same style work and a word the table lacks throws instead of
- * silently accepting nothing.
+ * of field words, so new labels in the same style work; words the table lacks are skipped and listed
+ * (unknownLabelWords), and a label with no known field throws rather than silently accepting nothing.
  */
 
 export interface SourceLabel {
@@ -346,7 +346,10 @@ function phraseBundles(phrase: string, label: string): ReadonlyArray<string> {
       }
     }
     if (!hit) {
-      throw new LabelError(`label ${JSON.stringify(label)}: unknown word ${JSON.stringify(ws[i])} (add it to FIELDS in src/classify/labels.ts)`)
+      // A word the table lacks ("economics") names no bundle: the label is judged by the words it knows,
+      // and the word is listed by unknownLabelWords so the gap is visible.
+      UNKNOWN.add(`${label}\u0000${ws[i]}`)
+      i++
     }
   }
   // Words of one phrase qualify each other ("marine ecology", "medicinal chemistry"): keep what they
@@ -385,6 +388,17 @@ function splitTop(s: string, seps: RegExp): string[] {
 }
 
 const cache = new Map<string, ReadonlyArray<string>>()
+const UNKNOWN = new Set<string>()
+
+/** The words of `label` that the field table does not know (ignored when judging routing). */
+export function unknownLabelWords(label: string): string[] {
+  try {
+    acceptableBundles(label)
+  } catch {
+    // names no field at all: its words are still collected
+  }
+  return [...UNKNOWN].filter((k) => k.startsWith(`${label}\u0000`)).map((k) => k.slice(label.length + 1))
+}
 
 /**
  * The bundles a document labelled `label` may acceptably be routed to, sorted by name.
@@ -396,8 +410,8 @@ const cache = new Map<string, ReadonlyArray<string>>()
  * as it is, and one that names a different field than the head adds it ("biology (bioinformatics)").
  * The parts are alternatives: "climate/energy" accepts either bundle, except that an umbrella field
  * ("physics", "biology") beside one of its own subfields means that subfield: "physics/cosmology" →
- * astrophysics-cosmology. Throws LabelError on a word the
- * table does not know, or a label that names no field at all.
+ * astrophysics-cosmology. Words the table does not know are skipped (see unknownLabelWords); a
+ * label that names no known field at all throws LabelError.
  */
 export function acceptableBundles(label: string): ReadonlyArray<string> {
   const hit = cache.get(label)

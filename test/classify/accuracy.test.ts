@@ -6,7 +6,7 @@
 import * as fs from "node:fs"
 import * as path from "node:path"
 import { describe, expect, it } from "vitest"
-import { UNROUTED_VOTE, formatAccuracyReport, readDatasetDocuments, routingAccuracy, type LabelledDocument } from "../../src/classify/accuracy.ts"
+import { UNROUTED_VOTE, formatAccuracyReport, readDatasetDocuments, routingAccuracy, scoreRouting, type LabelledDocument } from "../../src/classify/accuracy.ts"
 import { loadBundleDefinitions, type BundleDefinition } from "../../src/classify/definitions.ts"
 import { readSourceLabels } from "../../src/classify/labels.ts"
 import { compileClassifier } from "../../src/classify/route.ts"
@@ -73,3 +73,23 @@ describe.skipIf(!hasCorpus)("routing accuracy on the shared corpus", () => {
   })
 })
 if (!hasCorpus) console.warn(`[scicurate tests] accuracy.test.ts: ${corpusDir} is absent; the shared-corpus accuracy check is skipped`)
+
+describe("scoreRouting on labels the field table cannot read", () => {
+  it("lists a label naming no known field instead of failing, and scores the rest", () => {
+    const labels = [
+      { file: "papers/a.pdf", label: "economics" },
+      { file: "papers/b.pdf", label: "chemistry/folklore" }
+    ]
+    const report = scoreRouting(
+      [
+        { source_path: "papers/a.pdf", bundle: "chemistry", score: 5, reason: "r", second: null, secondScore: 0 },
+        { source_path: "papers/b.pdf", bundle: "chemistry", score: 5, reason: "r", second: null, secondScore: 0 }
+      ],
+      labels
+    )
+    expect(report.unscorable).toEqual(["papers/a.pdf: economics"])
+    expect(report.unknownWords).toEqual(["folklore"])
+    expect(report.files).toEqual({ total: 1, correct: 1, accuracy: 1 })
+    expect(formatAccuracyReport(report)).toMatch(/labels naming no known field \(files not scored\): papers\/a\.pdf: economics/)
+  })
+})

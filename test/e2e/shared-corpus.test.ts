@@ -65,6 +65,8 @@ describe.skipIf(!hasCorpus)("shared corpus pipeline (needs ../shared/corpus)", (
     // 16 papers (one scanned without a text layer is rejected) and 36 simulation files.
     expect(report.files.total, table).toBe(51)
     expect(report.missing).toEqual(["papers/cermine_simple_scanned.pdf"])
+    expect(report.unscorable).toEqual([])
+    expect(report.unknownWords).toEqual([])
     expect(report.files.accuracy, table).toBeGreaterThanOrEqual(0.9)
     expect(report.text.total).toBe(manifests(first)[0].accounting.dedup.documents_out - 51)
     expect(report.text.accuracy, table).toBeGreaterThanOrEqual(0.9)
