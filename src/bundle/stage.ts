@@ -296,15 +296,26 @@ function removeStale(output: string, current: ReadonlySet<string>): void {
  * in the stage folder, so a bundle rebuilt after a crash gets the same manifest bytes as before.
  */
 function creationTimeOf(plan: StagePlan): string {
-  if (process.env.SOURCE_DATE_EPOCH) return creationTime()
+  if (process.env.SOURCE_DATE_EPOCH && /^\d+$/.test(process.env.SOURCE_DATE_EPOCH)) return creationTime()
   const file = path.join(plan.dir, "_created_at")
   if (!fs.existsSync(file)) {
     const temp = path.join(plan.dir, `.created_at.${process.pid}.tmp`)
-    fs.writeFileSync(temp, creationTime())
+    const fd = fs.openSync(temp, "w")
+    fs.writeSync(fd, new Date().toISOString())
+    fs.fsyncSync(fd)
+    fs.closeSync(fd)
     try {
       fs.linkSync(temp, file) // fails if another task got there first; theirs stands
-    } catch {
-      // taken
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code
+      if (code !== "EEXIST") {
+        // No hard links on this file system: an exclusive create is the next best once-only write.
+        try {
+          fs.writeFileSync(file, fs.readFileSync(temp, "utf8"), { flag: "wx" })
+        } catch (e2) {
+          if ((e2 as NodeJS.ErrnoException).code !== "EEXIST") throw e2
+        }
+      }
     }
     fs.rmSync(temp, { force: true })
   }

@@ -62,7 +62,8 @@ export interface BundleFiles {
 /** SQL condition selecting one bundle's documents. */
 export const bundleFilterSql = (bundle: string | null): string => (bundle === null ? "bundle IS NULL" : `bundle = ${sqlString(bundle)}`)
 
-const inputSql = (files: ReadonlyArray<string>): string => `read_parquet([${files.map(sqlString).join(", ")}], filename = true, file_row_number = true)`
+const inputSql = (files: ReadonlyArray<string>): string =>
+  `read_parquet([${files.map(sqlString).join(", ")}], filename = true, file_row_number = true, hive_partitioning = false)`
 
 interface ShardTally {
   rows: number
@@ -74,6 +75,8 @@ let placementCounter = 0
 /** Text per row group of the scattered partitions, and partition files open at once: their product bounds the scatter's buffers. */
 const SCATTER_ROW_GROUP_BYTES = 4 * 1024 * 1024
 const SCATTER_OPEN_FILES = 32
+/** Text the scatter buffers before it flushes rows to the partitions. */
+const SCATTER_BUFFER_BYTES = 64 * 1024 * 1024
 
 /**
  * Write every shard of one bundle into `spec.buildDir`. `db` runs the statements and scans; `side` is a
@@ -86,7 +89,7 @@ export async function writeBundle(db: DuckDBConnection, side: DuckDBConnection, 
   fs.mkdirSync(spec.scratchDir, { recursive: true })
 
   // 1. place (rows are keyed by their input file's position in the list and their row in it: a few bytes each)
-  const fileIndex = `list_position([${spec.inputs.map(sqlString).join(", ")}], filename)`
+  const fileIndex = (column: string) => `list_position([${spec.inputs.map(sqlString).join(", ")}], ${column})`
   // A table of the task's database (not TEMP: the appending connection must see it).
   const placement = `placement_${++placementCounter}`
   await db.run(`CREATE OR REPLACE TABLE ${placement} (file INTEGER, file_row_number BIGINT, split VARCHAR, shard INTEGER, pos BIGINT)`)
@@ -96,7 +99,7 @@ export async function writeBundle(db: DuckDBConnection, side: DuckDBConnection, 
     const cutters: Record<SplitName, ShardCutter> = { train: new ShardCutter(spec.limit.value), validation: new ShardCutter(spec.limit.value) }
     const positions: Record<SplitName, number> = { train: 0, validation: 0 }
     const query =
-      `SELECT ${fileIndex} AS file, file_row_number, ${splitSql(spec.validationFraction)} AS split, strlen(text) AS text_bytes, n_tokens FROM ${from} ` +
+      `SELECT ${fileIndex("filename")} AS file, file_row_number, ${splitSql(spec.validationFraction)} AS split, strlen(text) AS text_bytes, n_tokens FROM ${from} ` +
       `ORDER BY split, ${shuffleOrderSql(spec.seed)}`
     try {
       for await (const { batch, rowCount } of readBatches(db, query)) {
@@ -109,7 +112,9 @@ export async function writeBundle(db: DuckDBConnection, side: DuckDBConnection, 
           t.rows++
           t.tokens += tokens
           t.bytes += bytes
-          appender.appendInteger(Number(batch.file![i]))
+          const file = batch.file![i]
+          if (file === null || file === undefined) throw new Error(`input file ${String(batch.filename)} not found among the bundle's inputs`)
+          appender.appendInteger(Number(file))
           appender.appendBigInt(BigInt(batch.file_row_number![i] as bigint | number))
           appender.appendVarchar(split)
           appender.appendInteger(shard)
@@ -129,9 +134,11 @@ export async function writeBundle(db: DuckDBConnection, side: DuckDBConnection, 
   const averageBytes = placed.reduce((a, t) => a + t.bytes, 0) / Math.max(1, placed.reduce((a, t) => a + t.rows, 0))
   const scatterRows = Math.max(16, Math.min(8192, Math.floor(SCATTER_ROW_GROUP_BYTES / Math.max(1, averageBytes))))
   await db.run(`SET partitioned_write_max_open_files = ${SCATTER_OPEN_FILES}`)
+  // DuckDB buffers this many rows before flushing partitions: bound it by bytes, not rows.
+  await db.run(`SET partitioned_write_flush_threshold = ${Math.max(2048, Math.floor(SCATTER_BUFFER_BYTES / Math.max(1, averageBytes)))}`)
   const keep = [...TOKENIZED_COLUMNS.map(([c]) => `i."${c}"`), "i.token_file", "i.token_offset", "p.split", "p.shard", "p.pos"].join(", ")
   await db.run(
-    `COPY (SELECT ${keep} FROM ${inputSql(spec.inputs)} i JOIN ${placement} p ON ${fileIndex.replaceAll("filename", "i.filename")} = p.file AND i.file_row_number = p.file_row_number ` +
+    `COPY (SELECT ${keep} FROM ${inputSql(spec.inputs)} i JOIN ${placement} p ON ${fileIndex("i.filename")} = p.file AND i.file_row_number = p.file_row_number ` +
       `WHERE ${bundleFilterSql(spec.bundle).replace(/^bundle/, "i.bundle")}) ` +
       `TO ${sqlString(partitions)} (FORMAT parquet, COMPRESSION snappy, PARTITION_BY (split, shard), ROW_GROUP_SIZE ${scatterRows})`
   )
@@ -148,7 +155,11 @@ export async function writeBundle(db: DuckDBConnection, side: DuckDBConnection, 
     const n = tallies[split].length
     for (let k = 0; k < n; k++) {
       const tally = tallies[split][k]!
-      const part = `read_parquet(${sqlString(path.join(partitions, `split=${split}`, `shard=${k}`, "*.parquet"))})`
+      // The partition's files listed, not globbed: a work folder may contain glob characters.
+      const partDir = path.join(partitions, `split=${split}`, `shard=${k}`)
+      const partFiles = fs.existsSync(partDir) ? fs.readdirSync(partDir).filter((f) => f.endsWith(".parquet")).sort().map((f) => path.join(partDir, f)) : []
+      if (partFiles.length === 0) throw new Error(`${partDir}: the scatter wrote no rows for ${tally.rows} placed documents`)
+      const part = `read_parquet([${partFiles.map(sqlString).join(", ")}], hive_partitioning = false)`
       const rel = parquetShardPath(split, k, n)
       const file = path.join(spec.buildDir, rel)
       fs.mkdirSync(path.dirname(file), { recursive: true })
@@ -157,6 +168,8 @@ export async function writeBundle(db: DuckDBConnection, side: DuckDBConnection, 
         `COPY (SELECT ${cols} FROM ${part} ORDER BY pos) TO ${sqlString(tmp)} ` +
           `(FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE ${rowGroupRowsFor(tally.bytes / Math.max(1, tally.rows))})`
       )
+      const written = (await db.runAndReadAll(`SELECT count(*) FROM read_parquet(${sqlString(tmp)})`)).getRows()[0]![0]
+      if (Number(written) !== tally.rows) throw new Error(`${rel}: ${String(written)} rows written, ${tally.rows} placed`)
       fs.renameSync(tmp, file)
       shards.push({ path: rel, split, sha256: sha256File(file), bytes: fs.statSync(file).size, rows: tally.rows, tokens: tally.tokens })
       if (spec.tokens) tokenShards.push(await writeTokenShard(db, part, spec, split, k, n, tally))
@@ -178,7 +191,7 @@ async function writeTokenShard(db: DuckDBConnection, part: string, spec: BundleS
   const writer = new IndexedDatasetWriter(path.join(spec.buildDir, prefix), dtype, tokenizer.eos)
   try {
     // The text only for rows without a locator (they are tokenized again).
-    const query = `SELECT id, n_tokens, token_file, token_offset, CASE WHEN token_file IS NULL THEN text END AS text FROM ${part} ORDER BY pos`
+    const query = `SELECT id, n_tokens, token_file, token_offset, CASE WHEN ${source === null ? "TRUE" : "token_file IS NULL"} THEN text END AS text FROM ${part} ORDER BY pos`
     for await (const { batch, rowCount } of readBatches(db, query)) {
       for (let i = 0; i < rowCount; i++) {
         const nTokens = Number(batch.n_tokens![i])

@@ -101,12 +101,14 @@ export function scoreRouting(docs: Iterable<RoutedDocument>, allLabels: Readonly
     }
   })
   const byFile = new Map<string, SourceLabel>()
-  for (const l of labels) byFile.set(l.file, l)
+  // Matched against every label, so a file with an unscorable label is skipped rather than taken for another.
+  for (const l of allLabels) byFile.set(l.file, l)
+  const scorable = new Set(labels)
   // A source_path is relative to the parent of the input root it was found under; match the label's
   // `<folder>/<name>` against its trailing components so deeper roots work too.
   // A file given as an input by itself has just its name as source_path: match such names when unique.
   const byName = new Map<string, SourceLabel | null>()
-  for (const l of labels) {
+  for (const l of allLabels) {
     const name = l.file.split("/").pop()!
     byName.set(name, byName.has(name) ? null : l)
   }
@@ -134,6 +136,7 @@ export function scoreRouting(docs: Iterable<RoutedDocument>, allLabels: Readonly
       unlabelled++
       continue
     }
+    if (!scorable.has(label)) continue
     const r = doc
     const vote = r.bundle ?? UNROUTED_VOTE
     let a = acc.get(label.file)

@@ -28,6 +28,7 @@ export class TokenFileWriter {
   private used = 0
   /** Ids written so far: the offset of the next document. */
   private count = 0
+  private closed = false
 
   constructor(target: string) {
     this.target = target
@@ -57,15 +58,16 @@ export class TokenFileWriter {
 
   finish(): void {
     this.flush()
+    this.closed = true
     fs.closeSync(this.fd)
     fs.renameSync(this.temp, this.target)
   }
 
   abort(): void {
-    try {
+    // Never close twice: after finish() the descriptor number may belong to another file by now.
+    if (!this.closed) {
+      this.closed = true
       fs.closeSync(this.fd)
-    } catch {
-      // already closed
     }
     fs.rmSync(this.temp, { force: true })
   }

@@ -161,6 +161,21 @@ describe("bundles read by independent readers", () => {
     expect(cli(["verify", path.join(out, "bundles")]).status).toBe(0)
   })
 
+  it("tokenizes again when the token files are out of reach, with the same token shards", () => {
+    // A plain copy of the classified shards: no plan, so no tokenize folder to take ids from.
+    const plain = path.join(root, "plain-classified")
+    fs.mkdirSync(plain)
+    for (const f of fs.readdirSync(path.join(work, "classify")).filter((f) => f.endsWith(".parquet"))) fs.copyFileSync(path.join(work, "classify", f), path.join(plain, f))
+    const out = path.join(root, "plain-bundles")
+    const r = cli(["bundle", plain, "--out", out, "--config", pipeline], env)
+    expect(r.status, r.stderr).toBe(0)
+    for (const name of names()) {
+      const a = filesUnder(path.join(bundles, name))
+      const b = filesUnder(path.join(out, name))
+      for (const [file, bytes] of a) if (file.startsWith("tokens/") || file.startsWith("data/")) expect(b.get(file)?.equals(bytes), `${name}/${file}`).toBe(true)
+    }
+  })
+
   it("resumes a run killed inside the bundle stage and ends with the same bytes", async () => {
     const killed = path.join(root, "killed")
     const child = cliDetached(["run", pipeline, "--work", killed, "--workers", "2"], env)
