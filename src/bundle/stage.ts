@@ -81,7 +81,7 @@ export const bundleStage: Stage = {
       )
       const tokenSource = yield* Effect.acquireRelease(
         Effect.sync(() => {
-          const dir = tokenizeDirOf(plan)
+          const dir = lineageDir(plan, "tokenize")
           return dir === null ? null : new TokenFileReader(dir, readJson<StagePlan>(stageLayout(dir).planFile).hash)
         }),
         (r) => Effect.sync(() => r?.close())
@@ -146,25 +146,22 @@ function minScoreOf(plan: StagePlan): number {
   return typeof p === "number" ? p : DEFAULT_MIN_SCORE
 }
 
-/** The removal records of the dedup stage this bundle descends from (none without one). */
-function removedFilesOf(plan: StagePlan): string[] {
+/** The folder of the `stage` stage this bundle descends from (its plan names the stage), or null. */
+function lineageDir(plan: StagePlan, stage: string): string | null {
   for (const dir of plan.lineage) {
     const file = stageLayout(dir).planFile
-    if (!fs.existsSync(file) || readJson<StagePlan>(file).stage !== "dedup") continue
-    const removed = path.join(dir, "_removed")
-    return fs.existsSync(removed) ? fs.readdirSync(removed).filter((f) => f.endsWith(".parquet")).sort().map((f) => path.join(removed, f)) : []
-  }
-  return []
-}
-
-/** The tokenize stage folder this bundle descends from (its token files hold the documents' ids), or null. */
-function tokenizeDirOf(plan: StagePlan): string | null {
-  for (const dir of plan.lineage) {
-    const file = stageLayout(dir).planFile
-    if (fs.existsSync(file) && readJson<StagePlan>(file).stage === "tokenize") return dir
+    if (fs.existsSync(file) && readJson<StagePlan>(file).stage === stage) return dir
   }
   return null
 }
+
+/** The removal records of the dedup stage this bundle descends from (none without one). */
+function removedFilesOf(plan: StagePlan): string[] {
+  const dedup = lineageDir(plan, "dedup")
+  const removed = dedup === null ? null : path.join(dedup, "_removed")
+  return removed !== null && fs.existsSync(removed) ? fs.readdirSync(removed).filter((f) => f.endsWith(".parquet")).sort().map((f) => path.join(removed, f)) : []
+}
+
 
 /** The definitions the documents were routed with: from the classify plan that wrote the input. */
 function definitionsOf(plan: StagePlan): Map<string, BundleDefinition> {

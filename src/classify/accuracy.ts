@@ -9,8 +9,7 @@
  */
 import { openDuckDB } from "../core/duckdb.ts"
 import { readBatches, readParquetSql } from "../core/parquet.ts"
-import * as fs from "node:fs"
-import * as path from "node:path"
+import { listShards } from "../core/layout.ts"
 import { acceptableBundles, LabelError, unknownLabelWords, type SourceLabel } from "./labels.ts"
 import type { Classifier, RoutableDocument, Routing } from "./route.ts"
 
@@ -242,11 +241,7 @@ export function formatAccuracyReport(report: AccuracyReport): string {
 
 /** Every document of a dataset folder's `part-*.parquet` shards, with the columns routing needs. */
 export async function readDatasetDocuments(dir: string): Promise<LabelledDocument[]> {
-  const shards = fs
-    .readdirSync(dir)
-    .filter((f) => /^part-.*\.parquet$/.test(f))
-    .sort()
-    .map((f) => path.join(dir, f))
+  const shards = listShards(dir)
   if (shards.length === 0) throw new Error(`${dir}: no part-*.parquet shards`)
   const { instance, connection } = await openDuckDB()
   const out: LabelledDocument[] = []
@@ -275,11 +270,7 @@ export async function readDatasetDocuments(dir: string): Promise<LabelledDocumen
 
 /** The routings a classify stage wrote (its `part-*.parquet`), in source order, for scoreRouting. */
 export async function readRoutedDocuments(classifyDir: string): Promise<RoutedDocument[]> {
-  const shards = fs
-    .readdirSync(classifyDir)
-    .filter((f) => /^part-.*\.parquet$/.test(f))
-    .sort()
-    .map((f) => path.join(classifyDir, f))
+  const shards = listShards(classifyDir)
   if (shards.length === 0) throw new Error(`${classifyDir}: no part-*.parquet shards`)
   const { instance, connection } = await openDuckDB()
   try {
