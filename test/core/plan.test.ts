@@ -5,7 +5,8 @@ import { describe, expect, it } from "vitest"
 import { ConfigError } from "../../src/core/errors.ts"
 import type { PlannedFile } from "../../src/core/stage.ts"
 import { TaskCounter } from "../../src/core/stats.ts"
-import { assignBySize, listInputFiles } from "../../src/pipeline/plan.ts"
+import { assignBySize } from "../../src/pipeline/plan.ts"
+import { listInputFiles } from "../../src/ingest/inputs.ts"
 import { tempDir } from "../helpers.ts"
 
 const file = (sourcePath: string, size: number): PlannedFile => ({ absPath: `/x/${sourcePath}`, sourcePath, root: "/x", size, license: null, domain: null })
