@@ -112,12 +112,17 @@ export const Manifest = Schema.Struct({
   accounting: Schema.Record(Schema.String, StageAccounting).annotate({
     description: "Per stage of the run that produced the bundle (the whole run, all bundles): inputs = documents_out + filtered + duplicates + rejected"
   }),
-  content_sha256: Sha256.annotate({ description: "sha256 of this manifest's canonical JSON without content_sha256 and created_at: the same data gives the same hash" })
+  content_sha256: Sha256.annotate({ description: "sha256 of this manifest's canonical JSON without content_sha256, created_at and pipeline.file: the same data from the same config gives the same hash" })
 }).annotate({ title: "BundleManifest", description: "manifest.json of a scicurate bundle" })
 export type Manifest = typeof Manifest.Type
 
-/** sha256 of the manifest's canonical JSON without its own hash and its creation time. */
+/**
+ * sha256 of the manifest's canonical JSON without its own hash, its creation time and the pipeline's
+ * file name: the same data from the same config gives the same hash, whatever the pipeline file is called
+ * (the name stays in the manifest as provenance, outside the hash).
+ */
 export function manifestContentHash(m: Omit<Manifest, "content_sha256"> | Manifest): string {
-  const { content_sha256: _hash, created_at: _created, ...rest } = m as Manifest
-  return sha256Hex(canonicalJson(rest))
+  const { content_sha256: _hash, created_at: _created, pipeline, ...rest } = m as Manifest
+  const { file: _file, ...hashedPipeline } = pipeline
+  return sha256Hex(canonicalJson({ ...rest, pipeline: hashedPipeline }))
 }

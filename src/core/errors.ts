@@ -24,12 +24,12 @@ export class DatasetError extends Data.TaggedError("DatasetError")<{
 /** A task's counts do not add up: some input has no outcome. A bug in a stage, never bad input. */
 export class AccountingError extends Data.TaggedError("AccountingError")<{
   readonly stage: string
-  /** The task, or null when the stage as a whole read a different number of documents than its input holds. */
+  /** The task's rank (0-based; shown 1-based), or null when the stage as a whole read a different number of documents than its input holds. */
   readonly rank: number | null
   readonly detail: string
 }> {
   override get message(): string {
-    return `stage ${this.stage}${this.rank === null ? "" : ` task ${this.rank}`} does not account for every input: ${this.detail}`
+    return `stage ${this.stage}${this.rank === null ? "" : ` task ${this.rank + 1}`} does not account for every input: ${this.detail}`
   }
 }
 
@@ -43,10 +43,11 @@ export class LockedError extends Data.TaggedError("LockedError")<{ readonly dir:
 /** One or more tasks of a stage failed; the run can be resumed once the cause is fixed. */
 export class StageFailed extends Data.TaggedError("StageFailed")<{
   readonly stage: string
+  /** `rank` is 0-based (as in shard names); messages show it 1-based, "task 1" being the first. */
   readonly failures: ReadonlyArray<{ readonly rank: number; readonly detail: string }>
 }> {
   override get message(): string {
-    const lines = this.failures.map((f) => `  task ${f.rank}: ${f.detail}`)
+    const lines = this.failures.map((f) => `  task ${f.rank + 1}: ${f.detail}`)
     return `stage ${this.stage}: ${this.failures.length} task(s) failed\n${lines.join("\n")}`
   }
 }

@@ -151,7 +151,8 @@ export function incompleteDataset(dir: string): string | null {
   if (!fs.existsSync(layout.planFile)) return null
   const plan = { ...readJson<StagePlan>(layout.planFile), dir }
   const unfinished = Array.from({ length: plan.world }, (_, r) => r).filter((r) => !isTaskDone(plan, r) || !fs.existsSync(layout.stats(r)))
-  return unfinished.length === 0 ? null : `task(s) ${unfinished.join(", ")} of ${plan.world} in ${dir} are not finished`
+  // Task numbers shown to people are 1-based ("task 2 of 4"), like the progress lines; shard names keep 0-based ranks.
+  return unfinished.length === 0 ? null : `task(s) ${unfinished.map((r) => r + 1).join(", ")} of ${plan.world} in ${dir} are not finished`
 }
 
 /** Outputs also depend on the code that made them: a new scicurate version redoes the stages. */
