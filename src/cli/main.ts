@@ -8,7 +8,7 @@ import * as os from "node:os"
 import * as path from "node:path"
 import { NodeRuntime, NodeServices } from "@effect/platform-node"
 import { Console, Data, Effect, Option } from "effect"
-import { Argument, Command, Flag } from "effect/cli"
+import { Argument, CliOutput, Command, Flag } from "effect/cli"
 import { makeDuckDBLayer } from "../core/duckdb.ts"
 import { UsageError } from "../core/errors.ts"
 import { SCICURATE_VERSION } from "../core/version.ts"
@@ -167,6 +167,20 @@ const scicurate = Command.make("scicurate").pipe(
 /** effect/cli's own parse errors: already shown to the user with the help text. */
 const CLI_PARSE_ERRORS = new Set(["UnrecognizedOption", "DuplicateOption", "MissingOption", "MissingArgument", "UnexpectedArgument", "InvalidValue", "UnknownSubcommand", "ValidationError"])
 
+/**
+ * A wrong command line gets one line per problem and a pointer to the help, on stderr; the whole help
+ * text above an error buries the error. Help that was asked for (or a bare command) is shown as usual.
+ */
+const tersePresenter = CliOutput.layerPresenter({
+  present: (event) =>
+    event._tag === "InvalidInvocation"
+      ? Effect.sync(() => {
+          for (const e of event.errors) process.stderr.write(`scicurate: ${e.message.replace(/\s*\n\s*/g, " ")}\n`)
+          process.stderr.write(`Run '${event.commandPath.join(" ")} --help' for usage.\n`)
+        })
+      : CliOutput.defaultPresenter.present(event)
+})
+
 const program = Command.run(scicurate, { version: SCICURATE_VERSION }).pipe(
   Effect.catch((error: unknown) =>
     Effect.sync(() => {
@@ -192,6 +206,7 @@ const program = Command.run(scicurate, { version: SCICURATE_VERSION }).pipe(
       process.exitCode = 1
     })
   ),
+  Effect.provide(tersePresenter),
   Effect.provide(NodeServices.layer)
 )
 
