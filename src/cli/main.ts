@@ -16,7 +16,7 @@ import { bundleFoldersIn, verifyBundle } from "../bundle/verify.ts"
 import { loadPipeline, STAGE_NAMES, type StageName } from "../pipeline/config.ts"
 import { executeStage, runPipeline, withLock } from "../pipeline/run.ts"
 import { planSingleStage } from "../pipeline/single.ts"
-import { readManifest, readWorkStatus, renderBundleTable, renderManifestSummary, renderStatus, renderVerify } from "./report.ts"
+import { readManifest, readWorkStatus, renderBundleTable, renderLock, renderManifestSummary, renderStatus, renderVerify } from "./report.ts"
 
 function bundleSummary(dir: string): string {
   const m = readManifest(dir)
@@ -125,10 +125,12 @@ const status = Command.make(
     Effect.gen(function* () {
       const here = readWorkStatus(args.work)
       const stages = here.length > 0 ? here : readWorkStatus(path.dirname(path.resolve(args.work))).filter((s) => s.plan.dir === path.resolve(args.work))
-      if (stages.length === 0) return yield* new UsageError({ message: `${args.work}: no stage plans found (not a scicurate work folder)` })
-      yield* Console.log(renderStatus(stages))
+      // A run holds the work folder; a single-stage command holds its stage folder.
+      const locks = [args.work, ...stages.map((s) => s.plan.dir)].flatMap((d) => renderLock(d) ?? [])
+      if (stages.length === 0 && locks.length === 0) return yield* new UsageError({ message: `${args.work}: no stage plans found (not a scicurate work folder)` })
+      yield* Console.log([...new Set(locks), ...(stages.length > 0 ? [renderStatus(stages)] : [])].join("\n\n"))
     })
-).pipe(Command.withDescription("What each stage did: tasks done, counts in/out/filtered/duplicates/rejected, time"))
+).pipe(Command.withDescription("What each stage did: tasks done, counts in/out/filtered/duplicates/rejected, time; and whether a run is active (pid, since when, which stage)"))
 
 const verify = Command.make(
   "verify",

@@ -1,11 +1,12 @@
 /** What `status`, `run` and `verify` print: plain text tables, one screen. */
 import * as fs from "node:fs"
 import * as path from "node:path"
-import { readJson, stageLayout } from "../core/layout.ts"
+import { readJson, readLock, stageLayout } from "../core/layout.ts"
 import type { StagePlan } from "../core/stage.ts"
 import { sumStats } from "../core/stats.ts"
 import { Schema } from "effect"
 import { Manifest } from "../bundle/manifest.ts"
+import { fmtBytes, fmtInt } from "../executors/progress.ts"
 import type { VerifyReport } from "../bundle/verify.ts"
 import { readStageStats, type StageTiming } from "../pipeline/run.ts"
 
@@ -35,12 +36,19 @@ export function readWorkStatus(work: string): StageStatus[] {
     })
 }
 
-const fmtInt = (n: number): string => n.toLocaleString("en-US")
-export function fmtBytes(b: number): string {
-  if (b < 1e3) return `${b} B`
-  if (b < 1e6) return `${(b / 1e3).toFixed(1)} kB`
-  if (b < 1e9) return `${(b / 1e6).toFixed(1)} MB`
-  return `${(b / 1e9).toFixed(2)} GB`
+/**
+ * Whether a run holds `dir` (a work folder, or a stage folder a single-stage command writes): "running:
+ * pid N since T, stage S", or that a lock left by a process that is gone is stale; null when unlocked.
+ */
+export function renderLock(dir: string): string | null {
+  const lock = readLock(dir)
+  if (lock === null) return null
+  const since = lock.since ? ` since ${lock.since}` : ""
+  if (!lock.alive) {
+    return `stale lock: ${lock.file} names pid ${lock.pid}${since}, which is no longer running; the next run takes it over`
+  }
+  const stage = lock.stage ? `, stage ${lock.stage}${lock.stage_since ? ` (since ${lock.stage_since})` : ""}` : ", planning"
+  return `running: pid ${lock.pid}${since}${stage}`
 }
 
 function table(header: string[], rows: string[][]): string {

@@ -67,24 +67,86 @@ export function isStageDirOrEmpty(dir: string): boolean {
 const LOCK_FILE = ".scicurate.lock"
 
 /**
+ * What a lock file records, so `status` can say that a run is active: who holds it (pid), since when,
+ * and the stage (or phase) it is running, updated as stages start. Older locks hold only the pid.
+ */
+export interface LockRecord {
+  readonly pid: number
+  /** ISO 8601 time the lock was taken. */
+  readonly since: string | null
+  /** The stage or phase running now; null before the first starts. */
+  readonly stage: string | null
+  readonly stage_since: string | null
+}
+
+function parseLock(text: string): LockRecord | null {
+  const trimmed = text.trim()
+  if (/^\d+$/.test(trimmed)) return { pid: Number(trimmed), since: null, stage: null, stage_since: null }
+  try {
+    const r = JSON.parse(trimmed) as Partial<LockRecord>
+    return Number.isInteger(r.pid) && r.pid! > 0
+      ? { pid: r.pid!, since: r.since ?? null, stage: r.stage ?? null, stage_since: r.stage_since ?? null }
+      : null
+  } catch {
+    return null
+  }
+}
+
+const readLockPid = (file: string): number => parseLock(fs.readFileSync(file, "utf8"))?.pid ?? NaN
+
+/** The locks this process holds (a run holds one), so the runner can record its current stage in them. */
+const heldLocks = new Map<string, LockRecord>()
+
+/** Record in every lock this process holds the stage (or phase) it starts now. */
+export function recordLockStage(stage: string): void {
+  for (const [file, record] of heldLocks) {
+    const next = { ...record, stage, stage_since: new Date().toISOString() }
+    heldLocks.set(file, next)
+    // Replaced by a rename: a reader sees the old record or the new one, never a half-written file.
+    writeFileAtomic(file, JSON.stringify(next) + "\n")
+  }
+}
+
+/** The lock on a work (or stage) folder, if any, and whether its process is still alive. */
+export function readLock(dir: string): (LockRecord & { readonly alive: boolean; readonly file: string }) | null {
+  const file = path.join(dir, LOCK_FILE)
+  let text: string
+  try {
+    text = fs.readFileSync(file, "utf8")
+  } catch {
+    return null
+  }
+  const record = parseLock(text)
+  return record === null ? { pid: -1, since: null, stage: null, stage_since: null, alive: false, file } : { ...record, alive: isAlive(record.pid), file }
+}
+
+/**
  * Take the lock on a work folder so two runs never write into it at once (each would delete the other's
- * temporary files). The lock is a file created exclusively (`wx`) holding the owner's pid. A lock whose
- * owner is gone is taken over by renaming it to a name only this process uses — of several processes
- * racing for it, one rename wins — and then creating a fresh lock exclusively again.
+ * temporary files). The lock is a file created exclusively (`wx`) holding the owner's pid (with the time
+ * and current stage, see `LockRecord`). A lock whose owner is gone is taken over by renaming it to a name
+ * only this process uses — of several processes racing for it, one rename wins — and then creating a
+ * fresh lock exclusively again.
  */
 export function lockDir(dir: string): { release: () => void } | { heldBy: number; file: string } {
   fs.mkdirSync(dir, { recursive: true })
   const file = path.join(dir, LOCK_FILE)
   for (let attempt = 0; attempt < 10; attempt++) {
+    const record: LockRecord = { pid: process.pid, since: new Date().toISOString(), stage: null, stage_since: null }
     try {
-      fs.writeFileSync(file, String(process.pid), { flag: "wx" })
-      return { release: () => fs.rmSync(file, { force: true }) }
+      fs.writeFileSync(file, JSON.stringify(record) + "\n", { flag: "wx" })
+      heldLocks.set(file, record)
+      return {
+        release: () => {
+          heldLocks.delete(file)
+          fs.rmSync(file, { force: true })
+        }
+      }
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== "EEXIST") throw e
     }
     let pid: number
     try {
-      pid = Number(fs.readFileSync(file, "utf8"))
+      pid = readLockPid(file)
     } catch {
       continue // released between our two calls: try again
     }
@@ -96,7 +158,7 @@ export function lockDir(dir: string): { release: () => void } | { heldBy: number
       continue // another process took it over first
     }
     // If what we moved aside was not the stale lock but a live one just taken, put it back and wait our turn.
-    const moved = Number(fs.readFileSync(stale, "utf8"))
+    const moved = readLockPid(stale)
     if (moved !== pid && isAlive(moved)) {
       fs.renameSync(stale, file)
       return { heldBy: moved, file }
@@ -107,6 +169,7 @@ export function lockDir(dir: string): { release: () => void } | { heldBy: number
 }
 
 function isAlive(pid: number): boolean {
+  if (!Number.isInteger(pid) || pid <= 0) return false
   try {
     process.kill(pid, 0)
     return true

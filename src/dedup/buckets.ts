@@ -122,6 +122,9 @@ export const bucketsStage: Stage = {
           )
         )
       }
+      const [counts] = yield* db.rows("SELECT (SELECT count(*) FROM (SELECT DISTINCT a, b FROM candidates))::INTEGER AS candidates, (SELECT count(*) FROM pairs)::INTEGER AS similar")
+      ctx.counter.note("candidate-pairs", Number(counts?.candidates ?? 0))
+      ctx.counter.note("similar-pairs", Number(counts?.similar ?? 0))
       yield* db.run("DROP TABLE candidates")
       yield* Effect.tryPromise({
         try: () => copyToParquet(db.connection, "SELECT a::BIGINT AS a, b::BIGINT AS b, similarity FROM pairs ORDER BY a, b", target),

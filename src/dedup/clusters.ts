@@ -65,6 +65,11 @@ export const clustersStage: Stage = {
         )
       )
       const clusters = clusterRepresentatives(components, { score, tieRank })
+      // Every node is in some pair, so each root is a cluster of two or more documents.
+      let clusterCount = 0
+      for (let i = 0; i < count; i++) if (components.find(i) === i) clusterCount++
+      ctx.counter.note("documents-in-pairs", count)
+      ctx.counter.note("clusters", clusterCount)
       yield* db.run("CREATE TABLE removed (ix DOUBLE, kept DOUBLE, cluster_size DOUBLE)")
       yield* appendRows(db, "removed", 3, fail, (emit) =>
         Effect.sync(() => {
@@ -105,6 +110,8 @@ export const clustersStage: Stage = {
           ),
         catch: fail("write clusters")
       })
+      const [removed] = yield* db.rows("SELECT count(*)::INTEGER AS n FROM removed")
+      ctx.counter.note("near-copies", Number(removed?.n ?? 0))
       ctx.progress(0, 0)
     })
 }

@@ -59,7 +59,11 @@ export const exactStage: Stage = {
           ),
         catch: (cause) => new DatasetError({ path: target, operation: "write exact copies", cause })
       })
+      // What this phase did, for its progress and summary lines (it has no documents in or out of its own).
+      const [counts] = yield* db.rows("SELECT count(*)::INTEGER AS hashed, count(*) FILTER (WHERE copy_rank > 1)::INTEGER AS copies FROM ranked")
+      ctx.counter.note("documents-hashed", Number(counts?.hashed ?? 0))
+      ctx.counter.note("exact-copies", Number(counts?.copies ?? 0))
       yield* db.run("DROP TABLE ranked")
-      ctx.progress(0, 0)
+      ctx.progress(Number(counts?.hashed ?? 0), 0)
     })
 }

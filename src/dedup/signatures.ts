@@ -45,6 +45,7 @@ export const signaturesStage: Stage = {
       const mine = taskShards(shards.length, ctx.rank, ctx.world)
       const columns = signatureColumns(options.bands)
       const types: DuckDBType[] = columns.map(([, t]) => (t === "DOUBLE" ? DOUBLE : t === "BLOB" ? BLOB : VARCHAR))
+      ctx.counter.note("signatures", 0) // named even when this task has no documents
       yield* db.run(`CREATE TABLE sigs (${columns.map(([c, t]) => `"${c}" ${t}`).join(", ")})`)
       const writer = yield* Effect.tryPromise({ try: () => db.connect(), catch: fail("connect") })
       const appender = yield* Effect.tryPromise({ try: () => writer.createAppender("sigs"), catch: fail("open appender") })
@@ -96,6 +97,7 @@ export const signaturesStage: Stage = {
                 cols.forEach((values, c) => chunk.setColumnValues(c, values.slice(start, start + n)))
                 appender.appendDataChunk(chunk)
               }
+              ctx.counter.note("signatures", rowCount)
               ctx.progress(rowCount, textBytes)
             },
             catch: fail("compute signatures")

@@ -6,11 +6,11 @@
 import * as fs from "node:fs"
 import { Effect } from "effect"
 import { AccountingError, ConfigError, LockedError, StageFailed } from "../core/errors.ts"
-import { clearStageDir, lockDir, readJson, removeStaleTemporaries, stageLayout, writeFileAtomic } from "../core/layout.ts"
-import type { StagePlan } from "../core/stage.ts"
+import { clearStageDir, lockDir, readJson, recordLockStage, removeStaleTemporaries, stageLayout, writeFileAtomic } from "../core/layout.ts"
+import { isTaskDone, type StagePlan } from "../core/stage.ts"
 import { sumStats, type TaskStats } from "../core/stats.ts"
 import { pendingRanks, runLocal, workerPool, type WorkerPool } from "../executors/local.ts"
-import { progressReporter } from "../executors/progress.ts"
+import { phaseWork, progressReporter, type ProgressTotals } from "../executors/progress.ts"
 import type { ResolvedPipeline, StageName } from "./config.ts"
 import { dedupPhases } from "../dedup/phases.ts"
 import { planStage, upstreamOf, type Upstream } from "./plan.ts"
@@ -128,8 +128,9 @@ const runPlan = (
     const started = performance.now()
     if (before !== null) yield* before
     removeStaleTemporaries(plan.dir)
-    const totalBytes = plan.input.kind === "files" ? plan.input.assignments.flat().reduce((a, f) => a + f.size, 0) : null
-    const reporter = progressReporter(plan.stage, { tasks: plan.world, pending: pending.length, records: null, bytes: totalBytes }, options.progress)
+    // After the phases (each records itself): `status` then names what runs now.
+    recordLockStage(plan.stage)
+    const reporter = progressReporter(plan.stage, progressTotals(plan, pending.length), options.progress)
     const result = yield* Effect.result(
       options.pool
         ? runLocal(plan, layout.planFile, options.pool, reporter)
@@ -156,7 +157,18 @@ export const executeStage = (
 ): Effect.Effect<StageReport, StageFailed | AccountingError> =>
   Effect.gen(function* () {
     // A stage made of phases (dedup) runs them first, each resuming where it stopped.
-    const phases = plan.stage === "dedup" ? Effect.forEach(dedupPhases(plan), (phase) => runPlan(phase, { ...options, forced: false }, null), { discard: true }) : null
+    const phases =
+      plan.stage === "dedup"
+        ? Effect.forEach(
+            dedupPhases(plan),
+            (phase) =>
+              Effect.map(runPlan(phase, { ...options, forced: false }, null), (ran) => {
+                // A phase has no documents in or out of its own: say what it did instead.
+                if (ran > 0) options.log(`${phase.stage}: ${phaseWork(sumStats(phase.stage, readStageStats(phase))) ?? "done"}`)
+              }),
+            { discard: true }
+          )
+        : null
     const pending = yield* runPlan(plan, options, phases)
     const summary = sumStats(plan.stage, readStageStats(plan))
     options.log(summaryLine(summary))
@@ -176,16 +188,39 @@ export const executeStage = (
   })
 
 /**
- * Documents in a stage's input dataset according to the stats of the stage that wrote it; null for a
- * plain folder of shards (no plan, so no stats to check against). Missing stats count as a mismatch.
+ * How much a stage has to do, for its progress line: the planned input bytes for a stage that reads
+ * files; for one that reads a dataset, the documents and text bytes the upstream stage wrote (its stats).
+ * Tasks finished before (a resumed stage) count as done with what their stats say they read.
  */
-function datasetDocuments(plan: StagePlan): number | null {
+function progressTotals(plan: StagePlan, pending: number): ProgressTotals {
+  const finished = readStageStats(plan).filter((s) => isTaskDone(plan, s.rank))
+  const doneRecords = finished.reduce((a, s) => a + s.records_in, 0)
+  const doneBytes = finished.reduce((a, s) => a + s.bytes_in, 0)
+  const base = { tasks: plan.world, pending, doneRecords, doneBytes }
+  if (plan.input.kind === "files") return { ...base, records: null, bytes: plan.input.assignments.flat().reduce((a, f) => a + f.size, 0) }
+  const upstream = upstreamStats(plan)
+  // A phase's own input (signatures, pairs) has no documents out: its progress goes by tasks.
+  if (upstream === null || upstream.documents_out === 0) return { ...base, records: null, bytes: null }
+  return { ...base, records: upstream.documents_out, bytes: upstream.bytes_out }
+}
+
+/** The summed stats of the stage that wrote a plan's input dataset, when it has them all; else null. */
+function upstreamStats(plan: StagePlan): StageSummary | null {
   if (plan.input.kind !== "dataset") return null
   const layout = stageLayout(plan.input.dir)
   if (!fs.existsSync(layout.planFile)) return null
   const upstream = { ...readJson<StagePlan>(layout.planFile), dir: plan.input.dir }
   const stats = readStageStats(upstream)
-  return stats.length === upstream.world ? stats.reduce((a, s) => a + s.documents_out, 0) : -1
+  return stats.length === upstream.world ? sumStats(upstream.stage, stats) : null
+}
+
+/**
+ * Documents in a stage's input dataset according to the stats of the stage that wrote it; null for a
+ * plain folder of shards (no plan, so no stats to check against). Missing stats count as a mismatch.
+ */
+function datasetDocuments(plan: StagePlan): number | null {
+  if (plan.input.kind !== "dataset" || !fs.existsSync(stageLayout(plan.input.dir).planFile)) return null
+  return upstreamStats(plan)?.documents_out ?? -1
 }
 
 export function readStageStats(plan: Pick<StagePlan, "dir" | "world">): TaskStats[] {
