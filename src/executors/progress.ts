@@ -60,13 +60,14 @@ export interface ProgressState {
 }
 
 /**
- * What progress is measured in: bytes when their total is known and the stage reports bytes, else
- * records when their total is known (a phase that reads no text reports only records), else null (tasks).
+ * What progress is measured in: bytes when their total is known and the stage reports bytes (or nothing
+ * else is known: ingest), else records when their total is known (a phase that reads no text reports only
+ * records), else null (finished tasks).
  */
 function measure(p: ProgressState): { total: number; done: number; doneBefore: number } | null {
   const { totals } = p
   const bytesReported = p.bytes > totals.doneBytes || p.records === totals.doneRecords
-  if (totals.bytes && bytesReported) return { total: totals.bytes, done: p.bytes, doneBefore: totals.doneBytes }
+  if (totals.bytes && (bytesReported || totals.records === null)) return { total: totals.bytes, done: p.bytes, doneBefore: totals.doneBytes }
   if (totals.records) return { total: totals.records, done: p.records, doneBefore: totals.doneRecords }
   return null
 }
