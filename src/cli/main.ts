@@ -106,9 +106,9 @@ const singleStage = (stage: StageName, description: string, extraFlags: Record<s
       })
   ).pipe(Command.withDescription(description))
 
-const ingest = singleStage("ingest", "Turn files (JSONL, text, Markdown, PDF) into a dataset of document shards")
+const ingest = singleStage("ingest", "Turn files and folders into a dataset of document shards: papers (PDF), text and Markdown, JSONL, source code and notebooks, archives (tar, zip: members read like files), simulation outputs (LAMMPS, Quantum ESPRESSO, VASP, Gaussian, ORCA, GROMACS, ...), CSV/TSV tables, HDF5 and netCDF; what cannot be read is rejected with a reason in OUT/_rejects/")
 const dedup = singleStage("dedup", "Remove exact, then near duplicates (MinHash LSH) from a dataset; removal records go to OUT/_removed/")
-const tokenize = singleStage("tokenize", "Count tokens per document", {
+const tokenize = singleStage("tokenize", "Tokenize every document: its token count (n_tokens) in the shards, and its token ids in a .tokens file beside each shard (bundle copies them into Megatron token shards)", {
   tokenizer: Flag.String("tokenizer").pipe(Flag.withDescription("o200k_base (default) or cl100k_base"), Flag.optional)
 })
 const classify = singleStage("classify", "Route every document of a tokenized dataset to a domain bundle (score, reason, runner-up); the rest are marked unrouted", {
