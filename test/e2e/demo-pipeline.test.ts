@@ -322,7 +322,8 @@ describe("command-line checks", () => {
     fs.rmSync(path.join(inner, "_done", "2"))
     const partial = cli(["dedup", inner, "--out", path.join(root, "dedup")])
     expect(partial.status).toBe(2)
-    expect(partial.stderr).toMatch(/is not a finished dataset: task\(s\) 2 of 4/)
+    // Rank 2 (the marker _done/2, shard part-00002-of-00004) is the third task: numbered from 1, as in progress.
+    expect(partial.stderr).toMatch(/is not a finished dataset: task\(s\) 3 of 4/)
   })
 
   it("records in the manifest the tokenizer that counted the tokens", async () => {
