@@ -135,6 +135,7 @@ export function lockDir(dir: string): { release: () => void } | { heldBy: number
     try {
       fs.writeFileSync(file, JSON.stringify(record) + "\n", { flag: "wx" })
       heldLocks.set(file, record)
+      removeLockTemporaries(dir)
       return {
         release: () => {
           heldLocks.delete(file)
@@ -166,6 +167,15 @@ export function lockDir(dir: string): { release: () => void } | { heldBy: number
     fs.rmSync(stale, { force: true })
   }
   return { heldBy: -1, file }
+}
+
+/**
+ * A run killed while it recorded its stage leaves the lock's temporary file (see `recordLockStage`);
+ * only the holder writes one, so once this process holds the lock any such file is a leftover.
+ */
+function removeLockTemporaries(dir: string): void {
+  const leftover = new RegExp(`^\\.${LOCK_FILE.replaceAll(".", "\\.")}\\.\\d+\\.tmp$`)
+  for (const name of fs.readdirSync(dir)) if (leftover.test(name)) fs.rmSync(path.join(dir, name), { force: true })
 }
 
 function isAlive(pid: number): boolean {
