@@ -167,7 +167,7 @@ const scicurate = Command.make("scicurate").pipe(
   Command.withSubcommands([run, ingest, dedup, tokenize, classify, bundle, status, verify, inspect, sqlCommand])
 )
 
-/** effect/cli's own parse errors: already shown to the user with the help text. */
+/** effect/cli's own parse errors: already shown to the user, one line each (see tersePresenter). */
 const CLI_PARSE_ERRORS = new Set(["UnrecognizedOption", "DuplicateOption", "MissingOption", "MissingArgument", "UnexpectedArgument", "InvalidValue", "UnknownSubcommand", "ValidationError"])
 
 /**
