@@ -4,6 +4,7 @@ import * as fs from "node:fs"
 import * as os from "node:os"
 import * as path from "node:path"
 import { fileURLToPath } from "node:url"
+import { expect } from "vitest"
 
 export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..")
 export const corpusDir = path.resolve(repoRoot, process.env.SCICURATE_CORPUS ?? "../shared/corpus")
@@ -75,4 +76,22 @@ export function readRejects(stageDir: string): Array<{ source_path: string; stag
     .flatMap((f) => fs.readFileSync(path.join(dir, f), "utf8").trim().split("\n"))
     .filter(Boolean)
     .map((l) => JSON.parse(l))
+}
+
+/**
+ * The reviewed golden copy of `actual` at `file`. A missing golden fails the test: goldens are written
+ * only when asked for with UPDATE_GOLDEN=1 (then review the diff by eye before committing), never from
+ * the code's own output on a run that merely lacks the file — that would make the check pass by
+ * construction.
+ */
+export function expectGolden(file: string, actual: string): void {
+  if (process.env.UPDATE_GOLDEN === "1") {
+    fs.mkdirSync(path.dirname(file), { recursive: true })
+    fs.writeFileSync(file, actual)
+  } else if (!fs.existsSync(file)) {
+    throw new Error(`golden file ${path.relative(repoRoot, file)} is missing: write it with UPDATE_GOLDEN=1 and review the diff by eye`)
+  }
+  expect(actual, `${path.relative(repoRoot, file)} (after a deliberate change: UPDATE_GOLDEN=1, then review the diff)`).toBe(
+    fs.readFileSync(file, "utf8")
+  )
 }
