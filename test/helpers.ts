@@ -23,7 +23,7 @@ export const missingRequirementsFile = path.resolve(repoRoot, process.env.SCICUR
 export function requirePresent(requirement: string, present: boolean, skipped: string): boolean {
   if (present) return present
   const testFile = (new Error().stack ?? "").split("\n").map((l) => /(\/test\/[^:)]*\.test\.ts)/.exec(l)?.[1]).find(Boolean) ?? "?"
-  console.warn(`[scicurate tests] ${requirement} is missing: ${skipped} ${skipped.endsWith("s") ? "are" : "is"} skipped${process.env.CI ? " (this fails the run under CI)" : ""}`)
+  console.warn(`[scicurate tests] ${requirement} is missing, so this is skipped: ${skipped}${process.env.CI ? " (which fails the run under CI)" : ""}`)
   try {
     fs.mkdirSync(path.dirname(missingRequirementsFile), { recursive: true })
     fs.appendFileSync(missingRequirementsFile, `${JSON.stringify({ requirement, skipped, testFile: testFile.replace(/^\//, "") })}\n`)
@@ -32,6 +32,11 @@ export function requirePresent(requirement: string, present: boolean, skipped: s
   }
   return present
 }
+
+/** Debian's python3, which runs the independent numpy and torch readers of token shards. */
+export const PYTHON = "/usr/bin/python3"
+/** Whether Debian's python3 imports `module`. */
+export const hasPythonModule = (module: string): boolean => fs.existsSync(PYTHON) && spawnSync(PYTHON, ["-c", `import ${module}`]).status === 0
 
 /**
  * The shared corpus is a requirement like a tool: absent under CI it fails the run, unless the run says

@@ -14,12 +14,10 @@ import { splitOf } from "../../src/bundle/split.ts"
 import { openDuckDB } from "../../src/core/duckdb.ts"
 import { writeSampleCorpus } from "../../src/demo/sample-corpus.ts"
 import { openTokenizer } from "../../src/tokenize/tokenizer.ts"
-import { cli, cliDetached, filesUnder, repoRoot, requirePresent, tempDir } from "../helpers.ts"
+import { cli, cliDetached, filesUnder, hasPythonModule, PYTHON, repoRoot, requirePresent, tempDir } from "../helpers.ts"
 
-const PYTHON = "/usr/bin/python3"
-const hasModule = (m: string) => fs.existsSync(PYTHON) && spawnSync(PYTHON, ["-c", `import ${m}`]).status === 0
-const hasNumpy = requirePresent("numpy (Debian python3-numpy; make system-deps)", hasModule("numpy"), "the numpy reader of the bundles")
-const hasTorch = requirePresent("torch (Debian python3-torch; make system-deps)", hasModule("torch"), "the torch reader of the bundles")
+const hasNumpy = requirePresent("numpy (Debian python3-numpy; make system-deps)", hasPythonModule("numpy"), "the numpy reader of the bundles")
+const hasTorch = requirePresent("torch (Debian python3-torch; make system-deps)", hasPythonModule("torch"), "the torch reader of the bundles")
 
 const env = { SOURCE_DATE_EPOCH: "1700000000" }
 
