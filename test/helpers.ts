@@ -132,3 +132,45 @@ export function expectGolden(file: string, actual: string): void {
     fs.readFileSync(file, "utf8")
   )
 }
+
+/**
+ * Every task's completion marker under a work folder (`_done/<rank>` of each stage and of a stage's
+ * phases) with its modification time: a resumed run must leave the markers of finished tasks untouched,
+ * which a run that redid everything would not.
+ */
+export function doneMarkers(work: string): Map<string, number> {
+  const out = new Map<string, number>()
+  const walk = (d: string) => {
+    for (const e of fs.readdirSync(d, { withFileTypes: true })) {
+      const p = path.join(d, e.name)
+      if (e.isDirectory()) walk(p)
+      else if (path.basename(d) === "_done") out.set(path.relative(work, p), fs.statSync(p).mtimeMs)
+    }
+  }
+  if (fs.existsSync(work)) walk(work)
+  return out
+}
+
+/** The stages of a work folder whose every task has its marker (planned `world` tasks, all `_done`). */
+export function completedStages(work: string): string[] {
+  return fs
+    .readdirSync(work)
+    .filter((d) => fs.existsSync(path.join(work, d, "_plan.json")))
+    .filter((d) => {
+      const plan = JSON.parse(fs.readFileSync(path.join(work, d, "_plan.json"), "utf8")) as { world: number }
+      const done = path.join(work, d, "_done")
+      return fs.existsSync(done) && fs.readdirSync(done).length === plan.world
+    })
+    .sort()
+}
+
+/**
+ * Check a resumed run against what the killed one had finished (`markers`, `stages` taken before the
+ * rerun): no finished task ran again, and each finished stage was reported as already done.
+ */
+export function expectNothingRedone(work: string, before: { markers: Map<string, number>; stages: string[] }, output: string): void {
+  const after = doneMarkers(work)
+  const redone = [...before.markers].filter(([marker, mtime]) => after.get(marker) !== mtime).map(([marker]) => marker)
+  expect(redone, "tasks finished before the kill ran again (their _done markers were rewritten or removed)").toEqual([])
+  for (const stage of before.stages) expect(output, `${stage} was complete before the kill`).toMatch(new RegExp(`^${stage}: .*already done`, "m"))
+}

@@ -14,7 +14,7 @@ import { beforeAll, describe, expect, it } from "vitest"
 import { formatAccuracyReport, readRoutedDocuments, scoreRouting } from "../../src/classify/accuracy.ts"
 import { readSourceLabels } from "../../src/classify/labels.ts"
 import { openDuckDB, sqlString } from "../../src/core/duckdb.ts"
-import { cli, cliDetached, corpusDir, filesUnder, hasCorpus, hasPythonModule, repoRoot, requirePresent, tempDir } from "../helpers.ts"
+import { cli, cliDetached, completedStages, corpusDir, doneMarkers, expectNothingRedone, filesUnder, hasCorpus, hasPythonModule, repoRoot, requirePresent, tempDir } from "../helpers.ts"
 import { LATER_STAGES, readTokenShardsWith, textMismatches, tokenShardMismatches } from "./bundle-content.ts"
 
 const pipeline = path.join(repoRoot, "pipelines/shared-corpus.yaml")
@@ -141,7 +141,7 @@ describe.skipIf(!hasCorpus)("shared corpus pipeline (needs ../shared/corpus)", (
     { name: "during bundle", ready: (work: string) => fs.existsSync(path.join(work, "bundle/_plan.json")) }
   ]
   for (const point of killPoints) {
-    it(`resumes after being killed ${point.name} and ends with the same bytes`, async () => {
+    it(`resumes after being killed ${point.name}, runs no finished task again, and ends with the same bytes`, async () => {
       const work = path.join(root, `killed-${point.name.replace(/\s+/g, "-")}`)
       const child = cliDetached(["run", pipeline, "--work", work, "--workers", "2"], env)
       const deadline = Date.now() + 120_000
@@ -150,9 +150,12 @@ describe.skipIf(!hasCorpus)("shared corpus pipeline (needs ../shared/corpus)", (
       await new Promise((resolve) => child.once("exit", resolve))
       expect(point.ready(work), "the kill point was never reached").toBe(true)
       if (point.name !== "during bundle") expect(fs.existsSync(bundleOf(work))).toBe(false)
+      const finished = { markers: doneMarkers(work), stages: completedStages(work) }
+      expect(finished.markers.size, "no task had finished at the kill: nothing to resume").toBeGreaterThan(0)
 
       const r = cli(["run", pipeline, "--work", work, "--workers", "2"], env)
       expect(r.status, r.stderr).toBe(0)
+      expectNothingRedone(work, finished, r.stdout + r.stderr)
       const a = filesUnder(bundleOf(first))
       const b = filesUnder(bundleOf(work))
       expect([...b.keys()]).toEqual([...a.keys()])
