@@ -144,7 +144,8 @@ export function doneMarkers(work: string): Map<string, number> {
     for (const e of fs.readdirSync(d, { withFileTypes: true })) {
       const p = path.join(d, e.name)
       if (e.isDirectory()) walk(p)
-      else if (path.basename(d) === "_done") out.set(path.relative(work, p), fs.statSync(p).mtimeMs)
+      // A marker being written when the run was killed is a hidden temporary (`.<rank>.<pid>.tmp`), not a marker.
+      else if (path.basename(d) === "_done" && !e.name.startsWith(".")) out.set(path.relative(work, p), fs.statSync(p).mtimeMs)
     }
   }
   if (fs.existsSync(work)) walk(work)
