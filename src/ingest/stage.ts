@@ -15,7 +15,7 @@ import type { PlannedFile, Stage, TaskContext } from "../core/stage.ts"
 import { extractFile, type Extracted, type IngestOptions } from "./extract.ts"
 import type { CodeSettings, PdfSettings } from "../pipeline/config.ts"
 import { pdfOptionsOf } from "./pdf/options.ts"
-import { DEFAULT_CODE_OPTIONS, type CodeOptions } from "./source.ts"
+import { DEFAULT_CODE_OPTIONS, type CodeOptions } from "./code/options.ts"
 import { DEFAULT_MAX_RECORD_BYTES } from "./types.ts"
 
 export const DEFAULT_MIN_CHARS = 1
