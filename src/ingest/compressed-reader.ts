@@ -7,7 +7,7 @@
  */
 import { CODECS, decompress, hasMagic, innerName, type Codec } from "./compression.ts"
 import { Probe, PROBE_BYTES } from "./probe.ts"
-import { locationOf, type Reader, type Target } from "./reader.ts"
+import { Budget, BudgetExceeded, locationOf, type Reader, type Target } from "./reader.ts"
 import { errorMessage, rejected } from "./types.ts"
 
 export interface CompressedReaderSpec {
@@ -50,9 +50,10 @@ export function compressedReader(spec: CompressedReaderSpec): Reader {
       const open = () => decompress(spec.codec, target.chunks(), target.budget)
       let head: { head: Uint8Array; ended: boolean }
       try {
-        head = await streamHead(open(), PROBE_BYTES)
+        // The head is read again with the content: it is not counted twice against the file's budget.
+        head = await streamHead(decompress(spec.codec, target.chunks(), new Budget(limits)), PROBE_BYTES)
       } catch (e) {
-        const exceeded = target.budget.exceeded
+        const exceeded = e instanceof BudgetExceeded ? { reason: e.reason, detail: e.message } : null
         yield exceeded !== null ? rejected(exceeded.reason, exceeded.detail, locationOf(target)) : rejected("corrupt-archive", errorMessage(e), locationOf(target))
         return
       }

@@ -104,12 +104,17 @@ export class Budget {
 
   private fail(reason: string, detail: string): never {
     this.exceeded ??= { reason, detail }
-    throw new BudgetExceeded(detail)
+    throw new BudgetExceeded(reason, detail)
   }
 }
 
 export class BudgetExceeded extends Error {
   override readonly name = "BudgetExceeded"
+  readonly reason: string
+  constructor(reason: string, detail: string) {
+    super(detail)
+    this.reason = reason
+  }
 }
 
 /** A container's content as a Target of its own (archive member in memory). */

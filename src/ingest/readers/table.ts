@@ -8,7 +8,7 @@ const TABLE_THRESHOLD = 0.6
 export const tableReader: Reader = {
   id: "table",
   kind: "simulation",
-  format: "table",
+  format: "csv, tsv",
   priority: 30,
   ceiling: 0.7,
   detectsOn: "consistent delimited columns in the head",
