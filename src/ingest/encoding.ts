@@ -224,18 +224,26 @@ export function decodeAs(bytes: Uint8Array, guess: EncodingGuess): Decoded {
 export const decodeText = (bytes: Uint8Array): Decoded => decodeAs(bytes, guessEncoding(bytes))
 
 /**
- * Share of C0 control characters (other than tab, LF, FF, CR and ESC) and DEL among the first 8192
- * characters: text in any language stays near 0; binary decoded as if it were text sits near 12%.
+ * Share of C0 control characters (other than tab, LF, FF, CR and ESC) and DEL: text in any language
+ * stays near 0; binary decoded as if it were text sits near 12%. Over the first 8192 characters, or
+ * with `everywhere` the worst 8192-character window of the whole text (binary after a text header).
  */
-export function controlShare(text: string): number {
-  const n = Math.min(text.length, 8192)
-  if (n === 0) return 0
-  let control = 0
-  for (let i = 0; i < n; i++) {
-    const c = text.charCodeAt(i)
-    if ((c < 0x20 && c !== 0x09 && c !== 0x0a && c !== 0x0c && c !== 0x0d && c !== 0x1b) || c === 0x7f) control++
+export function controlShare(text: string, everywhere = false): number {
+  const WINDOW = 8192
+  if (text.length === 0) return 0
+  const end = everywhere ? text.length : Math.min(text.length, WINDOW)
+  let worst = 0
+  for (let start = 0; start < end; start += WINDOW) {
+    const stop = Math.min(end, start + WINDOW)
+    let control = 0
+    for (let i = start; i < stop; i++) {
+      const c = text.charCodeAt(i)
+      if ((c < 0x20 && c !== 0x09 && c !== 0x0a && c !== 0x0c && c !== 0x0d && c !== 0x1b) || c === 0x7f) control++
+    }
+    // A short last window is judged against a full one, so a stray byte at the end is not "binary".
+    worst = Math.max(worst, control / Math.max(stop - start, Math.min(WINDOW, text.length)))
   }
-  return control / n
+  return worst
 }
 
 /** Above this control-character share decoded "text" is binary (the sniffer's threshold, see sniff.ts). */

@@ -75,7 +75,12 @@ export function extractTextFile(bytes: Uint8Array, file: InputFile, options: Ing
   const sha = sha256Hex(bytes)
   const decoded = decodeText(bytes)
   const location = member === undefined ? undefined : `member ${member.path}`
-  const share = controlShare(decoded.text)
+  // Binary past a text header (FITS: 28 KB of ASCII cards, then pixels): NUL bytes anywhere in a
+  // byte-oriented encoding, or control characters anywhere in the decoded text, not only in the head.
+  const wide = decoded.encoding.startsWith("utf-16") || decoded.encoding.startsWith("utf-32")
+  const nul = wide ? -1 : bytes.indexOf(0)
+  if (nul >= 0) return rejected("binary-file", `unknown binary (a NUL byte at offset ${nul})`, location)
+  const share = controlShare(decoded.text, true)
   if (share > BINARY_CONTROL_SHARE) {
     return rejected("binary-file", `unknown binary (${(100 * share).toFixed(1)}% control characters as ${decoded.encoding})`, location)
   }

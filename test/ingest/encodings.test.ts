@@ -91,6 +91,14 @@ describe("legacy encodings are decoded, with the encoding recorded and counted",
     expect(notes).toEqual({})
   })
 
+  it("binary after a long text header (FITS: 28 KB of ASCII cards, then pixels) is binary, not text", async () => {
+    const header = Buffer.from("SIMPLE  =                    T / conforms to FITS standard".padEnd(80) .repeat(360), "latin1")
+    const pixels = Buffer.from(Array.from({ length: 8192 }, (_, i) => (i * 37) & 0xff))
+    const item = await extractOne(file("image.fits", Buffer.concat([header, pixels])))
+    expect(reasonOf(item)).toBe("Rejected:binary-file")
+    expect(item._tag !== "Document" && item.detail).toMatch(/NUL byte at offset 28800/)
+  })
+
   it("real binary is still rejected as binary-file", async () => {
     // Deterministic pseudo-random bytes (no magic number, many control bytes and NULs).
     let x = 12345
