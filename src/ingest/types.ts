@@ -1,6 +1,6 @@
 /**
  * Shared types of the extractors and the one place that turns extracted text into a Document, so that
- * every format normalises, hashes and length-filters the same way. Re-exported by `extract.ts`.
+ * every format normalises, hashes and length-filters the same way.
  */
 import type { Document, DocumentKind } from "../core/document.ts"
 import type { ByteRange } from "../core/stage.ts"

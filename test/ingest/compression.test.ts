@@ -97,6 +97,23 @@ describe("compressed files are read as their content", () => {
   })
 })
 
+describe("archive members go through the same router", () => {
+  it("a JSONL member is read record by record; a UTF-16 member is decoded text, not binary", async () => {
+    const build = path.join(dir, "members", "data")
+    mkdirSync(build, { recursive: true })
+    writeFileSync(path.join(build, "records.jsonl"), JSONL)
+    writeFileSync(path.join(build, "notes.txt"), Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(NOTE, "utf16le")]))
+    const tar = execFileSync("tar", ["-cf", "-", "-C", path.join(dir, "members"), "data"])
+    const items = await extractAll(file("data.tar", tar))
+    const byMember = (m: string) => items.filter((i) => (i._tag === "Document" ? JSON.parse(i.doc.metadata).archive_member : i.location?.replace(/^member /, "").replace(/, line \d+$/, "")) === m)
+    expect(byMember("data/records.jsonl").map(reasonOf)).toEqual(["document", "Rejected:invalid-json", "document"])
+    expect(byMember("data/records.jsonl")[1]).toMatchObject({ location: "member data/records.jsonl, line 2" })
+    const note = byMember("data/notes.txt")
+    expect(expectDocument(note[0]).text).toBe(NOTE.trim())
+    expect(meta(note[0])).toMatchObject({ encoding: "utf-16le", reader: { id: "text", via: ["archive"] } })
+  })
+})
+
 describe("bomb limits", () => {
   const tight = (limits: Partial<NonNullable<typeof defaultOptions.containers>>) => ({
     ...defaultOptions,

@@ -94,7 +94,7 @@ async function* readMembers(target: Target, ctx: ReadContext): AsyncGenerator<Ex
       }
       const probe = new Probe(m.path, m.bytes.length > PROBE_BYTES ? m.bytes.subarray(0, PROBE_BYTES) : m.bytes, m.bytes.length)
       const choice = ctx.choose(probe)
-      const policy = memberPolicy(m.path, m.bytes, choice, code.filters)
+      const policy = memberPolicy(m.path, m.bytes, probe, choice, code.filters)
       if (policy !== null) {
         yield filtered(policy.reason, policy.detail, location)
         continue
@@ -122,9 +122,11 @@ function failure(target: Target, _e: unknown, reason: string, detail: string): E
  * .github/...); vendored folders, lock files, minified and generated files (code files get the same
  * rules from the code reader itself). License and credential files are exempt: their readers filter them.
  */
-function memberPolicy(path: string, bytes: Uint8Array, choice: Choice | null, filters: typeof DEFAULT_CODE_OPTIONS.filters): { reason: string; detail: string } | null {
+function memberPolicy(path: string, bytes: Uint8Array, probe: Probe, choice: Choice | null, filters: typeof DEFAULT_CODE_OPTIONS.filters): { reason: string; detail: string } | null {
   const id = choice?.reader.id
-  if (id === undefined || !READS_BINARY_MEMBERS.has(id)) {
+  // UTF-16/32 text holds NUL bytes: it is text all the same (the text reader decodes it).
+  const wideText = probe.sniffed._tag === "Text" && !probe.asciiCompatible
+  if (!wideText && (id === undefined || !READS_BINARY_MEMBERS.has(id))) {
     const binary = binaryContent(bytes)
     if (binary !== null) return binary
   }
