@@ -140,7 +140,10 @@ export async function* readFile(file: InputFile, options: IngestOptions): AsyncG
     budget
   })
   if (file.range) {
-    yield* ctx.readWith({ reader: jsonlReader, detection: PLANNED_JSONL }, onDisk(new Probe(file.absPath, new Uint8Array(0), file.size)))
+    // The same detection as the whole file gets (planning splits by the JSONL extension), so that a
+    // document's metadata does not depend on how planning cut the file.
+    const probe = new Probe(file.absPath, new Uint8Array(0), file.size)
+    yield* ctx.readWith({ reader: jsonlReader, detection: jsonlReader.detect(probe) ?? PLANNED_JSONL }, onDisk(probe))
     return
   }
   if (file.size === 0) {

@@ -113,3 +113,32 @@ describe.skipIf(!hasCorpus)("routing of the shared corpus's simulation files (ne
   })
 })
 if (!hasCorpus) console.warn(`[scicurate] ${corpusRoot} not found: skipping the corpus routing test`)
+
+describe("a JSONL file split by planning", () => {
+  it("gives its records the same metadata.reader as the whole file", async () => {
+    const { mkdtempSync, writeFileSync, rmSync, statSync } = await import("node:fs")
+    const { tmpdir } = await import("node:os")
+    const { readFile } = await import("../../src/ingest/router.ts")
+    const { sha256Hex } = await import("../../src/core/text.ts")
+    const dir = mkdtempSync(path.join(tmpdir(), "scicurate-split-"))
+    try {
+      const lines = [1, 2, 3].map((i) => JSON.stringify({ text: `Record ${i} about ocean heat uptake.` }) + "\n")
+      const p = path.join(dir, "part.jsonl")
+      writeFileSync(p, lines.join(""))
+      const size = statSync(p).size
+      const base = { absPath: p, sourcePath: "part.jsonl", size, license: null, domain: null }
+      const opts = { minChars: 1, maxFileBytes: 1 << 20, maxRecordBytes: 1 << 20 }
+      const collect = async (file: typeof base & { range?: unknown }) => {
+        const out: string[] = []
+        for await (const item of readFile(file as never, opts)) if (item._tag === "Document") out.push(item.doc.metadata)
+        return out
+      }
+      const whole = await collect(base)
+      const start = Buffer.byteLength(lines[0]!)
+      const range = { start, end: size, firstLine: 2, fileSha256: sha256Hex(Buffer.from(lines.join(""))), fileSize: size, fileMtimeMs: 0 }
+      expect(await collect({ ...base, range })).toEqual(whole.slice(1))
+    } finally {
+      rmSync(dir, { recursive: true, force: true })
+    }
+  })
+})
