@@ -105,7 +105,14 @@ function makeContext(options: IngestOptions): ReadContext {
       }
     },
     async *route(target) {
-      const choice = ctx.choose(target.probe)
+      let choice: Choice | null
+      try {
+        choice = ctx.choose(target.probe)
+      } catch (e) {
+        // A detector that throws on odd input is a bug; the file is still accounted for.
+        yield rejected("extract-error", describeFailure(e, "detecting the format failed"), locationOf(target))
+        return
+      }
       if (choice !== null) {
         yield* ctx.readWith(choice, target)
         return
