@@ -16,6 +16,7 @@ import { bundleFoldersIn, verifyBundle } from "../bundle/verify.ts"
 import { loadPipeline, STAGE_NAMES, type StageName } from "../pipeline/config.ts"
 import { executeStage, runPipeline, withLock } from "../pipeline/run.ts"
 import { planSingleStage } from "../pipeline/single.ts"
+import { formats } from "./formats.ts"
 import { sqlCommand } from "./sql.ts"
 import { readManifest, readWorkStatus, renderBundleTable, renderLock, renderManifestSummary, renderStatus, renderVerify } from "./report.ts"
 
@@ -106,7 +107,7 @@ const singleStage = (stage: StageName, description: string, extraFlags: Record<s
       })
   ).pipe(Command.withDescription(description))
 
-const ingest = singleStage("ingest", "Turn files and folders into a dataset of document shards: papers (PDF), text and Markdown, JSONL, source code and notebooks, archives (tar, zip: members read like files), simulation outputs (LAMMPS, Quantum ESPRESSO, VASP, Gaussian, ORCA, GROMACS, ...), CSV/TSV tables, HDF5 and netCDF; what cannot be read is rejected with a reason in OUT/_rejects/")
+const ingest = singleStage("ingest", "Turn files and folders into a dataset of document shards: papers (PDF), text and Markdown, JSONL, source code and notebooks, archives (tar, zip: members read like files), simulation outputs (LAMMPS, Quantum ESPRESSO, VASP, Gaussian, ORCA, GROMACS, ...), CSV/TSV tables, HDF5 and netCDF, also gzip/zstd/bzip2/xz-compressed (`scicurate formats` lists them all); what cannot be read is rejected with a reason in OUT/_rejects/")
 const dedup = singleStage("dedup", "Remove exact, then near duplicates (MinHash LSH) from a dataset; removal records go to OUT/_removed/")
 const tokenize = singleStage("tokenize", "Tokenize every document: its token count (n_tokens) in the shards, and its token ids in a .tokens file beside each shard (bundle copies them into Megatron token shards)", {
   tokenizer: Flag.String("tokenizer").pipe(Flag.withDescription("o200k_base (default) or cl100k_base"), Flag.optional)
@@ -164,7 +165,7 @@ const inspect = Command.make(
 
 const scicurate = Command.make("scicurate").pipe(
   Command.withDescription("Curate scientific papers, code and simulation outputs into training bundles"),
-  Command.withSubcommands([run, ingest, dedup, tokenize, classify, bundle, status, verify, inspect, sqlCommand])
+  Command.withSubcommands([run, ingest, dedup, tokenize, classify, bundle, status, verify, inspect, formats, sqlCommand])
 )
 
 /** effect/cli's own parse errors: already shown to the user, one line each (see tersePresenter). */
