@@ -57,7 +57,7 @@ export function routeBatch(batch: ColumnBatch, n: number, classifier: Classifier
   let bytes = 0
   for (let i = 0; i < n; i++) {
     const text = (batch.text![i] as string | null) ?? ""
-    bytes += text.length
+    bytes += Buffer.byteLength(text, "utf8") // UTF-8 bytes, as every stage counts them (not UTF-16 units)
     const r = classifier.route({
       kind: String(batch.kind![i]),
       format: String(batch.format![i]),
