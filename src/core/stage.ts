@@ -28,6 +28,16 @@ export interface PlannedFile {
    * UTF-8): the ingest task rejects it with this reason instead of opening it, so it is still accounted for.
    */
   readonly problem?: { readonly reason: string; readonly detail: string }
+  /**
+   * Set when planning leaves the entry out on purpose without opening it (hidden files and folders,
+   * credential files): the ingest task counts it as filtered with this reason, so no input goes unaccounted.
+   */
+  readonly filter?: { readonly reason: string; readonly detail: string }
+  /**
+   * The file's modification time when it was planned: a file whose size or time differ when it is read
+   * has changed since (or while being read) and is rejected as changed-during-read.
+   */
+  readonly mtimeMs?: number
   /** Set when a large JSONL file is split across tasks: this entry is the lines in `[start, end)`. */
   readonly range?: ByteRange
 }

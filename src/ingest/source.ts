@@ -271,7 +271,10 @@ export async function* extractArchive(file: InputFile, options: IngestOptions): 
       const location = `member ${m.path}`
       if (m.bytes === null) {
         const why = m.skipped ?? "unreadable"
-        yield why === "too-large" ? filtered("too-large", `${m.size} bytes, limit ${maxMemberBytes}`, location) : rejected(`archive-${why}`, `${why} member`, location)
+        if (why === "symlink" || why === "hard-link") {
+          const target = m.linkTarget === undefined ? "" : ` to ${m.linkTarget}`
+          yield filtered("archive-link", `a ${why === "symlink" ? "symbolic" : "hard"} link${target}: links in archives are never materialised or followed`, location)
+        } else yield why === "too-large" ? filtered("too-large", `${m.size} bytes, limit ${maxMemberBytes}`, location) : rejected(`archive-${why}`, `${why} member`, location)
         continue
       }
       if (licenseFiles.has(m.path)) {

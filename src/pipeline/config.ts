@@ -74,6 +74,9 @@ export const IngestStage = Schema.Struct({
   split_bytes: Schema.optionalKey(PositiveInt).annotate({
     description: "JSONL files (by extension) larger than this are cut at line boundaries into parts read by different tasks (default 128 MiB)"
   }),
+  follow_links_outside_input: Schema.optionalKey(Schema.Boolean).annotate({
+    description: "Follow symbolic links that lead outside the input folder they are found in (default false: they are rejected as link-outside-input)"
+  }),
   pdf: Schema.optionalKey(PdfSettings),
   code: Schema.optionalKey(CodeSettings)
 }).annotate({ title: "IngestStage", description: "Read input files and turn them into documents" })

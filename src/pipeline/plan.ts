@@ -99,11 +99,13 @@ export function planStage(
     }
   }
   if (name === "ingest") {
-    const listed = listInputFiles(pipeline.inputs, pipeline.file ?? "(command line)", [pipeline.work, pipeline.output, dir])
+    const listed = listInputFiles(pipeline.inputs, pipeline.file ?? "(command line)", [pipeline.work, pipeline.output, dir], {
+      followLinksOutsideInput: stage.follow_links_outside_input === true
+    })
     if (listed instanceof ConfigError) return listed
     const files = splitLargeFiles(listed, stage.split_bytes ?? DEFAULT_SPLIT_BYTES, previousFiles(dir))
     const world = stage.tasks ?? DEFAULT_TASKS
-    const identity = files.map((f) => [f.sourcePath, f.absPath, f.size, f.problem ? f.problem.reason : fs.statSync(f.absPath).mtimeMs, f.range?.start ?? 0, f.license, f.domain])
+    const identity = files.map((f) => [f.sourcePath, f.absPath, f.size, f.mtimeMs ?? (f.problem ?? f.filter)?.reason ?? null, f.range?.start ?? 0, f.license, f.domain])
     return { ...common, world, input: { kind: "files", assignments: assignBySize(files, world) }, hash: hashOf(name, params, world, identity) }
   }
   if (!upstream) return new ConfigError({ file: pipeline.file ?? "(command line)", message: `stage ${name} needs an earlier stage to read from` })
