@@ -139,7 +139,7 @@ const HOLD_TEXT_CHARS = 16 * 1024 * 1024
  * change found at the end rejects the rest of the file after the records already kept, as a read error
  * half-way does).
  */
-async function* unchangedWhileRead(file: PlannedFile, items: AsyncIterable<Extracted>): AsyncGenerator<Extracted> {
+export async function* unchangedWhileRead(file: PlannedFile, items: AsyncIterable<Extracted>): AsyncGenerator<Extracted> {
   const before = inputState(file, true)
   if (before !== null) {
     yield rejected(before.reason, before.detail)

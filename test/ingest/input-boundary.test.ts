@@ -8,7 +8,12 @@ import * as fs from "node:fs"
 import * as path from "node:path"
 import { describe, expect, it } from "vitest"
 import { openDuckDB } from "../../src/core/duckdb.ts"
+import type { PlannedFile } from "../../src/core/stage.ts"
+import { extractFile, type Extracted } from "../../src/ingest/extract.ts"
+import { listInputFiles } from "../../src/ingest/inputs.ts"
+import { unchangedWhileRead } from "../../src/ingest/stage.ts"
 import { cli, readRejects, repoRoot, tempDir } from "../helpers.ts"
+import { defaultOptions } from "./support.ts"
 
 function write(root: string, rel: string, content: string | Buffer): string {
   const p = path.join(root, rel)
@@ -136,6 +141,123 @@ describe("hidden and credential files", () => {
     for (const f of fs.readdirSync(out, { recursive: true, encoding: "utf8" })) {
       const p = path.join(out, f)
       if (fs.statSync(p).isFile()) expect(fs.readFileSync(p).includes("hunter2")).toBe(false)
+    }
+  })
+})
+
+/** Root reads everything: the ingest runs as root without the capabilities that bypass file permissions. */
+const withoutDacOverride = spawnSync("setpriv", ["--bounding-set", "-dac_override,-dac_read_search", "true"]).status === 0
+if (!withoutDacOverride) console.warn("[scicurate tests] setpriv cannot drop capabilities here: the permission-denied test is skipped")
+
+describe("the file system", () => {
+  it.skipIf(!withoutDacOverride)("rejects an unreadable file and an unreadable folder as permission-denied and ingests the rest", async () => {
+    const dir = tempDir()
+    const input = path.join(dir, "input")
+    write(input, "a.md", `# Readable\n\n${PROSE}`)
+    const locked = write(input, "b.md", `# Locked\n\nThe locked text must not appear. ${PROSE}`)
+    write(input, "closed/c.md", `# Closed\n\n${PROSE}`)
+    fs.chmodSync(locked, 0o000)
+    fs.chmodSync(path.join(input, "closed"), 0o000)
+    const out = path.join(dir, "out")
+    fs.mkdirSync(out)
+    try {
+      const r = spawnSync(
+        "setpriv",
+        ["--bounding-set", "-dac_override,-dac_read_search", process.execPath, path.join(repoRoot, "bin/scicurate.mjs"), "ingest", input, "--out", out, "--workers", "1", "--tasks", "1"],
+        { cwd: repoRoot, encoding: "utf8" }
+      )
+      expect(r.status, r.stderr).toBe(0)
+    } finally {
+      fs.chmodSync(path.join(input, "closed"), 0o755)
+    }
+    expect(readRejects(out).map((x) => [x.source_path, x.reason])).toEqual([
+      ["input/b.md", "permission-denied"],
+      ["input/closed", "permission-denied"]
+    ])
+    expect((await documents(out)).map((d) => d.source_path)).toEqual(["input/a.md"])
+  })
+
+  const collect = async (items: AsyncIterable<Extracted>): Promise<Extracted[]> => {
+    const out: Extracted[] = []
+    for await (const item of items) out.push(item)
+    return out
+  }
+  const planned = (root: string): PlannedFile[] => listInputFiles([{ path: root, license: null, domain: null }], "p.yaml") as PlannedFile[]
+
+  it("rejects a file that changed since it was planned, or while it was read, as changed-during-read, keeping none of it", async () => {
+    const dir = tempDir()
+    const input = path.join(dir, "input")
+    const lines = Array.from({ length: 50 }, (_, i) => JSON.stringify({ text: `Record ${i}: ${PROSE}` })).join("\n") + "\n"
+    const jsonl = write(input, "records.jsonl", lines)
+    const notes = write(input, "notes.md", `# Notes\n\n${PROSE}`)
+    const [notesFile, jsonlFile] = planned(input)
+    const options = defaultOptions
+    // Unchanged: every record comes through.
+    const intact = await collect(unchangedWhileRead(jsonlFile!, extractFile(jsonlFile!, options)))
+    expect(intact.map((i) => i._tag)).toEqual(new Array(50).fill("Document"))
+
+    // Appended to while it is read (someone's job still writing it): the reader sees the first records, the check the change.
+    async function* appendingAfterFirst(): AsyncGenerator<Extracted> {
+      let first = true
+      for await (const item of extractFile(jsonlFile!, options)) {
+        yield item
+        if (first) fs.appendFileSync(jsonl, JSON.stringify({ text: `A late record. ${PROSE}` }) + "\n")
+        first = false
+      }
+    }
+    const during = await collect(unchangedWhileRead(jsonlFile!, appendingAfterFirst()))
+    expect(during).toEqual([{ _tag: "Rejected", reason: "changed-during-read", detail: expect.stringMatching(/bytes, \d+ when planned: the file changed while it was read/) }])
+
+    // Rewritten with the same size after planning: the modification time tells.
+    fs.writeFileSync(notes, fs.readFileSync(notes, "utf8").replace("Notes", "Nodes"))
+    fs.utimesSync(notes, new Date(), new Date(Date.now() + 5000))
+    const since = await collect(unchangedWhileRead(notesFile!, extractFile(notesFile!, options)))
+    expect(since).toEqual([{ _tag: "Rejected", reason: "changed-during-read", detail: expect.stringMatching(/^modified at .*: the file changed since it was planned$/) }])
+  })
+})
+
+/** Whether this process may mount a tmpfs (root in most CI containers; not in unprivileged ones). */
+function canMountTmpfs(): boolean {
+  const probe = tempDir()
+  if (spawnSync("mount", ["-t", "tmpfs", "-o", "size=1m", "tmpfs", probe]).status !== 0) return false
+  spawnSync("umount", [probe])
+  return true
+}
+const mountable = canMountTmpfs()
+if (!mountable) console.warn("[scicurate tests] cannot mount a tmpfs here (needs root): the full-disk test is skipped")
+
+describe("a full disk", () => {
+  it.skipIf(!mountable)("fails the task naming the folder, publishes no partial shard, and a rerun after space is freed resumes to the same bytes", async () => {
+    const dir = tempDir()
+    const input = path.join(dir, "input")
+    // Words that do not compress away, so the documents need more room than the small disk has.
+    let seed = 7
+    const word = () => ((seed = (seed * 1103515245 + 12345) % 2147483648), `w${seed.toString(36)}`)
+    for (let f = 0; f < 12; f++) write(input, `notes/n${String(f).padStart(2, "0")}.txt`, Array.from({ length: 30000 }, word).join(" ") + "\n")
+    const reference = path.join(dir, "reference")
+    const ok = cli(["ingest", input, "--out", reference, "--workers", "1", "--tasks", "2"])
+    expect(ok.status, ok.stderr).toBe(0)
+
+    const disk = path.join(dir, "disk")
+    fs.mkdirSync(disk)
+    expect(spawnSync("mount", ["-t", "tmpfs", "-o", "size=1m", "tmpfs", disk]).status).toBe(0)
+    try {
+      const out = path.join(disk, "out")
+      const full = cli(["ingest", input, "--out", out, "--workers", "1", "--tasks", "2"])
+      expect(full.status).toBe(1)
+      expect(full.stderr).toContain(`no space left on the device (or quota) holding ${out}`)
+      expect(full.stderr).toMatch(/free space there and rerun to resume/)
+      expect(fs.readdirSync(out).filter((f) => f.startsWith("part-"))).toEqual([])
+      expect(fs.existsSync(path.join(out, "_done"))).toBe(false)
+
+      expect(spawnSync("mount", ["-o", "remount,size=64m", disk]).status).toBe(0)
+      const again = cli(["ingest", input, "--out", out, "--workers", "1", "--tasks", "2"])
+      expect(again.status, again.stderr).toBe(0)
+      for (const shard of fs.readdirSync(reference).filter((f) => f.startsWith("part-"))) {
+        expect(fs.readFileSync(path.join(out, shard)).equals(fs.readFileSync(path.join(reference, shard))), shard).toBe(true)
+      }
+    } finally {
+      spawnSync("umount", [disk])
     }
   })
 })
