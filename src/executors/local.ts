@@ -119,18 +119,32 @@ export class WorkerPool {
     })
   }
 
-  /** Let every worker exit. */
-  close(): void {
-    for (const w of this.workers) if (w.child.connected) w.child.send({ type: "exit" } satisfies ToWorker)
+  /**
+   * Let every worker exit, and resolve once they all have. An idle worker is asked to leave; one still in
+   * a task (the run was interrupted: Ctrl-C, SIGTERM) is stopped, and killed if it has not ended within
+   * `graceMs`, so nothing writes into the work folder once its lock is released.
+   */
+  close(graceMs = 5000): Promise<void> {
+    const exits = [...this.workers].map(
+      (w) =>
+        new Promise<void>((resolve) => {
+          if (w.child.exitCode !== null || w.child.signalCode !== null) return resolve()
+          w.child.once("exit", () => resolve())
+          if (w.current === null && w.child.connected) w.child.send({ type: "exit" } satisfies ToWorker)
+          else w.child.kill("SIGTERM")
+          setTimeout(() => w.child.kill("SIGKILL"), graceMs).unref()
+        })
+    )
     this.workers.clear()
+    return Promise.all(exits).then(() => undefined)
   }
 }
 
-/** A pool for the duration of a scope. */
+/** A pool for the duration of a scope; closing it waits until every worker has exited. */
 export const workerPool = (size: number) =>
   Effect.acquireRelease(
     Effect.sync(() => new WorkerPool(size)),
-    (pool) => Effect.sync(() => pool.close())
+    (pool) => Effect.promise(() => pool.close())
   )
 
 export const runLocal = (plan: StagePlan, planFile: string, pool: WorkerPool, events: ExecutorEvents): Effect.Effect<void, StageFailed> =>
