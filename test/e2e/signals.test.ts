@@ -42,17 +42,14 @@ const groupAlive = (pgid: number): boolean => {
   }
 }
 
-async function interruptedRun(work: string, signal: "SIGINT" | "SIGTERM", toGroup: boolean): Promise<{ code: number | null; stderr: string; pid: number }> {
-  const child = spawn(process.execPath, [path.join(repoRoot, "bin/scicurate.mjs"), "run", pipeline, "--work", work, "--workers", "2"], {
-    cwd: repoRoot,
-    detached: true,
-    stdio: ["ignore", "ignore", "pipe"]
-  })
+/** Start `scicurate ARGS`, wait until a task of the stage in `stageDir` is running, send `signal`, wait for the exit. */
+async function interrupted(args: string[], stageDir: string, signal: "SIGINT" | "SIGTERM", toGroup: boolean): Promise<{ code: number | null; stderr: string; pid: number }> {
+  const child = spawn(process.execPath, [path.join(repoRoot, "bin/scicurate.mjs"), ...args], { cwd: repoRoot, detached: true, stdio: ["ignore", "ignore", "pipe"] })
   let stderr = ""
   child.stderr.on("data", (d: Buffer) => (stderr += d.toString()))
   const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)))
-  // Mid-stage: the ingest plan is written and a task has started (its scratch folder exists) but not all are done.
-  const started = () => fs.existsSync(path.join(work, "ingest", "_tmp")) && fs.readdirSync(path.join(work, "ingest", "_tmp")).length > 0
+  // Mid-stage: the plan is written and a task has started (its scratch folder exists) but not all are done.
+  const started = () => fs.existsSync(path.join(stageDir, "_tmp")) && fs.readdirSync(path.join(stageDir, "_tmp")).length > 0
   for (let i = 0; i < 600 && !started(); i++) await new Promise((r) => setTimeout(r, 50))
   expect(started(), stderr).toBe(true)
   // Ctrl-C reaches the whole process group; a scheduler's SIGTERM only the coordinator.
@@ -60,6 +57,9 @@ async function interruptedRun(work: string, signal: "SIGINT" | "SIGTERM", toGrou
   const code = await exited
   return { code, stderr, pid: child.pid! }
 }
+
+const interruptedRun = (work: string, signal: "SIGINT" | "SIGTERM", toGroup: boolean) =>
+  interrupted(["run", pipeline, "--work", work, "--workers", "2"], path.join(work, "ingest"), signal, toGroup)
 
 describe("signals during a run", () => {
   it("stops on SIGTERM with exit 143, no lock and no worker left, says how to resume, and the rerun matches an uninterrupted run", async () => {
@@ -96,20 +96,10 @@ describe("signals during a run", () => {
 
   it("stops a single-stage command the same way", async () => {
     const out = path.join(root, "single")
-    const child = spawn(process.execPath, [path.join(repoRoot, "bin/scicurate.mjs"), "ingest", path.join(root, "papers"), "--out", out, "--workers", "2", "--tasks", "6"], {
-      cwd: repoRoot,
-      detached: true,
-      stdio: ["ignore", "ignore", "pipe"]
-    })
-    let stderr = ""
-    child.stderr.on("data", (d: Buffer) => (stderr += d.toString()))
-    const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)))
-    const started = () => fs.existsSync(path.join(out, "_tmp")) && fs.readdirSync(path.join(out, "_tmp")).length > 0
-    for (let i = 0; i < 600 && !started(); i++) await new Promise((r) => setTimeout(r, 50))
-    process.kill(child.pid!, "SIGTERM")
-    expect(await exited, stderr).toBe(143)
+    const { code, stderr, pid } = await interrupted(["ingest", path.join(root, "papers"), "--out", out, "--workers", "2", "--tasks", "6"], out, "SIGTERM", false)
+    expect(code, stderr).toBe(143)
     expect(stderr).toContain(`scicurate ingest ${path.join(root, "papers")} --out ${out} --workers 2 --tasks 6`)
     expect(fs.existsSync(path.join(out, ".scicurate.lock"))).toBe(false)
-    expect(groupAlive(child.pid!)).toBe(false)
+    expect(groupAlive(pid)).toBe(false)
   })
 })
