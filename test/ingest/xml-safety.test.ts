@@ -23,12 +23,6 @@ const body = (system: string) => `<modeling>
  </incar>
  <atominfo>
   <atoms>       2 </atoms>
-  <array name="atoms" >
-   <set>
-    <rc><c>Si</c><c>   1</c></rc>
-    <rc><c>Si</c><c>   1</c></rc>
-   </set>
-  </array>
  </atominfo>
  <calculation>
   <energy>
