@@ -134,6 +134,42 @@ export interface TaskContext {
   readonly filter: (record: ExcludedInput) => void
   /** Report progress to the executor (records and input bytes done since the last call). */
   readonly progress: (records: number, bytes: number) => void
+  /**
+   * Tell the executor which input the task starts (`key`, unique in the task) and its budget, or that it
+   * is done with it (null). An executor that watches (the local one) stops a task that overruns, records
+   * the input in `layout.poisoned(rank)` with the reason, and reruns the task, which rejects it unopened.
+   */
+  readonly watch: (input: WatchedInput | null) => void
+}
+
+export interface WatchedInput {
+  readonly key: string
+  readonly budgetMs: number
+  /** Resident memory the worker may reach while on this input; null for no limit besides the heap cap. */
+  readonly maxRssBytes: number | null
+}
+
+/** An input the executor stopped a task on, as recorded in `<stage>/_poisoned/<rank>.jsonl`. */
+export interface PoisonedInput {
+  readonly key: string
+  readonly reason: "timeout" | "too-much-memory"
+  readonly detail: string
+}
+
+/** The inputs of task `rank` that must be rejected without being opened (read by the stage at task start). */
+export function readPoisoned(layout: StageLayout, rank: number): Map<string, PoisonedInput> {
+  const file = layout.poisoned(rank)
+  if (!fs.existsSync(file)) return new Map()
+  const lines = fs.readFileSync(file, "utf8").split("\n").filter(Boolean)
+  // A line cut short by a crash of the coordinator mid-write is ignored: that input is simply tried again.
+  const entries = lines.flatMap((l) => {
+    try {
+      return [JSON.parse(l) as PoisonedInput]
+    } catch {
+      return []
+    }
+  })
+  return new Map(entries.map((p) => [p.key, p]))
 }
 
 export type TaskError = DatasetError | ConfigError | AccountingError

@@ -10,7 +10,7 @@ import { Effect } from "effect"
 import { makeDuckDBLayer } from "../core/duckdb.ts"
 import { AccountingError, DatasetError, describeCause } from "../core/errors.ts"
 import { readJson, stageLayout, temporaryName, writeFileAtomic } from "../core/layout.ts"
-import { isTaskDone, type ExcludedInput, type StagePlan, type TaskContext, type TaskError } from "../core/stage.ts"
+import { isTaskDone, type ExcludedInput, type StagePlan, type TaskContext, type TaskError, type WatchedInput } from "../core/stage.ts"
 import { TaskCounter, type TaskStats } from "../core/stats.ts"
 import { loadStage } from "../pipeline/stages.ts"
 
@@ -72,7 +72,8 @@ const diskFull = (dir: string, cause: unknown): DatasetError =>
 export const runTask = (
   planFile: string,
   rank: number,
-  onProgress: (records: number, bytes: number) => void = () => {}
+  onProgress: (records: number, bytes: number) => void = () => {},
+  onWatch: (input: WatchedInput | null) => void = () => {}
 ): Effect.Effect<TaskOutcome, TaskError> =>
   Effect.gen(function* () {
     const plan = yield* Effect.try({
@@ -108,7 +109,8 @@ export const runTask = (
         counter.count("filtered", r.reason)
         filtered.write({ source_path: r.source_path, stage: plan.stage, reason: r.reason, detail: r.detail, ...(r.location ? { location: r.location } : {}) })
       },
-      progress: onProgress
+      progress: onProgress,
+      watch: onWatch
     }
     const duckdb = makeDuckDBLayer({
       path: path.join(tmpDir, "task.duckdb"),

@@ -12,9 +12,9 @@ import { DOCUMENT_COLUMNS, type Document } from "../core/document.ts"
 import { DuckDB } from "../core/duckdb.ts"
 import { DatasetError } from "../core/errors.ts"
 import { ShardWriter, type ColumnBatch } from "../core/parquet.ts"
-import type { PlannedFile, Stage, TaskContext } from "../core/stage.ts"
+import { readPoisoned, type PlannedFile, type PoisonedInput, type Stage, type TaskContext, type WatchedInput } from "../core/stage.ts"
 import { extractFile, type Extracted, type IngestOptions } from "./extract.ts"
-import type { CodeSettings, PdfSettings } from "../pipeline/config.ts"
+import type { CodeSettings, PdfSettings, WatchdogSettings } from "../pipeline/config.ts"
 import { pdfOptionsOf } from "./pdf/options.ts"
 import { DEFAULT_CODE_OPTIONS, type CodeOptions } from "./source.ts"
 import { readErrorReason } from "./inputs.ts"
@@ -57,12 +57,14 @@ export const ingestStage: Stage = {
         pdf: pdfOptionsOf(params.pdf as typeof PdfSettings.Type | undefined),
         code: codeOptionsOf(params.code as typeof CodeSettings.Type | undefined)
       }
+      const watchdog = watchdogOf(params.watchdog as typeof WatchdogSettings.Type | undefined)
+      const poisoned = readPoisoned(ctx.layout, ctx.rank)
       const target = ctx.layout.shard(ctx.rank, ctx.world)
       const fail = (operation: string) => (cause: unknown) => new DatasetError({ path: target, operation, cause })
       const writer = yield* Effect.tryPromise({ try: () => ShardWriter.open(db.connection, DOCUMENT_COLUMNS, ctx.tmpDir), catch: fail("open shard writer") })
 
       yield* Stream.fromIterable(files).pipe(
-        Stream.flatMap((file) => documentsOf(file, options, ctx)),
+        Stream.flatMap((file) => documentsOf(file, options, ctx, watchdog, poisoned)),
         batchDocuments,
         Stream.runForEach((batch) => Effect.tryPromise({ try: () => writer.append(toColumns(batch), batch.length), catch: fail("append to shard") }))
       )
@@ -86,7 +88,25 @@ function codeOptionsOf(settings: typeof CodeSettings.Type | undefined): CodeOpti
 }
 
 /** The documents of one input file; its rejected and filtered records go to the task's ledgers on the way. */
-function documentsOf(file: PlannedFile, options: IngestOptions, ctx: TaskContext): Stream.Stream<Document, DatasetError> {
+function documentsOf(
+  file: PlannedFile,
+  options: IngestOptions,
+  ctx: TaskContext,
+  watchdog: Watchdog,
+  poisoned: ReadonlyMap<string, PoisonedInput>
+): Stream.Stream<Document, DatasetError> {
+  const key = watchKey(file)
+  const stopped = poisoned.get(key)
+  if (stopped !== undefined) {
+    // A previous attempt of this task was stopped on this file (time or memory): rejected, never opened again.
+    return Stream.fromEffect(
+      Effect.sync(() => {
+        ctx.counter.recordsIn++
+        ctx.reject({ source_path: file.sourcePath, reason: stopped.reason, detail: stopped.detail, ...(file.range ? { location: `bytes ${file.range.start}-${file.range.end}` } : {}) })
+        ctx.progress(1, file.size)
+      })
+    ).pipe(Stream.drain)
+  }
   if (file.problem || file.filter) {
     // Planning found it unreadable (broken link, FIFO, non-UTF-8 name) or left it out on purpose (hidden,
     // credentials): rejected or filtered, never opened.
@@ -115,7 +135,8 @@ function documentsOf(file: PlannedFile, options: IngestOptions, ctx: TaskContext
     else ctx.filter(record)
     return null
   }
-  return Stream.fromAsyncIterable(unchangedWhileRead(file, extractFile(file, options)), (cause) => new DatasetError({ path: file.absPath, operation: "extract", cause })).pipe(
+  const input = { key, budgetMs: watchdog.budgetMs(file.size), maxRssBytes: watchdog.maxRssBytes }
+  return Stream.fromAsyncIterable(watched(input, ctx, unchangedWhileRead(file, extractFile(file, options))), (cause) => new DatasetError({ path: file.absPath, operation: "extract", cause })).pipe(
     Stream.map(route),
     Stream.filter((doc): doc is Document => doc !== null),
     Stream.onEnd(
@@ -125,6 +146,36 @@ function documentsOf(file: PlannedFile, options: IngestOptions, ctx: TaskContext
       })
     )
   )
+}
+
+interface Watchdog {
+  budgetMs(size: number): number
+  readonly maxRssBytes: number | null
+}
+
+export const DEFAULT_WATCHDOG_BASE_SECONDS = 300
+export const DEFAULT_WATCHDOG_SECONDS_PER_MB = 10
+
+function watchdogOf(settings: typeof WatchdogSettings.Type | undefined): Watchdog {
+  const base = settings?.base_seconds ?? DEFAULT_WATCHDOG_BASE_SECONDS
+  const perMb = settings?.seconds_per_mb ?? DEFAULT_WATCHDOG_SECONDS_PER_MB
+  return {
+    budgetMs: (size) => Math.ceil(1000 * (base + (perMb * size) / 1048576)),
+    maxRssBytes: settings?.max_rss_mb === undefined ? null : settings.max_rss_mb * 1048576
+  }
+}
+
+/** An input's name for the watchdog: unique in a task (parts of a split file differ by where they start). */
+const watchKey = (file: PlannedFile): string => (file.range ? `${file.sourcePath}@${file.range.start}` : file.sourcePath)
+
+/** The items of one input, with the executor's watchdog timing it from the first read to the last item. */
+async function* watched(input: WatchedInput, ctx: TaskContext, items: AsyncIterable<Extracted>): AsyncGenerator<Extracted> {
+  ctx.watch(input)
+  try {
+    yield* items
+  } finally {
+    ctx.watch(null)
+  }
 }
 
 /** How much document text of one file is held back until the file is known not to have changed while it was read. */

@@ -63,6 +63,21 @@ export const CodeSettings = Schema.Struct({
   })
 }).annotate({ title: "CodeSettings", description: "How source code becomes documents" })
 
+const PositiveNumber = Schema.Finite.check(Schema.isGreaterThan(0))
+
+export const WatchdogSettings = Schema.Struct({
+  base_seconds: Schema.optionalKey(PositiveNumber).annotate({ description: "Time every file may take, whatever its size (default 300)" }),
+  seconds_per_mb: Schema.optionalKey(Schema.Finite.check(Schema.isGreaterThanOrEqualTo(0))).annotate({
+    description: "Time added per MB of the file (default 10); a file still being read past its budget is rejected as timeout"
+  }),
+  max_rss_mb: Schema.optionalKey(PositiveNumber).annotate({
+    description: "Resident memory a worker may reach while reading one file; past it the file is rejected as too-much-memory (default: no limit besides the worker's heap cap, whose exhaustion also rejects the file as too-much-memory)"
+  })
+}).annotate({
+  title: "WatchdogSettings",
+  description: "A time budget and a memory guard per input file: a file that overruns them is rejected and the task goes on (its worker is restarted when it must be stopped)"
+})
+
 export const IngestStage = Schema.Struct({
   stage: Schema.Literal("ingest"),
   tasks,
@@ -74,6 +89,7 @@ export const IngestStage = Schema.Struct({
   split_bytes: Schema.optionalKey(PositiveInt).annotate({
     description: "JSONL files (by extension) larger than this are cut at line boundaries into parts read by different tasks (default 128 MiB)"
   }),
+  watchdog: Schema.optionalKey(WatchdogSettings),
   follow_links_outside_input: Schema.optionalKey(Schema.Boolean).annotate({
     description: "Follow symbolic links that lead outside the input folder they are found in (default false: they are rejected as link-outside-input)"
   }),
