@@ -1,7 +1,7 @@
 /**
  * The watchdog per input file, through the real CLI: a real, valid but large file that overruns a small
  * time budget (or memory limit) set in the pipeline is rejected (`timeout`, `too-much-memory`), the worker
- * reading it is killed and the task rerun, the other files are ingested, and the shard is byte for byte
+ * reading it is killed and the task rerun (also when it exhausts the worker's heap), the other files are ingested, and the shard is byte for byte
  * the one a run without that file writes.
  */
 import * as fs from "node:fs"
@@ -66,6 +66,22 @@ describe("the watchdog", () => {
     const again = cli(["run", path.join(root, "timeout.yaml"), "--work", work, "--workers", "1"])
     expect(again.status, again.stderr).toBe(0)
     expect(again.stderr).toContain("already done")
+  })
+
+  it("rejects a file that exhausts the worker's heap as too-much-memory, and ingests the rest", () => {
+    // One JSONL record holding four million small objects: a real parse that no 64 MB heap survives.
+    const dir = path.join(root, "heap-in")
+    fs.mkdirSync(dir)
+    fs.writeFileSync(path.join(dir, "a.md"), "# Before\n\nPhonons carry the heat in insulating crystals.\n")
+    fs.writeFileSync(path.join(dir, "records.jsonl"), `{"text": "A record with a large structure.", "x": [${new Array(4_000_000).fill('{"a":1}').join(",")}]}\n`)
+    fs.writeFileSync(path.join(dir, "z.md"), "# After\n\nUmklapp scattering limits the conductivity above the Debye temperature.\n")
+    const work = path.join(root, "heap")
+    const r = cli(["run", pipeline("heap", "heap-in", null), "--work", work, "--workers", "1"], { SCICURATE_WORKER_HEAP_MB: "64" })
+    expect(r.status, r.stderr).toBe(0)
+    expect(readRejects(path.join(work, "ingest"))).toEqual([
+      { source_path: "heap-in/records.jsonl", stage: "ingest", reason: "too-much-memory", detail: "the worker ran out of memory (heap cap 64 MB) while reading it" }
+    ])
+    expect(JSON.parse(fs.readFileSync(path.join(work, "ingest", "_stats", "0.json"), "utf8"))).toMatchObject({ records_in: 3, documents_out: 2, rejected: 1 })
   })
 
   it("rejects a file during which the worker's memory passes max_rss_mb as too-much-memory", () => {
