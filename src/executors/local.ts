@@ -3,6 +3,12 @@
  * time. Processes (not threads) because a task owns a DuckDB instance and a WASM tokenizer, and because a
  * Slurm array element runs the same code (`task-main.ts PLAN RANK`). Workers serve task after task, and a
  * pool lives for a whole `run`, so process start-up is paid once per worker, not once per task or stage.
+ *
+ * A watchdog per input: a task says which input it starts and its budget (time, resident memory); a
+ * worker that overruns it, or dies of heap exhaustion while on it, is killed, the input is recorded in
+ * the stage folder's `_poisoned/<rank>.jsonl`, and the task is run again on a fresh worker, rejecting
+ * that input unopened. A hung promise (pdfjs) and a synchronous runaway (a catastrophic regex) alike
+ * can only be stopped from outside the process, which is why the executor, not the task, does it.
  */
 import { fork, type ChildProcess } from "node:child_process"
 import * as fs from "node:fs"
