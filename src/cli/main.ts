@@ -16,6 +16,7 @@ import { bundleFoldersIn, verifyBundle } from "../bundle/verify.ts"
 import { loadPipeline, STAGE_NAMES, type StageName } from "../pipeline/config.ts"
 import { executeStage, runPipeline, withLock } from "../pipeline/run.ts"
 import { planSingleStage } from "../pipeline/single.ts"
+import { formats } from "./formats.ts"
 import { readManifest, readWorkStatus, renderBundleTable, renderManifestSummary, renderStatus, renderVerify } from "./report.ts"
 
 function bundleSummary(dir: string): string {
@@ -161,7 +162,7 @@ const inspect = Command.make(
 
 const scicurate = Command.make("scicurate").pipe(
   Command.withDescription("Curate scientific papers, code and simulation outputs into training bundles"),
-  Command.withSubcommands([run, ingest, dedup, tokenize, classify, bundle, status, verify, inspect])
+  Command.withSubcommands([run, ingest, dedup, tokenize, classify, bundle, status, verify, inspect, formats])
 )
 
 /** effect/cli's own parse errors: already shown to the user with the help text. */

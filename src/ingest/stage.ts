@@ -2,7 +2,7 @@
  * The ingest stage: each task reads its share of the input files (planned by size, so tasks get similar
  * amounts of bytes), sniffs and extracts them, and writes one Parquet shard of documents in input order.
  *
- * The task is an Effect Stream: files -> extracted records (plain async code per record, see extract.ts)
+ * The task is an Effect Stream: files -> extracted records (plain async code per record, see router.ts)
  * -> rejects and filtered records routed to the task's ledgers -> documents grouped in batches -> the
  * shard writer. Per-record work stays in plain functions; Effect carries the batches and the errors.
  */
@@ -16,7 +16,7 @@ import { readPoisoned, type PlannedFile, type PoisonedInput, type Stage, type Ta
 import { extractFile, type Extracted, type IngestOptions } from "./extract.ts"
 import type { CodeSettings, PdfSettings, WatchdogSettings } from "../pipeline/config.ts"
 import { pdfOptionsOf } from "./pdf/options.ts"
-import { DEFAULT_CODE_OPTIONS, type CodeOptions } from "./source.ts"
+import { DEFAULT_CODE_OPTIONS, type CodeOptions } from "./code/options.ts"
 import { readErrorReason } from "./inputs.ts"
 import { DEFAULT_MAX_RECORD_BYTES, rejected } from "./types.ts"
 
