@@ -7,7 +7,7 @@ import * as path from "node:path"
 import { Effect } from "effect"
 import { DatasetError } from "../core/errors.ts"
 import type { StagePlan, TaskContext } from "../core/stage.ts"
-import { expandEnv } from "../pipeline/config.ts"
+import { expandEnv } from "../core/settings.ts"
 import { DEFAULT_NORMALIZATION, type ShingleNormalization } from "./minhash/normalize.ts"
 
 export interface NearDedupOptions {

@@ -131,8 +131,9 @@ describe("demo pipeline through the CLI", () => {
     fs.writeFileSync(changed, fs.readFileSync(pipeline, "utf8").replace("min_chars: 20", "min_chars: 400").replace("../work/sample", sample))
     const r = cli(["run", changed, "--work", work], env)
     expect(r.status).toBe(0)
-    expect(r.stderr).toMatch(/ingest: config or inputs changed, redoing/)
-    expect(r.stderr).toMatch(/dedup: config or inputs changed, redoing/)
+    // Says what changed: the setting in the stage that has it, the input in the stages after it.
+    expect(r.stderr).toMatch(/ingest: setting min_chars \(20 -> 400\) changed, redoing/)
+    expect(r.stderr).toMatch(/dedup: its input \S+ingest \(the stage before it was redone\) changed, redoing/)
     const status = cli(["status", work]).stdout
     expect(status).toMatch(/ingest filtered:too-short: [1-9]/)
     const manifest = anyManifest(work)

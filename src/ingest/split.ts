@@ -10,7 +10,7 @@ import { createHash } from "node:crypto"
 import * as fs from "node:fs"
 import * as path from "node:path"
 import type { ByteRange, PlannedFile } from "../core/stage.ts"
-import { JSONL_EXTENSIONS } from "../ingest/jsonl.ts"
+import { JSONL_EXTENSIONS } from "./jsonl.ts"
 
 export const DEFAULT_SPLIT_BYTES = 128 * 1024 * 1024
 const READ_BYTES = 4 * 1024 * 1024

@@ -1,0 +1,104 @@
+/**
+ * The ingest stage, declared (see StageDefinition): its settings, how it plans (list the inputs, cut
+ * large JSONL files at line boundaries, spread the files over tasks by size) and, loaded lazily, the
+ * code of its tasks. It reads files, so it is the first stage of every pipeline.
+ */
+import * as fs from "node:fs"
+import { Schema } from "effect"
+import { DOCUMENT_COLUMNS } from "../core/document.ts"
+import { ConfigError } from "../core/errors.ts"
+import { readJson, stageLayout } from "../core/layout.ts"
+import { NonNegativeInt, PositiveInt, tasksSetting } from "../core/settings.ts"
+import { SHARD_ONLY, type PlannedFile, type StageDefinition, type StagePlan } from "../core/stage.ts"
+import { byPosition, listInputFiles } from "./inputs.ts"
+import { DEFAULT_SPLIT_BYTES, splitLargeFiles } from "./split.ts"
+
+export const PdfSettings = Schema.Struct({
+  references: Schema.optionalKey(Schema.Literals(["keep", "drop", "separate"])).annotate({
+    description: "The references section: kept in the text, dropped, or moved to metadata.references (default separate)"
+  }),
+  ocr: Schema.optionalKey(Schema.Boolean).annotate({
+    description: "OCR pages without a text layer with tesseract when it is installed; otherwise such PDFs are rejected (default false)"
+  }),
+  ocr_languages: Schema.optionalKey(Schema.String.check(Schema.isPattern(/^[a-z_]+(\+[a-z_]+)*$/))).annotate({
+    description: "tesseract languages joined by '+', e.g. eng+deu (default eng)"
+  }),
+  ocr_dpi: Schema.optionalKey(Schema.Int.check(Schema.isGreaterThanOrEqualTo(72), Schema.isLessThanOrEqualTo(600))).annotate({
+    description: "Resolution pages are rendered at for OCR (default 300)"
+  })
+}).annotate({ title: "PdfSettings", description: "How PDFs become documents" })
+
+export const CodeSettings = Schema.Struct({
+  allowed_licenses: Schema.optionalKey(Schema.Array(Schema.String)).annotate({
+    description: "SPDX ids whose files are kept (expressions like 'MIT OR GPL-2.0-only' pass when one side is allowed); others are filtered as license-not-allowed. Default: keep every license"
+  }),
+  keep_unknown_license: Schema.optionalKey(Schema.Boolean).annotate({
+    description: "With allowed_licenses: keep files whose license is unknown (they are counted as noted:license-unknown either way; default false)"
+  }),
+  max_file_bytes: Schema.optionalKey(PositiveInt).annotate({ description: "Source files (and archive members) above this size are filtered as too-large (default 1 MiB)" }),
+  max_line_length: Schema.optionalKey(PositiveInt).annotate({ description: "Files with a longer line are filtered as long-lines (default 1000)" }),
+  max_avg_line_length: Schema.optionalKey(PositiveInt).annotate({ description: "Files with a longer mean line are filtered as long-lines (default 100)" }),
+  min_alnum_fraction: Schema.optionalKey(Schema.Finite.check(Schema.isGreaterThanOrEqualTo(0), Schema.isLessThanOrEqualTo(1))).annotate({
+    description: "Files with a smaller share of letters and digits are filtered as low-alnum (default 0.25)"
+  })
+}).annotate({ title: "CodeSettings", description: "How source code becomes documents" })
+
+export const IngestStage = Schema.Struct({
+  stage: Schema.Literal("ingest"),
+  tasks: tasksSetting,
+  min_chars: Schema.optionalKey(NonNegativeInt).annotate({ description: "Documents with fewer characters are filtered (default 1)" }),
+  max_file_bytes: Schema.optionalKey(PositiveInt).annotate({
+    description: "Files read whole (text, Markdown, PDF) above this size are rejected (default 256 MiB); JSONL is streamed"
+  }),
+  max_record_bytes: Schema.optionalKey(PositiveInt).annotate({ description: "JSONL lines above this size are rejected (default 64 MiB)" }),
+  split_bytes: Schema.optionalKey(PositiveInt).annotate({
+    description: "JSONL files (by extension) larger than this are cut at line boundaries into parts read by different tasks (default 128 MiB)"
+  }),
+  pdf: Schema.optionalKey(PdfSettings),
+  code: Schema.optionalKey(CodeSettings)
+}).annotate({ title: "IngestStage", description: "Read input files and turn them into documents" })
+
+/** The input entries of the ingest plan already in `dir`, if any (to reuse its JSONL splits). */
+function previousFiles(dir: string): PlannedFile[] {
+  const file = stageLayout(dir).planFile
+  if (!fs.existsSync(file)) return []
+  const plan = readJson<StagePlan>(file)
+  return plan.input.kind === "files" ? plan.input.assignments.flat() : []
+}
+
+/** Largest file first to the task with the fewest bytes so far (ties: lowest rank); each task then reads in path order. */
+export function assignBySize(files: ReadonlyArray<PlannedFile>, world: number): PlannedFile[][] {
+  const tasks: PlannedFile[][] = Array.from({ length: world }, () => [])
+  const load = new Array<number>(world).fill(0)
+  const bySize = [...files].sort((a, b) => b.size - a.size || byPosition(a, b))
+  for (const f of bySize) {
+    let best = 0
+    for (let r = 1; r < world; r++) if (load[r]! < load[best]!) best = r
+    tasks[best]!.push(f)
+    load[best]! += Math.max(f.size, 1)
+  }
+  for (const t of tasks) t.sort(byPosition)
+  return tasks
+}
+
+export const ingestDefinition: StageDefinition = {
+  name: "ingest",
+  settings: IngestStage,
+  reads: "files",
+  needs: [],
+  writes: { keeps: [], adds: DOCUMENT_COLUMNS.map(([c]) => c) },
+  outputs: SHARD_ONLY,
+  plan: (ctx) => {
+    const listed = listInputFiles(ctx.inputs, ctx.file, [ctx.work, ctx.pipeline.output, ctx.dir])
+    if (listed instanceof ConfigError) return listed.message
+    const files = splitLargeFiles(listed, (ctx.settings.split_bytes as number | undefined) ?? DEFAULT_SPLIT_BYTES, previousFiles(ctx.dir))
+    // What the outputs depend on besides the settings: every input's place, size and time.
+    const identity = files.map((f) => [f.sourcePath, f.absPath, f.size, f.problem ? f.problem.reason : fs.statSync(f.absPath).mtimeMs, f.range?.start ?? 0, f.license, f.domain])
+    return { params: ctx.settings, input: { kind: "files", assignments: assignBySize(files, ctx.world) }, identity }
+  },
+  cli: {
+    description: "Turn files (JSONL, text, Markdown, PDF) into a dataset of document shards",
+    argument: ["paths", "Files and folders to ingest"]
+  },
+  runners: { ingest: async () => (await import("./stage.ts")).ingestStage }
+}
