@@ -1,5 +1,5 @@
 /**
- * The classify stage: each task takes the input shards `i` with `i % world == rank`, routes every
+ * The classify stage: each task takes its slice of the input rows (see core/slices.ts), routes every
  * document to a bundle with the compiled definitions from the plan, and writes the documents with
  * `bundle` set and the routing explained (score, reason, runner-up) to one shard. Unrouted documents
  * stay in the dataset with `bundle` null: the bundle stage gathers them into the `unrouted` set.
@@ -11,6 +11,7 @@ import { CLASSIFIED_COLUMNS, DOCUMENT_COLUMNS, TOKEN_LOCATOR_COLUMNS, TOKENIZE_O
 import { DuckDB } from "../core/duckdb.ts"
 import { DatasetError } from "../core/errors.ts"
 import { ShardWriter, readBatches, readParquetSql, type ColumnBatch } from "../core/parquet.ts"
+import { slicesSql, taskSlices } from "../core/slices.ts"
 import type { Stage, TaskContext } from "../core/stage.ts"
 import type { BundleDefinition } from "./definitions.ts"
 import { compileClassifier, type Classifier } from "./route.ts"
@@ -25,7 +26,7 @@ export const classifyStage: Stage = {
       const db = yield* DuckDB
       const { input, params } = ctx.plan
       if (input.kind !== "dataset") return yield* Effect.die(new Error("classify plans take a dataset"))
-      const mine = input.shards.filter((_, i) => i % ctx.world === ctx.rank)
+      const mine = taskSlices(input, ctx.rank, ctx.world)
       const target = ctx.layout.shard(ctx.rank, ctx.world)
       const fail = (operation: string) => (cause: unknown) => new DatasetError({ path: target, operation, cause })
       const classifier = compileClassifier(params.definitions as ReadonlyArray<BundleDefinition>, {
@@ -46,7 +47,7 @@ export const classifyStage: Stage = {
       if (mine.length > 0) {
         const inputColumns = TOKENIZE_OUTPUT_COLUMNS.filter(([c]) => counted || !TOKEN_COLUMNS.has(c))
         const cols = inputColumns.map(([c]) => (DOCUMENT_COLUMNS.some(([d]) => d === c) || present.has(c) ? `"${c}"` : `NULL AS "${c}"`)).join(", ")
-        yield* Stream.fromAsyncIterable(readBatches(db.connection, `SELECT ${cols} FROM ${readParquetSql(mine)}`), fail("read input shards")).pipe(
+        yield* Stream.fromAsyncIterable(readBatches(db.connection, slicesSql(input.shards, mine, cols)), fail("read input shards")).pipe(
           Stream.map(({ batch, rowCount }) => routeBatch(batch, rowCount, classifier, ctx)),
           Stream.runForEach(({ batch, rowCount }) => Effect.tryPromise({ try: () => writer.append(batch, rowCount), catch: fail("append to shard") }))
         )

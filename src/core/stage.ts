@@ -9,6 +9,7 @@ import type { Effect, Schema } from "effect"
 import type { DuckDB } from "./duckdb.ts"
 import type { AccountingError, ConfigError, DatasetError } from "./errors.ts"
 import { stageLayout, type StageLayout } from "./layout.ts"
+import type { RowGroupSize, RowSlice } from "./slices.ts"
 import type { TaskCounter } from "./stats.ts"
 
 /** One input file of an ingest task (serialisable: it travels in the plan file). */
@@ -43,6 +44,8 @@ export interface ByteRange {
   readonly firstLine: number
   /** sha256 of the whole file. */
   readonly fileSha256: string
+  /** The part size it was cut for (absent in older plans). */
+  readonly splitBytes?: number
   /** The file's size and modification time when it was split, to reuse the split on a rerun. */
   readonly fileSize: number
   readonly fileMtimeMs: number
@@ -50,7 +53,13 @@ export interface ByteRange {
 
 export type PlanInput =
   | { readonly kind: "files"; readonly assignments: ReadonlyArray<ReadonlyArray<PlannedFile>> }
-  | { readonly kind: "dataset"; readonly dir: string; readonly shards: ReadonlyArray<string> }
+  | {
+      readonly kind: "dataset"
+      readonly dir: string
+      readonly shards: ReadonlyArray<string>
+      /** Per task, the rows of the shards it reads (see slices.ts); absent: whole shards i mod world. */
+      readonly slices?: ReadonlyArray<ReadonlyArray<RowSlice>>
+    }
 
 /** Written to `<stage dir>/_plan.json` by the coordinator; read by every task. */
 export interface StagePlan {
@@ -172,6 +181,8 @@ export interface Upstream {
   readonly tokenizer: string | null
   /** The stage that wrote the dataset; null for a plain folder of shards. */
   readonly stage: string | null
+  /** The row groups of `shards`, when they exist: what tasks are balanced by (see slices.ts). */
+  readonly rowGroups?: ReadonlyArray<RowGroupSize>
 }
 
 /** The pipeline facts a plan records (and a stage may read when it plans). */

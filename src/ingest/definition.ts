@@ -81,6 +81,18 @@ export function assignBySize(files: ReadonlyArray<PlannedFile>, world: number): 
   return tasks
 }
 
+/** JSONL parts are never cut smaller than this: below it, an uneven share costs nothing worth a cut. */
+export const MIN_PART_BYTES = 1024 * 1024
+
+/**
+ * The size JSONL files are cut into: a task's fair share of all the input bytes, so that one large
+ * file is spread over every task ("3 of the 4 tasks get 0 in" otherwise), at most `split_bytes`.
+ */
+export function partBytes(files: ReadonlyArray<PlannedFile>, world: number, splitBytes: number | undefined): number {
+  const total = files.reduce((a, f) => a + (f.problem ? 0 : f.size), 0)
+  return Math.min(splitBytes ?? DEFAULT_SPLIT_BYTES, Math.max(MIN_PART_BYTES, Math.ceil(total / world)))
+}
+
 export const ingestDefinition: StageDefinition = {
   name: "ingest",
   settings: IngestStage,
@@ -91,7 +103,7 @@ export const ingestDefinition: StageDefinition = {
   plan: (ctx) => {
     const listed = listInputFiles(ctx.inputs, ctx.file, [ctx.work, ctx.pipeline.output, ctx.dir])
     if (listed instanceof ConfigError) return listed.message
-    const files = splitLargeFiles(listed, (ctx.settings.split_bytes as number | undefined) ?? DEFAULT_SPLIT_BYTES, previousFiles(ctx.dir))
+    const files = splitLargeFiles(listed, partBytes(listed, ctx.world, ctx.settings.split_bytes as number | undefined), previousFiles(ctx.dir))
     // What the outputs depend on besides the settings: every input's place, size and time.
     const identity = files.map((f) => [f.sourcePath, f.absPath, f.size, f.problem ? f.problem.reason : fs.statSync(f.absPath).mtimeMs, f.range?.start ?? 0, f.license, f.domain])
     return { params: ctx.settings, input: { kind: "files", assignments: assignBySize(files, ctx.world) }, identity }

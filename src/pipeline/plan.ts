@@ -10,6 +10,8 @@ import { canonicalJson, readJson, stageLayout } from "../core/layout.ts"
 import { isTaskDone, type StagePlan, type Upstream } from "../core/stage.ts"
 import { sha256Hex } from "../core/text.ts"
 import { SCICURATE_VERSION } from "../core/version.ts"
+import { openDuckDB } from "../core/duckdb.ts"
+import { rowGroupSizes, sliceRows } from "../core/slices.ts"
 import type { ResolvedPipeline, StageConfig } from "./config.ts"
 import { stageNamed } from "./stages.ts"
 
@@ -52,7 +54,9 @@ export function planStage(
     world
   })
   if (typeof planning === "string") return new ConfigError({ file, message: planning })
-  const input = planning.input ?? (upstream ? { kind: "dataset" as const, dir: upstream.dir, shards: [...upstream.shards] } : null)
+  // Tasks share a dataset by rows of about equal bytes (see slices.ts), not by whole shards.
+  const slices = upstream?.rowGroups ? sliceRows(upstream.rowGroups, world) : undefined
+  const input = planning.input ?? (upstream ? { kind: "dataset" as const, dir: upstream.dir, shards: [...upstream.shards], ...(slices ? { slices } : {}) } : null)
   if (input === null) return new ConfigError({ file, message: `stage ${name} planned no input` })
   // From the tokenize stage on, every plan names the tokenizer that counted its documents' n_tokens.
   const tokenizer = planning.tokenizer ?? upstream?.tokenizer ?? null
@@ -71,7 +75,7 @@ export function planStage(
     version: SCICURATE_VERSION,
     identity: planning.identity ?? null,
     upstreamHash: upstream?.hash ?? null,
-    hash: hashOf(name, planning.params, world, tokenizer, planning.identity ?? null, upstream?.hash ?? null)
+    hash: hashOf(name, planning.params, world, tokenizer, planning.identity ?? null, upstream?.hash ?? null, slices ?? null)
   }
 }
 
@@ -84,6 +88,24 @@ export const upstreamOf = (plan: StagePlan, dir: string = plan.dir): Upstream =>
   tokenizer: plan.tokenizer ?? null,
   stage: plan.stage
 })
+
+/**
+ * The upstream with the sizes of its shards' row groups, when all its shards exist (a stage is planned
+ * after the one before it ran), so that the tasks can be balanced by bytes. A shard that cannot be read
+ * leaves the upstream as it is: the stage then fails on it with a message of its own.
+ */
+export async function withRowGroups(upstream: Upstream): Promise<Upstream> {
+  if (upstream.shards.length === 0 || !upstream.shards.every((s) => fs.existsSync(s))) return upstream
+  const db = await openDuckDB()
+  try {
+    return { ...upstream, rowGroups: await rowGroupSizes(db.connection, upstream.shards) }
+  } catch {
+    return upstream
+  } finally {
+    db.connection.closeSync()
+    db.instance.closeSync()
+  }
+}
 
 /**
  * Why a stage folder cannot be read as a finished dataset (unfinished tasks, missing stats), or null.

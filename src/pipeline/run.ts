@@ -12,7 +12,7 @@ import { sumStats, type TaskStats } from "../core/stats.ts"
 import { pendingRanks, runLocal, workerPool, type WorkerPool } from "../executors/local.ts"
 import { progressReporter } from "../executors/progress.ts"
 import type { ResolvedPipeline, StageName } from "./config.ts"
-import { planChanges, planStage, upstreamOf, type Upstream } from "./plan.ts"
+import { planChanges, planStage, upstreamOf, withRowGroups, type Upstream } from "./plan.ts"
 import { stageNamed } from "./stages.ts"
 
 export interface RunOptions {
@@ -74,7 +74,7 @@ const runStages = (
     const reports: StageReport[] = []
     let upstream: Upstream | null = null
     for (const [position, stageConfig] of stages.entries()) {
-      const plan = planStage(pipeline, stageConfig, position, upstream)
+      const plan = planStage(pipeline, stageConfig, position, upstream === null ? null : yield* Effect.promise(() => withRowGroups(upstream!)))
       if (plan instanceof ConfigError) return yield* plan
       const selected = options.only ? stageConfig.stage === options.only : true
       const forced = options.only === stageConfig.stage || (fromIndex >= 0 && position >= fromIndex)

@@ -13,7 +13,7 @@ import { readParquetSql } from "../core/parquet.ts"
 import type { StageDefinition, StagePlan } from "../core/stage.ts"
 import { sha256Hex } from "../core/text.ts"
 import { loadPipeline, PARSE_OPTIONS, resolvePipeline, StageConfig, type PipelineConfig, type StageName } from "./config.ts"
-import { incompleteDataset, planStage, upstreamOf, type Upstream } from "./plan.ts"
+import { incompleteDataset, planStage, upstreamOf, withRowGroups, type Upstream } from "./plan.ts"
 import { STAGES, stageNamed } from "./stages.ts"
 
 export interface SingleStageRequest {
@@ -69,6 +69,7 @@ export const planSingleStage = (req: SingleStageRequest): Effect.Effect<StagePla
       }
       const problem = yield* Effect.promise(() => inputProblem(definition, req.inputs[0]!, upstream!.shards))
       if (problem) return yield* fail(problem)
+      upstream = yield* Effect.promise(() => withRowGroups(upstream!))
     }
     const plan = planStage(pipeline, stage, 0, upstream, stageDir)
     if (plan instanceof ConfigError) return yield* plan

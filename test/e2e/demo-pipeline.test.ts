@@ -292,7 +292,7 @@ describe("command-line checks", () => {
     // bundle needs routing: an unclassified dataset is refused with the reason, and nothing is written.
     const unrouted = cli(["bundle", ingest, "--out", path.join(root, "b")])
     expect(unrouted.status).toBe(2)
-    expect(unrouted.stderr).toMatch(/was written by ingest; bundle reads the output of a classify stage/)
+    expect(unrouted.stderr).toMatch(/^scicurate: bundle: \S+ lacks the column\(s\) n_tokens \(made by `scicurate tokenize`.*route_score.*\(made by `scicurate classify`/)
     expect(fs.existsSync(path.join(root, "b"))).toBe(false)
     const mine = path.join(root, "mine")
     fs.mkdirSync(mine)
