@@ -23,19 +23,18 @@ export interface RowGroupSize {
 
 /** Rows and compressed bytes of every row group of `shards`, in shard order then file order. */
 export async function rowGroupSizes(connection: DuckDBConnection, shards: ReadonlyArray<string>): Promise<RowGroupSize[]> {
-  if (shards.length === 0) return []
-  const rows = (
-    await connection.runAndReadAll(
-      `SELECT file_name, row_group_id, any_value(row_group_num_rows) AS rows, sum(total_compressed_size) AS bytes
-       FROM parquet_metadata([${shards.map(sqlString).join(", ")}]) GROUP BY 1, 2`
-    )
-  ).getRowObjectsJS()
-  const index = new Map(shards.map((s, i) => [s, i]))
-  return rows
-    .map((r) => ({ shard: index.get(String(r.file_name)) ?? -1, group: Number(r.row_group_id), rows: Number(r.rows), bytes: Number(r.bytes) }))
-    .filter((g) => g.shard >= 0 && g.rows > 0)
-    .sort((a, b) => a.shard - b.shard || a.group - b.group)
-    .map(({ shard, rows, bytes }) => ({ shard, rows, bytes }))
+  const out: RowGroupSize[] = []
+  // One shard at a time, so that each row group is surely its shard's (no matching of file names).
+  for (const [shard, file] of shards.entries()) {
+    const rows = (
+      await connection.runAndReadAll(
+        `SELECT row_group_id, any_value(row_group_num_rows) AS rows, sum(total_compressed_size) AS bytes
+         FROM parquet_metadata(${sqlString(file)}) GROUP BY 1 ORDER BY 1`
+      )
+    ).getRowObjectsJS()
+    for (const r of rows) if (Number(r.rows) > 0) out.push({ shard, rows: Number(r.rows), bytes: Number(r.bytes) })
+  }
+  return out
 }
 
 /**

@@ -49,8 +49,9 @@ describe("single-stage commands on the wrong kind of input", () => {
   }, 600_000)
 
   /** What each stage command does with each input: "ok", or the columns its one-line error names and the command. */
-  const expected = (stage: string, input: string): "ok" | { mentions: RegExp[] } => {
-    if (stage === "ingest") return "ok"
+  const expected = (stage: string, input: string): "ok" | "one line" | { mentions: RegExp[] } => {
+    // Ingest reads raw files and leaves what scicurate wrote alone: a stage folder has nothing else to read.
+    if (stage === "ingest") return input === "not-a-dataset" ? "ok" : "one line"
     if (input === "bundle" || input === "not-a-dataset") return { mentions: [/is not a dataset/, /`?scicurate ingest`?/] }
     if (stage !== "bundle") return "ok"
     if (input === "classify") return "ok"
@@ -72,9 +73,11 @@ describe("single-stage commands on the wrong kind of input", () => {
           expect(r.status, what).toBe(0)
           continue
         }
-        expect(r.status, what).toBe(2)
         const lines = r.stderr.trim().split("\n")
+        if (want === "one line" && r.status === 0) continue
+        expect(r.status, what).toBe(2)
         expect(lines, what).toHaveLength(1)
+        if (want === "one line") continue
         expect(lines[0], what).toMatch(new RegExp(`^scicurate: ${stage}: `))
         for (const m of want.mentions) expect(lines[0], what).toMatch(m)
       }
