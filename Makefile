@@ -24,7 +24,7 @@ SCICURATE := $(NODE) bin/scicurate.mjs
 help:
 	@echo "make demo    run pipelines/demo.yaml on a built-in sample corpus and show the bundle"
 	@echo "make test    type-check, check schemas, run the test suite"
-	@echo "make bench   throughput and peak memory per stage on the shared corpus (BENCH_ARGS=--only=text|pdf|families|dedup for one section)"
+	@echo "make bench   throughput and peak memory per stage on the shared corpus (BENCH_ARGS=--only=text|pdf|families|dedup|bundles|release for one section)"
 	@echo "make schemas regenerate schemas/*.json from the Effect Schemas"
 	@echo "make setup   install Node 24 (if the system Node is older) and the npm dependencies"
 	@echo "make system-deps  apt-get the missing PDF tools (pdftotext, tesseract, qpdf) the tests and bench use"

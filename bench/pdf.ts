@@ -189,13 +189,13 @@ export interface CliRun {
   readonly left: ReadonlySet<string>
 }
 
-export function runCli(repoRoot: string, papers: string, out: string, workers: number, tasks: number): CliRun {
+export function runCli(repoRoot: string, papers: string | ReadonlyArray<string>, out: string, workers: number, tasks: number): CliRun {
   // A fresh folder: `_done` markers left by an earlier run would make the tasks count as done.
   fs.rmSync(out, { recursive: true, force: true })
   const started = performance.now()
   const r = spawnSync(
     process.execPath,
-    [path.join(repoRoot, "bin/scicurate.mjs"), "ingest", papers, "--out", out, "--workers", String(workers), "--tasks", String(tasks)],
+    [path.join(repoRoot, "bin/scicurate.mjs"), "ingest", ...[papers].flat(), "--out", out, "--workers", String(workers), "--tasks", String(tasks)],
     { cwd: repoRoot, encoding: "utf8", env: { ...process.env, SOURCE_DATE_EPOCH: "1700000000" } }
   )
   const wall = (performance.now() - started) / 1000

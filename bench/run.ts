@@ -19,13 +19,14 @@ import { benchBundles } from "./bundles.ts"
 import { benchDedup } from "./dedup.ts"
 import { benchFamilies } from "./families.ts"
 import { benchPdf } from "./pdf.ts"
+import { benchRelease } from "./release.ts"
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..")
 const corpus = path.resolve(repoRoot, process.env.SCICURATE_CORPUS ?? "../shared/corpus")
 const benchDir = path.join(repoRoot, ".bench")
 const scale = Number(process.argv.find((a) => a.startsWith("--scale="))?.split("=")[1] ?? 10)
 const STAGES = ["ingest", "dedup", "tokenize", "classify", "bundle"] as const
-/** `--only=text|pdf|families|dedup|bundles` (families: code and simulation) runs one section; the default runs all. */
+/** `--only=text|pdf|families|dedup|bundles|release` (families: code and simulation; release: ingest against the previous release) runs one section; the default runs all. */
 const only = process.argv.find((a) => a.startsWith("--only="))?.split("=")[1]
 
 if (!fs.existsSync(path.join(corpus, "text"))) {
@@ -213,6 +214,7 @@ if (only === undefined || only === "pdf") results["pdf"] = await benchPdf({ repo
 if (only === undefined || only === "families") Object.assign(results, await benchFamilies({ repoRoot, corpus, benchDir, say }))
 if (only === undefined || only === "dedup") Object.assign(results, await benchDedup({ repoRoot, corpus, benchDir, say }))
 if (only === undefined || only === "bundles") Object.assign(results, await benchBundles({ repoRoot, corpus, benchDir, say }))
+if (only === undefined || only === "release") Object.assign(results, await benchRelease({ repoRoot, corpus, benchDir, say }))
 fs.writeFileSync(path.join(benchDir, "results.json"), JSON.stringify(results, null, 2))
 fs.writeFileSync(path.join(benchDir, "results.txt"), lines.join("\n") + "\n")
 console.log(`\nwritten to ${path.relative(repoRoot, path.join(benchDir, "results.txt"))}`)
