@@ -55,6 +55,13 @@ export const planSingleStage = (req: SingleStageRequest): Effect.Effect<StagePla
     }
     const fail = (message: string) => new ConfigError({ file: "(command line)", message })
     let upstream: Upstream | null = null
+    for (const given of readsFiles ? req.inputs : []) {
+      // A stage folder is scicurate's own output: a files stage would find nothing in it to read.
+      const planFile = stageLayout(path.resolve(given)).planFile
+      if (!fs.existsSync(planFile)) continue
+      const readers = STAGES.filter((s) => s.reads === "dataset").map((s) => s.name)
+      return yield* fail(`${req.stage}: ${given} is a dataset written by \`scicurate ${readJson<StagePlan>(planFile).stage}\`, not files to read; the stages that read datasets are ${readers.join(", ")}`)
+    }
     if (!readsFiles) {
       if (req.inputs.length !== 1) return yield* fail(`${req.stage} takes exactly one input dataset folder`)
       const input = path.resolve(req.inputs[0]!)

@@ -50,8 +50,8 @@ describe("single-stage commands on the wrong kind of input", () => {
 
   /** What each stage command does with each input: "ok", or the columns its one-line error names and the command. */
   const expected = (stage: string, input: string): "ok" | "one line" | { mentions: RegExp[] } => {
-    // Ingest reads raw files and leaves what scicurate wrote alone: a stage folder has nothing else to read.
-    if (stage === "ingest") return input === "not-a-dataset" ? "ok" : "one line"
+    // Ingest reads raw files: a stage's output is refused as such; a folder of bundles holds files it can read.
+    if (stage === "ingest") return input === "not-a-dataset" ? "ok" : input === "bundle" ? "one line" : { mentions: [/is a dataset written by `scicurate (ingest|dedup|tokenize|classify)`/] }
     if (input === "bundle" || input === "not-a-dataset") return { mentions: [/is not a dataset/, /`?scicurate ingest`?/] }
     if (stage !== "bundle") return "ok"
     if (input === "classify") return "ok"
