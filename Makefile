@@ -24,10 +24,10 @@ SCICURATE := $(NODE) bin/scicurate.mjs
 help:
 	@echo "make demo    run pipelines/demo.yaml on a built-in sample corpus and show the bundle"
 	@echo "make test    type-check, check schemas, run the test suite"
-	@echo "make bench   throughput and peak memory per stage on the shared corpus (BENCH_ARGS=--only=text|pdf|families|dedup|bundles|release for one section)"
+	@echo "make bench   throughput and peak memory per stage on the shared corpus (BENCH_ARGS=--only=text|pdf|families|dedup|bundles|release|generalisation for one section)"
 	@echo "make schemas regenerate schemas/*.json from the Effect Schemas"
 	@echo "make setup   install Node 24 (if the system Node is older) and the npm dependencies"
-	@echo "make system-deps  apt-get the missing PDF tools (pdftotext, tesseract, qpdf) the tests and bench use"
+	@echo "make system-deps  apt-get the missing tools (pdftotext, tesseract, qpdf, zip, numpy, torch) the tests and bench use"
 
 $(CURDIR)/.tools/node_modules/node-$(OS)-$(ARCH)/bin/node:
 	@echo "system Node is $$(node --version 2>/dev/null || echo missing); installing Node $(NODE_VERSION) from the npm registry into .tools/"
@@ -39,12 +39,12 @@ node_modules/.installed: package.json package-lock.json $(NODE_STAMP)
 
 setup: $(NODE_STAMP) node_modules/.installed
 
-# Debian packages the PDF tests and the bench use, as "command:package ...", plus Debian's python3-numpy
+# Debian packages the PDF tests, the archive tests (zip) and the bench use, as "command:package ...", plus Debian's python3-numpy
 # and python3-torch (the independent readers of Megatron token shards in the tests). Only missing commands are
 # installed, so a machine that has them all never touches the network (and CI pays nothing after the
 # first run). Without root or apt-get this prints what is missing and carries on: the tests that need a
-# tool skip with a visible message instead.
-SYSTEM_DEPS := pdftotext:poppler-utils pdfinfo:poppler-utils tesseract:tesseract-ocr qpdf:qpdf
+# tool skip with a visible message instead, and under CI=true those skips fail `make test`.
+SYSTEM_DEPS := pdftotext:poppler-utils pdfinfo:poppler-utils tesseract:tesseract-ocr qpdf:qpdf zip:zip
 
 system-deps:
 	@missing=""; \
@@ -78,10 +78,13 @@ schemas: setup
 
 lint: typecheck
 
+# The summary prints `N passed, N failed` and fails the target when vitest did, or, under CI=true, when a
+# test was skipped for a missing tool or corpus (the tests record those; see scripts/test-summary.mjs).
 test: setup system-deps typecheck
 	mkdir -p .test-results
+	rm -f .test-results/vitest.json .test-results/missing-requirements.jsonl
 	vitest run --reporter=default --reporter=json --outputFile.json=.test-results/vitest.json; status=$$?; \
-	  $(NODE) scripts/test-summary.mjs .test-results/vitest.json; exit $$status
+	  $(NODE) scripts/test-summary.mjs .test-results/vitest.json .test-results/missing-requirements.jsonl || status=1; exit $$status
 
 bench: setup system-deps
 	$(NODE) bench/run.ts $(BENCH_ARGS)

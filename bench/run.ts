@@ -18,6 +18,7 @@ import { get_encoding } from "tiktoken"
 import { benchBundles } from "./bundles.ts"
 import { benchDedup } from "./dedup.ts"
 import { benchFamilies } from "./families.ts"
+import { benchGeneralisation } from "./generalisation.ts"
 import { benchPdf } from "./pdf.ts"
 import { benchRelease } from "./release.ts"
 
@@ -26,7 +27,7 @@ const corpus = path.resolve(repoRoot, process.env.SCICURATE_CORPUS ?? "../shared
 const benchDir = path.join(repoRoot, ".bench")
 const scale = Number(process.argv.find((a) => a.startsWith("--scale="))?.split("=")[1] ?? 10)
 const STAGES = ["ingest", "dedup", "tokenize", "classify", "bundle"] as const
-/** `--only=text|pdf|families|dedup|bundles|release` (families: code and simulation; release: ingest against the previous release) runs one section; the default runs all. */
+/** `--only=text|pdf|families|dedup|bundles|release|generalisation` (families: code and simulation; release: ingest against the previous release; generalisation: routing accuracy on held-out files) runs one section; the default runs all. */
 const only = process.argv.find((a) => a.startsWith("--only="))?.split("=")[1]
 
 if (!fs.existsSync(path.join(corpus, "text"))) {
@@ -215,6 +216,7 @@ if (only === undefined || only === "families") Object.assign(results, await benc
 if (only === undefined || only === "dedup") Object.assign(results, await benchDedup({ repoRoot, corpus, benchDir, say }))
 if (only === undefined || only === "bundles") Object.assign(results, await benchBundles({ repoRoot, corpus, benchDir, say }))
 if (only === undefined || only === "release") Object.assign(results, await benchRelease({ repoRoot, corpus, benchDir, say }))
+if (only === undefined || only === "generalisation") Object.assign(results, await benchGeneralisation({ repoRoot, benchDir, say }))
 fs.writeFileSync(path.join(benchDir, "results.json"), JSON.stringify(results, null, 2))
 fs.writeFileSync(path.join(benchDir, "results.txt"), lines.join("\n") + "\n")
 console.log(`\nwritten to ${path.relative(repoRoot, path.join(benchDir, "results.txt"))}`)

@@ -18,6 +18,7 @@ import { executeStage, runPipeline, withLock } from "../pipeline/run.ts"
 import { planSingleStage } from "../pipeline/single.ts"
 import { STAGE_NAMES, STAGES, stageNamed } from "../pipeline/stages.ts"
 import type { StageDefinition } from "../core/stage.ts"
+import { formats } from "./formats.ts"
 import { readManifest, readWorkStatus, renderBundleTable, renderManifestSummary, renderStatus, renderVerify } from "./report.ts"
 
 function bundleSummary(dir: string): string {
@@ -153,7 +154,7 @@ const inspect = Command.make(
 
 const scicurate = Command.make("scicurate").pipe(
   Command.withDescription("Curate scientific papers, code and simulation outputs into training bundles"),
-  Command.withSubcommands([run, ...STAGES.map(singleStage), status, verify, inspect])
+  Command.withSubcommands([run, ...STAGES.map(singleStage), status, verify, inspect, formats])
 )
 
 /** effect/cli's own parse errors: already shown to the user with the help text. */

@@ -14,10 +14,11 @@ export const SAMPLE_FILES = {
   notes: NOTES.map((n) => n.path),
   abstracts: "abstracts/abstracts.jsonl",
   pdf: "papers/tiny-paper.pdf",
+  /** Saved as Latin-1 by an old editor: decoded (metadata.encoding), not rejected. */
+  latin1: "notes/calibration-latin1.txt",
   bad: {
     corruptPdf: "bad/truncated-paper.pdf",
     empty: "bad/empty-notes.txt",
-    invalidUtf8: "bad/latin1-notes.txt",
     binary: "bad/detector-frames.h5"
   }
 } as const
@@ -26,7 +27,6 @@ export const SAMPLE_FILES = {
 export const EXPECTED_REJECTS: Readonly<Record<string, string>> = {
   [SAMPLE_FILES.bad.corruptPdf]: "corrupt-pdf",
   [SAMPLE_FILES.bad.empty]: "empty-file",
-  [SAMPLE_FILES.bad.invalidUtf8]: "invalid-utf8",
   [SAMPLE_FILES.bad.binary]: "corrupt-data"
 }
 
@@ -96,7 +96,7 @@ function fakeHdf5(): Uint8Array {
   return bytes
 }
 
-/** A note saved as Latin-1 by an old editor: "°" and "é" are single bytes >= 0x80, invalid in UTF-8. */
+/** A note saved as Latin-1 by an old editor: "°" and "é" are single bytes >= 0x80, invalid in UTF-8, so ingest must detect the charset. */
 function latin1Note(): Uint8Array {
   const text =
     "Calibration log, spectrometer B\n\n" +
@@ -116,7 +116,7 @@ export function sampleCorpusFiles(): Array<[string, Uint8Array]> {
   // Cut in the middle, as an interrupted download leaves it: header and first objects, no xref, no %%EOF.
   files.push([SAMPLE_FILES.bad.corruptPdf, pdf.slice(0, Math.floor(pdf.length / 2))])
   files.push([SAMPLE_FILES.bad.empty, new Uint8Array(0)])
-  files.push([SAMPLE_FILES.bad.invalidUtf8, latin1Note()])
+  files.push([SAMPLE_FILES.latin1, latin1Note()])
   files.push([SAMPLE_FILES.bad.binary, fakeHdf5()])
   return files
 }

@@ -4,10 +4,9 @@
  * first one is yielded), and lines come from a chunked splitter that holds at most one line, itself
  * bounded by the record limit. There is no file-size limit: memory does not grow with the file.
  */
-import { createHash } from "node:crypto"
-import { createReadStream } from "node:fs"
 import type { ByteRange } from "../core/stage.ts"
 import path from "node:path"
+import { fileChunks, hashFile } from "./files.ts"
 import { findInvalidUtf8, hasUtf8Bom } from "./sniff.ts"
 import {
   cleanTitle,
@@ -19,8 +18,6 @@ import {
   type IngestOptions,
   type InputFile
 } from "./types.ts"
-
-const CHUNK_BYTES = 1 << 20
 
 /**
  * Bytes a line may hold beyond the limit before the splitter gives up on it: a BOM (3) and a CR (1)
@@ -56,14 +53,15 @@ export type RawLine = Line | TooLongLine
  * the file being read to the end of that line.
  */
 export async function* readLines(
-  absPath: string,
+  /** A file's path, or its content as chunks (an archive member, a decompressed stream). */
+  source: string | AsyncIterable<Uint8Array>,
   maxLineBytes: number,
   range?: ByteRange,
   /** Sees every chunk read, e.g. to hash the file in the same pass. */
   onChunk?: (chunk: Buffer) => void
 ): AsyncGenerator<RawLine> {
   // A range starts right after a newline (planning cut it there) and ends just after one, or at the end.
-  const stream = createReadStream(absPath, range ? { highWaterMark: CHUNK_BYTES, start: range.start, end: range.end - 1 } : { highWaterMark: CHUNK_BYTES })
+  const stream: AsyncIterable<Uint8Array> = typeof source === "string" ? fileChunks(source, range) : source
   let pending: Buffer[] = []
   let pendingBytes = 0
   // True while inside a line that has already been reported TooLong: its bytes are dropped up to the next LF.
@@ -86,8 +84,9 @@ export async function* readLines(
     if (bytes.length > maxLineBytes) return { _tag: "TooLong", lineNo }
     return { _tag: "Line", bytes, lineNo, offset }
   }
-  try {
-    for await (const chunk of stream as AsyncIterable<Buffer>) {
+  {
+    for await (const raw of stream) {
+      const chunk = Buffer.isBuffer(raw) ? raw : Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength)
       onChunk?.(chunk)
       let start = 0
       for (;;) {
@@ -115,22 +114,10 @@ export async function* readLines(
     }
     // The last line, when the file does not end with a newline.
     if (pendingBytes > 0) yield complete(Buffer.alloc(0))
-  } finally {
-    stream.destroy()
   }
 }
 
-/** sha256 of a file's bytes, streaming. */
-export async function hashFile(absPath: string): Promise<string> {
-  const hash = createHash("sha256")
-  const stream = createReadStream(absPath, { highWaterMark: CHUNK_BYTES })
-  try {
-    for await (const chunk of stream as AsyncIterable<Buffer>) hash.update(chunk)
-  } finally {
-    stream.destroy()
-  }
-  return hash.digest("hex")
-}
+export { hashFile }
 
 const isPlainObject = (v: unknown): v is Record<string, unknown> =>
   typeof v === "object" && v !== null && !Array.isArray(v)
@@ -156,37 +143,6 @@ export const hasJsonlExtension = (file: InputFile): boolean => JSONL_EXTENSIONS.
  */
 const PROBE_LINES = 5
 
-/** Lenient decoding for the content test: an invalid byte inside a string must not hide a JSON object. */
-const lenientUtf8 = new TextDecoder("utf-8")
-
-const parsesAsObject = (bytes: Buffer): boolean => {
-  try {
-    return isPlainObject(JSON.parse(lenientUtf8.decode(bytes)))
-  } catch {
-    return false
-  }
-}
-
-/**
- * The content test for files without a JSONL extension (the caller has checked that the first
- * non-space character is `{`): most of the first PROBE_LINES non-blank lines parse as JSON objects.
- * A pretty-printed JSON file fails it (`{` alone, then `"key": value,` lines), and so does prose
- * that merely starts with a JSON line. Sampling stops at a line over the record limit, which would
- * otherwise have to be read to its end (possibly the whole file) just to be counted.
- */
-export async function looksLikeJsonl(absPath: string, maxLineBytes: number): Promise<boolean> {
-  let sampled = 0
-  let objects = 0
-  for await (const line of readLines(absPath, maxLineBytes)) {
-    if (line._tag === "TooLong") break
-    if (isBlank(line.bytes)) continue
-    sampled++
-    if (parsesAsObject(line.bytes)) objects++
-    if (sampled === PROBE_LINES) break
-  }
-  return objects * 2 > sampled
-}
-
 const kindOf = (v: unknown): string => (v === null ? "null" : Array.isArray(v) ? "an array" : typeof v)
 
 /**
@@ -195,16 +151,16 @@ const kindOf = (v: unknown): string => (v === null ? "null" : Array.isArray(v) ?
  * deeply for JSON.stringify, or a line too long for one JS string when the record limit is raised
  * past ~512 MiB): that rejects this record as `extract-error` instead of ending the whole file.
  */
-export function extractJsonlLine(line: Line, file: InputFile, options: IngestOptions, sourceSha256: string): Extracted {
-  const location = `line ${line.lineNo}`
+export function extractJsonlLine(line: Line, file: InputFile, options: IngestOptions, sourceSha256: string, member?: string): Extracted {
+  const location = member === undefined ? `line ${line.lineNo}` : `member ${member}, line ${line.lineNo}`
   try {
-    return recordToItem(line, location, file, options, sourceSha256)
+    return recordToItem(line, location, file, options, sourceSha256, member)
   } catch (e) {
     return rejected("extract-error", describeFailure(e, "could not convert the record"), location)
   }
 }
 
-function recordToItem(line: Line, location: string, file: InputFile, options: IngestOptions, sourceSha256: string): Extracted {
+function recordToItem(line: Line, location: string, file: InputFile, options: IngestOptions, sourceSha256: string, member: string | undefined): Extracted {
   const bad = findInvalidUtf8(line.bytes)
   if (bad >= 0) {
     return rejected("invalid-utf8", `invalid UTF-8 at byte offset ${line.offset + bad} (byte ${bad} of the line)`, location)
@@ -235,6 +191,7 @@ function recordToItem(line: Line, location: string, file: InputFile, options: In
     if (k === "text") continue
     metadata[k === "id" ? "source_id" : k] = v
   }
+  if (member !== undefined) metadata.archive_member = member
   const title = value["title"]
   return makeDocument(file, options, {
     rawText: text,
@@ -252,15 +209,58 @@ function recordToItem(line: Line, location: string, file: InputFile, options: In
  * All records of a JSONL file, one item per non-blank line, in file order. A line over the record
  * limit is rejected and skipped; the file goes on. I/O errors are thrown (the caller reports them).
  */
-export async function* extractJsonl(file: InputFile, options: IngestOptions): AsyncGenerator<Extracted> {
+export async function* extractJsonl(file: InputFile, options: IngestOptions, from?: JsonlSource): AsyncGenerator<Extracted> {
   const limit = recordLimit(options)
-  const sha = file.range?.fileSha256 ?? (await hashFile(file.absPath))
-  for await (const line of readLines(file.absPath, limit, file.range)) {
+  const sha = from?.sha256 ?? file.range?.fileSha256 ?? (await hashFile(file.absPath))
+  const member = from?.member
+  for await (const line of readLines(from?.chunks ?? file.absPath, limit, from ? undefined : file.range)) {
     if (line._tag === "TooLong") {
-      yield rejected("record-too-large", `the line is longer than the record limit of ${limit} bytes; skipped to the next line`, `line ${line.lineNo}`)
+      const where = member === undefined ? `line ${line.lineNo}` : `member ${member}, line ${line.lineNo}`
+      yield rejected("record-too-large", `the line is longer than the record limit of ${limit} bytes; skipped to the next line`, where)
       continue
     }
     if (isBlank(line.bytes)) continue
-    yield extractJsonlLine(line, file, options, sha)
+    yield extractJsonlLine(line, file, options, sha, member)
   }
+}
+
+/** JSONL content that is not a plain file on disk: an archive member or a decompressed stream. */
+export interface JsonlSource {
+  readonly chunks: AsyncIterable<Uint8Array>
+  /** The hash every record carries (of the member, or of the compressed file). */
+  readonly sha256: string
+  /** Where in the input file, for locations ("member x.jsonl, line 3") and metadata.archive_member. */
+  readonly member?: string
+}
+
+/**
+ * The content test for a decoded head without a JSONL extension: the first non-space character is
+ * `{` and most of the first PROBE_LINES complete non-blank lines parse as JSON objects. A pretty-printed
+ * JSON file fails it (`{` alone, then `"key": value,` lines), and so does prose that merely starts with
+ * a JSON line. Only lines that end inside the head count.
+ */
+export function headLooksLikeJsonl(head: string, headIsWhole: boolean): boolean {
+  const start = head.search(/\S/)
+  if (start < 0 || head.charCodeAt(start) !== 0x7b) return false
+  let sampled = 0
+  let objects = 0
+  let from = 0
+  while (sampled < PROBE_LINES && from < head.length) {
+    let nl = head.indexOf("\n", from)
+    if (nl < 0) {
+      if (!headIsWhole) break
+      nl = head.length
+    }
+    const line = head.slice(from, nl)
+    from = nl + 1
+    if (line.trim() === "") continue
+    sampled++
+    try {
+      if (isPlainObject(JSON.parse(line))) objects++
+    } catch {
+      // not an object: counts against
+    }
+  }
+  // A first record longer than the head cannot be sampled: nothing says JSONL, so the file is text.
+  return sampled > 0 && objects * 2 > sampled
 }

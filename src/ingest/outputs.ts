@@ -11,10 +11,7 @@ import { sha256Hex } from "../core/text.ts"
 import { extractScientificBinary, type ScientificBinaryType } from "./simulation/binary.ts"
 import type { SimulationDocument } from "./simulation/types.ts"
 import { readLines } from "./jsonl.ts"
-import type { TextRoute } from "./route.ts"
-import { GENERIC_LOG } from "./simulation/detect.ts"
-import { createTableReader } from "./simulation/table.ts"
-import { describeFailure, errorMessage, makeDocument, recordLimit, rejected, type Extracted, type IngestOptions, type InputFile } from "./types.ts"
+import { describeFailure, errorMessage, makeDocument, recordLimit, rejected, type Extracted, type IngestOptions, type InputFile, type Member } from "./types.ts"
 
 /** Something that consumes a text file's lines and renders a document: a log reader or a table reader. */
 export interface LineConsumer {
@@ -22,23 +19,7 @@ export interface LineConsumer {
   finish(): SimulationDocument
 }
 
-type LineRoute = Extract<TextRoute, { kind: "log" | "table" | "generic-log" }>
-
-/** The reader for a log, table or unknown program output (`name` titles a table). */
-export function lineReaderFor(route: LineRoute, name: string): LineConsumer {
-  if (route.kind === "log") return route.program.create()
-  if (route.kind === "table") return createTableReader({ name: name.slice(Math.max(name.lastIndexOf("/"), name.lastIndexOf("\\")) + 1) })
-  return GENERIC_LOG.create()
-}
-
-/** What the reader renders, for messages ("table rendering failed"). */
-export const formatOf = (route: LineRoute): string => (route.kind === "log" ? route.program.format : route.kind === "table" ? "table" : GENERIC_LOG.format)
-
-/** Where a document came from inside its file: an archive member's index and path. */
-export interface Member {
-  readonly index: number
-  readonly path: string
-}
+export type { Member } from "./types.ts"
 
 /** The document of a rendered simulation output or data file; `kind` is always "simulation". */
 export function simulationDocument(file: InputFile, options: IngestOptions, sha: string, sim: SimulationDocument, member?: Member): Extracted {
@@ -99,12 +80,12 @@ export function extractMemberLines(bytes: Uint8Array, file: InputFile, options: 
  * decoded with replacement characters: a log with one stray byte still has its science in it; the
  * count is recorded.
  */
-export async function extractLines(file: InputFile, options: IngestOptions, consumer: LineConsumer, what: string): Promise<Extracted> {
-  const hash = createHash("sha256")
+export async function extractLines(file: InputFile, options: IngestOptions, consumer: LineConsumer, what: string, from?: LineSource): Promise<Extracted> {
+  const hash = from === undefined ? createHash("sha256") : null
   let replaced = 0
   let tooLong = 0
   try {
-    for await (const line of readLines(file.absPath, recordLimit(options), undefined, (chunk) => hash.update(chunk))) {
+    for await (const line of readLines(from?.chunks ?? file.absPath, recordLimit(options), undefined, hash === null ? undefined : (chunk) => hash.update(chunk))) {
       if (line._tag === "TooLong") {
         tooLong++
         continue
@@ -114,10 +95,17 @@ export async function extractLines(file: InputFile, options: IngestOptions, cons
       consumer.feed(text)
     }
   } catch (e) {
-    return rejected("read-error", errorMessage(e))
+    return rejected("read-error", errorMessage(e), from?.member && `member ${from.member.path}`)
   }
   const notes = { ...(replaced > 0 ? { lines_with_invalid_utf8: replaced } : {}), ...(tooLong > 0 ? { lines_too_long: tooLong } : {}) }
-  return finishLines(file, options, consumer, what, hash.digest("hex"), notes)
+  return finishLines(file, options, consumer, what, hash?.digest("hex") ?? from!.sha256, notes, from?.member)
+}
+
+/** Lines that are not a plain file on disk: a decompressed stream (hashed by the caller, placed as a member). */
+export interface LineSource {
+  readonly chunks: AsyncIterable<Uint8Array>
+  readonly sha256: string
+  readonly member?: Member
 }
 
 /** A netCDF or HDF5 file (the type comes from the sniffer), read by variable slices. */

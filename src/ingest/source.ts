@@ -10,32 +10,16 @@
  */
 import { existsSync, readdirSync, readFileSync, statSync } from "node:fs"
 import path from "node:path"
-import { readArchive } from "./code/archive.ts"
-import { binaryContent, binarySkip, contentSkip, pathSkip, screenFile, type FilterOptions } from "./code/filters.ts"
+import { binarySkip, contentSkip, pathSkip, screenFile } from "./code/filters.ts"
+import { DEFAULT_CODE_OPTIONS, type LicenseContext } from "./code/options.ts"
 import { isAllowed, isDep5, isLicenseFileName, parseDep5, repoLicense, type Dep5, type LicenseMatch } from "./code/license.ts"
 import { notebookToText } from "./code/notebook.ts"
 import { renderCodeDocument, resolveFileLicense } from "./code/render.ts"
-import { extractMemberLines, formatOf, lineReaderFor } from "./outputs.ts"
-import { routeText } from "./route.ts"
-import { extractTextFile } from "./text.ts"
 import { errorMessage, filtered, makeDocument, rejected, type Extracted, type IngestOptions, type InputFile } from "./types.ts"
 import { sha256Hex } from "../core/text.ts"
 
-/** The `code:` block of an ingest stage. */
-export interface CodeOptions {
-  /** SPDX ids allowed; null keeps every license. */
-  readonly allowedLicenses: ReadonlyArray<string> | null
-  /** Under an allow-list, keep files whose license is unknown (they are counted either way). */
-  readonly keepUnknownLicense: boolean
-  readonly filters: Partial<FilterOptions>
-}
+export { DEFAULT_CODE_OPTIONS, type CodeOptions } from "./code/options.ts"
 
-export const DEFAULT_CODE_OPTIONS: CodeOptions = { allowedLicenses: null, keepUnknownLicense: false, filters: {} }
-
-interface LicenseContext {
-  readonly repo: LicenseMatch | null
-  readonly dep5: Dep5 | null
-}
 
 /** Per-process caches: a tree's license files are read once, however many files it has. */
 const dirLicense = new Map<string, LicenseMatch | null>()
@@ -187,102 +171,7 @@ export function extractCodeFile(bytes: Uint8Array, file: InputFile, options: Ing
   return codeDocument(file, options, { relPath: context.relPath, bytes, language, context, sourceIndex: 0 })
 }
 
-/**
- * One archive member, routed exactly as a file on disk would be (route.ts): code, logs and tables of
- * known programs, unknown program output, text; binaries and credential files are filtered by reason.
- * (JSONL members are read as text: the record-per-line reading needs a file of its own.)
- */
-function memberItem(file: InputFile, options: IngestOptions, m: { path: string; index: number; bytes: Uint8Array }, context: LicenseContext): Extracted {
-  const code = options.code ?? DEFAULT_CODE_OPTIONS
-  const location = `member ${m.path}`
-  const binary = binaryContent(m.bytes)
-  if (binary !== null) return filtered(binary.reason, binary.detail, location)
-  const head = Buffer.from(m.bytes.buffer, m.bytes.byteOffset, Math.min(m.bytes.byteLength, MEMBER_HEAD_BYTES)).toString("utf8")
-  const route = routeText(m.path, head)
-  if (route.kind !== "license-file" && route.kind !== "credentials-file") {
-    // As on disk, where the planner does not descend into dot-folders: .git/, .github/, .cache/ ...
-    const hidden = m.path.split("/").find((seg) => seg.startsWith(".") && seg !== "." && seg !== "..")
-    if (hidden !== undefined) return filtered("hidden", `under ${hidden}/ (hidden files and folders are not read)`, location)
-    // Vendored folders, lock files, minified and generated files: the same path rules as for code.
-    const skip = route.kind === "code" ? null : pathSkip(m.path, m.bytes.length, code.filters)
-    if (skip !== null) return filtered(skip.reason, skip.detail, location)
-  }
-  switch (route.kind) {
-    case "license-file":
-      return filtered("license-file", "a license text: it gives the license of the archive's files", location)
-    case "credentials-file":
-      return filtered("credentials-file", route.detail, location)
-    case "code":
-      return codeDocument(file, options, { relPath: m.path, bytes: m.bytes, language: route.language, context, sourceIndex: m.index, member: m.path })
-    case "log":
-    case "table":
-    case "generic-log": {
-      return extractMemberLines(m.bytes, file, options, lineReaderFor(route, m.path), formatOf(route), { index: m.index, path: m.path })
-    }
-    case "text": {
-      // Prose (README, docs): a text document at this position of the archive.
-      const item = extractTextFile(m.bytes, { ...file, absPath: m.path, size: m.bytes.length }, options)
-      if (item._tag !== "Document") return { ...item, location }
-      const metadata = JSON.stringify({ ...(JSON.parse(item.doc.metadata) as object), archive_member: m.path })
-      return { ...item, doc: { ...item.doc, source_index: m.index, title: item.doc.title ?? m.path, metadata } }
-    }
-  }
-}
-
-/** How much of a member the router looks at (as for files on disk). */
-const MEMBER_HEAD_BYTES = 64 * 1024
-
-/**
- * The members of an archive, one item each, in archive order: code and build files become code
- * documents, prose (README, Markdown) text documents, the rest is filtered with the reason (binary,
- * data blob...). License files inside the archive are read in a first pass so every member knows them:
- * a tar lists LICENSE wherever it was added, often after the code, and decompressing twice costs less
- * than holding every member in memory until the archive's end.
- */
-export async function* extractArchive(file: InputFile, options: IngestOptions): AsyncGenerator<Extracted> {
-  const code = options.code ?? DEFAULT_CODE_OPTIONS
-  const maxMemberBytes = code.filters.maxBytes ?? 1024 * 1024
-  const licenseFiles = new Map<string, string>()
-  let dep5: Dep5 | null = null
-  try {
-    for await (const m of readArchive(file.absPath, { maxMemberBytes })) {
-      if (m.bytes === null) continue
-      const base = m.path.slice(m.path.lastIndexOf("/") + 1)
-      if (isLicenseFileName(base)) licenseFiles.set(m.path, Buffer.from(m.bytes).toString("utf8"))
-      if (/(^|\/)debian\/copyright$|(^|\/)usr\/share\/doc\/[^/]+\/copyright$/.test(m.path)) {
-        const text = Buffer.from(m.bytes).toString("utf8")
-        if (isDep5(text)) dep5 ??= parseDep5(text)
-      }
-    }
-  } catch (e) {
-    yield rejected("corrupt-archive", errorMessage(e))
-    return
-  }
-  // The repository license: license files of the shallowest folder that has any.
-  const files = [...licenseFiles].map(([p, text]) => ({ path: p, text }))
-  const repoMatch = files.length > 0 ? repoLicense(files) : null
-  const context: LicenseContext = { repo: repoMatch !== null && repoMatch.spdx !== null ? repoMatch : null, dep5 }
-  let index = 0
-  let members = 0
-  try {
-    for await (const m of readArchive(file.absPath, { maxMemberBytes })) {
-      index++
-      members++
-      const location = `member ${m.path}`
-      if (m.bytes === null) {
-        const why = m.skipped ?? "unreadable"
-        yield why === "too-large" ? filtered("too-large", `${m.size} bytes, limit ${maxMemberBytes}`, location) : rejected(`archive-${why}`, `${why} member`, location)
-        continue
-      }
-      if (licenseFiles.has(m.path)) {
-        yield filtered("license-file", "a license text: it gives the license of the archive's files", location)
-        continue
-      }
-      yield memberItem(file, options, { path: m.path, index, bytes: m.bytes }, context)
-    }
-  } catch (e) {
-    yield rejected("corrupt-archive", `${errorMessage(e)} (after ${members} member(s))`)
-    return
-  }
-  if (members === 0) yield rejected("empty-file", "the archive has no files")
+/** An archive member that routing found to be code, with the archive's license context. */
+export function extractCodeMember(file: InputFile, options: IngestOptions, m: { path: string; index: number; bytes: Uint8Array }, language: string, context: LicenseContext): Extracted {
+  return codeDocument(file, options, { relPath: m.path, bytes: m.bytes, language, context, sourceIndex: m.index, member: m.path })
 }

@@ -2,7 +2,7 @@
  * The ingest stage: each task reads its share of the input files (planned by size, so tasks get similar
  * amounts of bytes), sniffs and extracts them, and writes one Parquet shard of documents in input order.
  *
- * The task is an Effect Stream: files -> extracted records (plain async code per record, see extract.ts)
+ * The task is an Effect Stream: files -> extracted records (plain async code per record, see router.ts)
  * -> rejects and filtered records routed to the task's ledgers -> documents grouped in batches -> the
  * shard writer. Per-record work stays in plain functions; Effect carries the batches and the errors.
  */
@@ -15,7 +15,7 @@ import type { PlannedFile, Stage, TaskContext } from "../core/stage.ts"
 import { extractFile, type Extracted, type IngestOptions } from "./extract.ts"
 import type { CodeSettings, PdfSettings } from "./definition.ts"
 import { pdfOptionsOf } from "./pdf/options.ts"
-import { DEFAULT_CODE_OPTIONS, type CodeOptions } from "./source.ts"
+import { DEFAULT_CODE_OPTIONS, type CodeOptions } from "./code/options.ts"
 import { DEFAULT_MAX_RECORD_BYTES } from "./types.ts"
 
 export const DEFAULT_MIN_CHARS = 1

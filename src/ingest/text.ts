@@ -1,8 +1,8 @@
 /** Plain-text and Markdown files: one document per file. */
 import path from "node:path"
 import { sha256Hex } from "../core/text.ts"
-import { findInvalidUtf8, hasUtf8Bom } from "./sniff.ts"
-import { cleanTitle, makeDocument, rejected, type Extracted, type IngestOptions, type InputFile } from "./types.ts"
+import { BINARY_CONTROL_SHARE, controlShare, decodeText } from "./encoding.ts"
+import { cleanTitle, makeDocument, rejected, withNotes, type Extracted, type IngestOptions, type InputFile } from "./types.ts"
 
 const MARKDOWN_EXTENSIONS = new Set([".md", ".markdown", ".mdown", ".mkd"])
 
@@ -64,27 +64,49 @@ export function markdownTitle(text: string): string | null {
   return null
 }
 
-/** Extract a whole text file already read into memory (the caller enforces maxFileBytes). */
-export function extractTextFile(bytes: Uint8Array, file: InputFile, options: IngestOptions): Extracted {
+/**
+ * Extract a whole text file already read into memory (the caller enforces maxFileBytes). Any common
+ * encoding is decoded (see encoding.ts): a non-UTF-8 file records `metadata.encoding` and counts
+ * `noted:decoded:<encoding>`; stray invalid bytes in UTF-8 become U+FFFD, counted in
+ * `metadata.invalid_bytes_replaced` and `noted:invalid-utf8-replaced`. Only content that still reads as
+ * control characters once decoded is rejected, as binary. `member` places it inside an archive.
+ */
+export function extractTextFile(bytes: Uint8Array, file: InputFile, options: IngestOptions, member?: { readonly index: number; readonly path: string }): Extracted {
   const sha = sha256Hex(bytes)
-  const body = hasUtf8Bom(bytes) ? bytes.subarray(3) : bytes
-  const bad = findInvalidUtf8(body)
-  if (bad >= 0) {
-    const offset = bad + (body === bytes ? 0 : 3)
-    const sample = Array.from(body.subarray(bad, bad + 4), (b) => b.toString(16).padStart(2, "0")).join(" ")
-    return rejected("invalid-utf8", `invalid UTF-8 at byte offset ${offset} (bytes ${sample})`)
+  const decoded = decodeText(bytes)
+  const location = member === undefined ? undefined : `member ${member.path}`
+  // Binary past a text header (FITS: 28 KB of ASCII cards, then pixels): NUL bytes anywhere in a
+  // byte-oriented encoding, or control characters anywhere in the decoded text, not only in the head.
+  const wide = decoded.encoding.startsWith("utf-16") || decoded.encoding.startsWith("utf-32")
+  const nul = wide ? -1 : bytes.indexOf(0)
+  if (nul >= 0) return rejected("binary-file", `unknown binary (a NUL byte at offset ${nul})`, location)
+  const share = controlShare(decoded.text, true)
+  if (share > BINARY_CONTROL_SHARE) {
+    return rejected("binary-file", `unknown binary (${(100 * share).toFixed(1)}% control characters as ${decoded.encoding})`, location)
   }
-  const raw = new TextDecoder("utf-8").decode(body)
-  const ext = path.extname(file.absPath).toLowerCase()
+  const raw = decoded.text
+  const name = member?.path ?? file.absPath
+  const ext = path.extname(name).toLowerCase()
   const markdown = MARKDOWN_EXTENSIONS.has(ext) || looksLikeMarkdown(raw.replace(/\r\n?/g, "\n"))
-  return makeDocument(file, options, {
+  const plainUtf8 = decoded.encoding === "utf-8" && decoded.replaced === 0
+  const metadata: Record<string, unknown> = {}
+  if (!plainUtf8) metadata.encoding = decoded.encoding
+  if (decoded.replaced > 0) metadata.invalid_bytes_replaced = decoded.replaced
+  if (member !== undefined) metadata.archive_member = member.path
+  const made = makeDocument(file, options, {
     rawText: raw,
     kind: "text",
     format: markdown ? "markdown" : "plain-text",
     sourceSha256: sha,
-    sourceIndex: 0,
+    sourceIndex: member?.index ?? 0,
     // Only Markdown gets a title: in plain text a leading `# ` line is usually a comment, not a title.
-    title: markdown ? markdownTitle(raw.replace(/\r\n?/g, "\n")) : null,
-    metadata: {}
+    // (An archive member without one is titled by its path.)
+    title: (markdown ? markdownTitle(raw.replace(/\r\n?/g, "\n")) : null) ?? member?.path ?? null,
+    metadata,
+    ...(location !== undefined ? { location } : {})
   })
+  const notes: Record<string, number> = {}
+  if (decoded.encoding !== "utf-8") notes[`decoded:${decoded.encoding}`] = 1
+  if (decoded.replaced > 0) notes["invalid-utf8-replaced"] = 1
+  return withNotes(made, notes)
 }

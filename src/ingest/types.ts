@@ -1,13 +1,13 @@
 /**
  * Shared types of the extractors and the one place that turns extracted text into a Document, so that
- * every format normalises, hashes and length-filters the same way. Re-exported by `extract.ts`.
+ * every format normalises, hashes and length-filters the same way.
  */
 import type { Document, DocumentKind } from "../core/document.ts"
 import type { ByteRange } from "../core/stage.ts"
 import { documentId, normalizeText } from "../core/text.ts"
 import { mayHoldSecret, redactSecrets } from "./code/secrets.ts"
 import type { PdfOptions } from "./pdf/options.ts"
-import type { CodeOptions } from "./source.ts"
+import type { CodeOptions } from "./code/options.ts"
 
 export interface InputFile {
   /** Where to read it. */
@@ -25,6 +25,17 @@ export interface InputFile {
   domain: string | null
   /** Only these lines of a JSONL file (a large file split across tasks when planning). */
   range?: ByteRange
+  /**
+   * Set by the router, not by callers: metadata every document of this content gets after its own
+   * (`reader`: which reader made it and why; `compression`), serialised and redacted with the rest.
+   */
+  provenance?: Readonly<Record<string, unknown>>
+}
+
+/** Where a document came from inside its file: an archive member's (or decompressed content's) index and path. */
+export interface Member {
+  readonly index: number
+  readonly path: string
 }
 
 export interface IngestOptions {
@@ -45,6 +56,28 @@ export interface IngestOptions {
   pdf?: PdfOptions
   /** Source-code handling (license policy, filters); DEFAULT_CODE_OPTIONS when absent. */
   code?: CodeOptions
+  /** Bomb limits of archives and compressed files; DEFAULT_CONTAINER_LIMITS when absent. */
+  containers?: ContainerLimits
+}
+
+/**
+ * Limits on what archives and compressed files may expand to, per input file: how deep containers may
+ * nest (a .tar.gz is two containers: the gzip layer and the tar), how many bytes all their content may add up to once
+ * unpacked, and the expansion ratio (unpacked over packed bytes) allowed past the first
+ * `ratioFloorBytes` (small files compress well; bombs expand a thousandfold and more).
+ */
+export interface ContainerLimits {
+  readonly maxDepth: number
+  readonly maxTotalBytes: number
+  readonly maxRatio: number
+  readonly ratioFloorBytes: number
+}
+
+export const DEFAULT_CONTAINER_LIMITS: ContainerLimits = {
+  maxDepth: 4,
+  maxTotalBytes: 16 * 1024 * 1024 * 1024,
+  maxRatio: 1000,
+  ratioFloorBytes: 64 * 1024 * 1024
 }
 
 /**
@@ -68,6 +101,14 @@ export type Extracted =
     }
   | { readonly _tag: "Rejected"; readonly reason: string; readonly detail: string; readonly location?: string }
   | { readonly _tag: "Filtered"; readonly reason: string; readonly detail: string; readonly location?: string }
+
+/** `item` with `notes` added to its own (documents only; other items carry no notes). */
+export function withNotes(item: Extracted, notes: Readonly<Record<string, number>>): Extracted {
+  if (item._tag !== "Document" || Object.keys(notes).length === 0) return item
+  const merged: Record<string, number> = { ...item.notes }
+  for (const [k, n] of Object.entries(notes)) merged[k] = (merged[k] ?? 0) + n
+  return { ...item, notes: merged }
+}
 
 export const rejected = (reason: string, detail: string, location?: string): Extracted =>
   location === undefined ? { _tag: "Rejected", reason, detail } : { _tag: "Rejected", reason, detail, location }
@@ -103,9 +144,10 @@ export function makeDocument(file: InputFile, options: IngestOptions, parts: Doc
   // from content (a Markdown heading, a JSONL field, a PDF's title): redacted the same way. Metadata is
   // redacted value by value, not as JSON text, where escaped quotes would hide `password="..."`.
   const counts = new Map<string, number>()
-  const json = JSON.stringify(parts.metadata)
+  const all = file.provenance === undefined ? parts.metadata : { ...parts.metadata, ...file.provenance }
+  const json = JSON.stringify(all)
   // One scan of the serialised metadata decides whether any value can hold a secret at all.
-  const metadataValue = mayHoldSecret(json) ? redactStrings(parts.metadata, counts) : null
+  const metadataValue = mayHoldSecret(json) ? redactStrings(all, counts) : null
   const title = parts.title === null ? null : redactStrings(parts.title, counts)
   const metadata = { text: metadataValue === null ? json : JSON.stringify(metadataValue), total: [...counts.values()].reduce((a, b) => a + b, 0), redactions: Object.fromEntries(counts) }
   const doc: Document = {

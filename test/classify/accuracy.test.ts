@@ -2,6 +2,12 @@
  * Routing accuracy (src/classify/accuracy.ts): the scoring rules on hand-made documents, and the real
  * bundles/ on the shared corpus — its labelled papers and simulation files ingested with the CLI must
  * route to an acceptable bundle for at least 90% of the files (one vote per file).
+ *
+ * The corpus check is a REGRESSION check, not a measure of accuracy: the 51 labelled files are the ones
+ * the lexicons were tuned against, and many labels accept several bundles, so it says "routing still
+ * does what it did on these files". How routing does on files it was not tuned on is the generalisation
+ * figure of `make bench BENCH_ARGS=--only=generalisation` (bench/generalisation.ts, a held-out set fixed
+ * in advance), which is much lower.
  */
 import * as fs from "node:fs"
 import * as path from "node:path"
@@ -58,8 +64,8 @@ describe("routingAccuracy", () => {
   })
 })
 
-describe.skipIf(!hasCorpus)("routing accuracy on the shared corpus", () => {
-  it("routes ≥ 90% of the labelled papers and simulation files to an acceptable bundle", async () => {
+describe.skipIf(!hasCorpus)("routing regression check on the shared corpus's tuned-on labelled files", () => {
+  it("still routes ≥ 90% of the labelled papers and simulation files (the lexicons' tuning set) to an acceptable bundle", async () => {
     const out = path.join(tempDir(), "ingest")
     const r = cli(["ingest", path.join(corpusDir, "papers"), path.join(corpusDir, "simulation"), "--out", out, "--workers", "2"])
     expect(r.status, r.stderr).toBe(0)
@@ -69,7 +75,7 @@ describe.skipIf(!hasCorpus)("routing accuracy on the shared corpus", () => {
     const table = formatAccuracyReport(report)
     // Every labelled file but those ingest rejects (a scanned PDF without a text layer) is scored.
     expect(report.files.total, table).toBeGreaterThanOrEqual(labels.length - 2)
-    expect(report.files.accuracy, `routing accuracy below 90%:\n${table}`).toBeGreaterThanOrEqual(0.9)
+    expect(report.files.accuracy, `routing regression on the tuned-on files (below 90%):\n${table}`).toBeGreaterThanOrEqual(0.9)
   })
 })
 if (!hasCorpus) console.warn(`[scicurate tests] accuracy.test.ts: ${corpusDir} is absent; the shared-corpus accuracy check is skipped`)

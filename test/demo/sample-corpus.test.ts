@@ -100,6 +100,13 @@ describe("ingesting the sample corpus", () => {
     for (const [rel, reason] of Object.entries(EXPECTED_REJECTS)) {
       expect(results.get(rel)?.map(reasonOf), rel).toEqual([`Rejected:${reason}`])
     }
-    expect(Object.keys(EXPECTED_REJECTS)).toHaveLength(4)
+    expect(Object.keys(EXPECTED_REJECTS)).toHaveLength(3)
+  })
+
+  it("the Latin-1 note is decoded, with its encoding recorded", () => {
+    const items = results.get(SAMPLE_FILES.latin1)!
+    const doc = expectDocument(items[0])
+    expect(doc.text).toContain("held at 25 \u00b0C during the whole run. The d\u00e9tecteur")
+    expect(JSON.parse(doc.metadata).encoding).toMatch(/^(iso-8859-1|windows-1252)$/)
   })
 })

@@ -5,15 +5,20 @@ import path from "node:path"
 import { describe, expect, it } from "vitest"
 import { escapePdfString, makeTinyPdf, textWidth, wrap } from "../../src/demo/tiny-pdf.ts"
 import { TINY_PAPER } from "../../src/demo/sample-corpus.ts"
+import { requirePresent } from "../helpers.ts"
 
-const hasPdftotext = (() => {
-  try {
-    execFileSync("pdftotext", ["-v"], { stdio: "ignore" })
-    return true
-  } catch {
-    return false
-  }
-})()
+const hasPdftotext = requirePresent(
+  "pdftotext (Debian poppler-utils; make system-deps)",
+  (() => {
+    try {
+      execFileSync("pdftotext", ["-v"], { stdio: "ignore" })
+      return true
+    } catch {
+      return false
+    }
+  })(),
+  "the poppler check of the tiny PDF"
+)
 
 describe("tiny-pdf", () => {
   const pdf = Buffer.from(makeTinyPdf(TINY_PAPER))

@@ -14,13 +14,10 @@ import { splitOf } from "../../src/bundle/split.ts"
 import { openDuckDB } from "../../src/core/duckdb.ts"
 import { writeSampleCorpus } from "../../src/demo/sample-corpus.ts"
 import { openTokenizer } from "../../src/tokenize/tokenizer.ts"
-import { cli, cliDetached, filesUnder, repoRoot, tempDir } from "../helpers.ts"
+import { cli, cliDetached, completedStages, doneMarkers, expectNothingRedone, filesUnder, hasPythonModule, PYTHON, repoRoot, requirePresent, tempDir } from "../helpers.ts"
 
-const PYTHON = "/usr/bin/python3"
-const hasModule = (m: string) => fs.existsSync(PYTHON) && spawnSync(PYTHON, ["-c", `import ${m}`]).status === 0
-const hasNumpy = hasModule("numpy")
-const hasTorch = hasModule("torch")
-if (!hasNumpy || !hasTorch) console.warn("[scicurate tests] Debian's python3-numpy or python3-torch is missing (make system-deps installs them): those readers are skipped")
+const hasNumpy = requirePresent("numpy (Debian python3-numpy; make system-deps)", hasPythonModule("numpy"), "the numpy reader of the bundles")
+const hasTorch = requirePresent("torch (Debian python3-torch; make system-deps)", hasPythonModule("torch"), "the torch reader of the bundles")
 
 const env = { SOURCE_DATE_EPOCH: "1700000000" }
 
@@ -176,7 +173,7 @@ describe("bundles read by independent readers", () => {
     }
   })
 
-  it("resumes a run killed inside the bundle stage and ends with the same bytes", async () => {
+  it("resumes a run killed inside the bundle stage, runs no finished task again, and ends with the same bytes", async () => {
     const killed = path.join(root, "killed")
     const child = cliDetached(["run", pipeline, "--work", killed, "--workers", "2"], env)
     const ready = () => fs.existsSync(path.join(killed, "bundle/_plan.json"))
@@ -185,8 +182,12 @@ describe("bundles read by independent readers", () => {
     process.kill(-child.pid!, "SIGKILL")
     await new Promise((resolve) => child.once("exit", resolve))
     expect(ready(), "the bundle stage never started").toBe(true)
+    const finished = { markers: doneMarkers(killed), stages: completedStages(killed) }
+    // Every stage before bundle was complete when the bundle stage planned.
+    expect(finished.stages).toEqual(expect.arrayContaining(["classify", "dedup", "ingest", "tokenize"]))
     const r = cli(["run", pipeline, "--work", killed, "--workers", "2"], env)
     expect(r.status, r.stderr).toBe(0)
+    expectNothingRedone(killed, finished, r.stdout + r.stderr)
     const a = filesUnder(bundles)
     const b = filesUnder(path.join(killed, "bundles"))
     expect([...b.keys()]).toEqual([...a.keys()])

@@ -9,7 +9,7 @@ import * as path from "node:path"
 import { beforeAll, describe, expect, it } from "vitest"
 import { openDuckDB } from "../../src/core/duckdb.ts"
 import { EXPECTED_REJECTS, writeSampleCorpus } from "../../src/demo/sample-corpus.ts"
-import { cli, filesUnder, readRejects, repoRoot, tempDir } from "../helpers.ts"
+import { cli, completedStages, doneMarkers, expectNothingRedone, filesUnder, readRejects, repoRoot, tempDir } from "../helpers.ts"
 
 /** The manifests of every bundle a run published, by bundle name. */
 function manifests(work: string): Record<string, any> {
@@ -206,8 +206,12 @@ describe("a failing task", () => {
     expect(failed.stderr).toContain(path.basename(shard))
     expect(fs.existsSync(path.join(work, "dedup/_done/0"))).toBe(false)
     fs.writeFileSync(shard, good)
+    // Ingest finished before the failure: the rerun resumes at dedup, it does not ingest again.
+    const finished = { markers: doneMarkers(work), stages: completedStages(work) }
+    expect(finished.stages).toContain("ingest")
     const resumed = run()
     expect(resumed.status).toBe(0)
+    expectNothingRedone(work, finished, resumed.stdout + resumed.stderr)
     expect(cli(["verify", path.join(work, "bundles")]).status).toBe(0)
   })
 })

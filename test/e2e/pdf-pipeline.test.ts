@@ -8,10 +8,9 @@ import * as fs from "node:fs"
 import * as path from "node:path"
 import { describe, expect, it } from "vitest"
 import { openDuckDB } from "../../src/core/duckdb.ts"
-import { cli, corpusDir, hasCorpus, readRejects, tempDir } from "../helpers.ts"
+import { cli, corpusDir, hasCorpus, readRejects, requirePresent, tempDir } from "../helpers.ts"
 
-const hasTesseract = spawnSync("tesseract", ["--version"]).error === undefined
-if (hasCorpus && !hasTesseract) console.warn("[scicurate tests] tesseract not installed: the pipeline OCR test is skipped")
+const hasTesseract = requirePresent("tesseract (Debian tesseract-ocr; make system-deps)", spawnSync("tesseract", ["--version"]).error === undefined, "the pipeline OCR test")
 
 async function documents(stageDir: string): Promise<Array<{ source_path: string; text: string; metadata: string }>> {
   const { connection } = await openDuckDB()

@@ -91,10 +91,9 @@ describe("whole-file rejects", () => {
     expect((await extractAll(path.join(dir, "a-directory"), defaultOptions, "a-directory", { size: 4096 })).map(reasonOf)).toEqual(["Rejected:read-error"])
   })
 
-  it("invalid UTF-8 → invalid-utf8 with the byte offset", async () => {
+  it("a Latin-1 text is decoded, not rejected (see encodings.test.ts for the other charsets)", async () => {
     const item = await extractOne(file("latin1.txt", Buffer.from("Temperature held at 25 \u00b0C all day", "latin1")))
-    expect(reasonOf(item)).toBe("Rejected:invalid-utf8")
-    expect(item._tag !== "Document" && item.detail).toContain("byte offset 23")
+    expect(expectDocument(item).text).toBe("Temperature held at 25 \u00b0C all day")
   })
 
   it("binary content → binary-file naming the type, whatever the extension (HDF5/netCDF: corrupt-data)", async () => {
@@ -165,7 +164,7 @@ describe("text and Markdown files", () => {
       license: "CC-BY-4.0",
       domain: "climate",
       title: null,
-      metadata: "{}"
+      metadata: '{"reader":{"id":"text","score":0.1,"reason":"text (utf-8); no other reader claimed it"}}'
     })
   })
 
@@ -236,8 +235,9 @@ describe("JSONL", () => {
     expect(first).toMatchObject({ kind: "text", format: "jsonl", source_index: 1, source_sha256: sha, title: "Soil respiration" })
     expect(first.id).toBe(documentId("Soil respiration doubles for every 10 degrees of warming."))
     // Every field but `text` is kept, in input order, with `id` renamed to `source_id`.
-    expect(first.metadata).toBe('{"source_id":7,"title":" Soil  respiration ","year":2020}')
-    expect(expectDocument(items[6])).toMatchObject({ source_sha256: sha, title: null, metadata: '{"source":{"x":[1]}}' })
+    const reader = '"reader":{"id":"jsonl","score":0.93,"reason":"first lines are JSON objects"}'
+    expect(first.metadata).toBe(`{"source_id":7,"title":" Soil  respiration ","year":2020,${reader}}`)
+    expect(expectDocument(items[6])).toMatchObject({ source_sha256: sha, title: null, metadata: `{"source":{"x":[1]},${reader}}` })
     const utf8 = items[7]!
     expect(utf8._tag !== "Document" && utf8.detail).toContain(`byte offset ${body.length - 4}`)
   })
@@ -360,7 +360,7 @@ describe("JSONL", () => {
     const items = await extractAll(file("long.jsonl", content))
     expect(items).toHaveLength(2000)
     expect(expectDocument(items[1999]).source_index).toBe(2000)
-    expect(JSON.parse(expectDocument(items[1234]).metadata)).toEqual({ source_id: 1234 })
+    expect(JSON.parse(expectDocument(items[1234]).metadata)).toEqual({ source_id: 1234, reader: { id: "jsonl", score: 0.99, reason: "extension .jsonl" } })
   })
 })
 

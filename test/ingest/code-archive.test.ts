@@ -10,7 +10,7 @@ import { Readable } from "node:stream"
 import * as zlib from "node:zlib"
 import { describe, expect, it } from "vitest"
 import { detectArchive, readArchive, safeMemberPath, type ArchiveMember, type ArchiveOptions } from "../../src/ingest/code/archive.ts"
-import { repoRoot, tempDir } from "../helpers.ts"
+import { repoRoot, requirePresent, tempDir } from "../helpers.ts"
 
 const sha = (b: Uint8Array) => createHash("sha256").update(b).digest("hex")
 
@@ -152,7 +152,8 @@ const write = (dir: string, name: string, data: Uint8Array) => {
   return p
 }
 
-const hasTar = spawnSync("tar", ["--version"]).status === 0
+const hasTar = requirePresent("tar (GNU tar)", spawnSync("tar", ["--version"]).status === 0, "the tar-made archive tests")
+const hasZip = requirePresent("zip (Debian zip; make system-deps)", spawnSync("zip", ["-v"]).status === 0, "the test of a zip made by Info-ZIP's zip")
 
 describe("archive members of the project's own src/", () => {
   const src = path.join(repoRoot, "src")
@@ -203,7 +204,7 @@ describe("archive members of the project's own src/", () => {
     for (const m of members) expect(sha(m.bytes!), m.path).toBe(sha(expected.get(m.path.replace(/^src\//, ""))!))
   })
 
-  it.skipIf(spawnSync("zip", ["-v"]).status !== 0)("reads a zip made by Info-ZIP's zip", async () => {
+  it.skipIf(!hasZip)("reads a zip made by Info-ZIP's zip", async () => {
     const dir = tempDir()
     const file = path.join(dir, "src.zip")
     const r = spawnSync("zip", ["-qr", file, "src"], { cwd: repoRoot })

@@ -25,7 +25,7 @@ import {
 } from "../../src/ingest/code/license.ts"
 import { renderCodeDocument, resolveFileLicense } from "../../src/ingest/code/render.ts"
 import { redactSecrets } from "../../src/ingest/code/secrets.ts"
-import { repoRoot, tempDir } from "../helpers.ts"
+import { repoRoot, requirePresent, tempDir } from "../helpers.ts"
 
 interface TreeFile {
   /** Relative to the package root, "/" separated. */
@@ -72,7 +72,7 @@ const sha = (b: Uint8Array) => createHash("sha256").update(b).digest("hex")
 const octave = debianPackage("octave-statistics")
 const scipy = debianPackage("python3-scipy")
 for (const [name, r] of [["octave-statistics", octave], ["python3-scipy", scipy]] as const)
-  if ("skip" in r) console.warn(`[scicurate tests] SKIPPED Debian package tests for ${name}: ${r.skip}`)
+  if ("skip" in r) requirePresent(`Debian package ${name} (${r.skip})`, false, `the ${name} tests`)
 
 describe.skipIf("skip" in octave)("octave-statistics (Debian package, real Octave code)", () => {
   const root = "dir" in octave ? octave.dir : ""
@@ -163,10 +163,9 @@ describe.skipIf("skip" in octave)("octave-statistics (Debian package, real Octav
     const tgz = path.join(dir, "octave-statistics.tar.gz")
     fs.writeFileSync(tgz, zlib.gzipSync(Buffer.concat(parts)))
     // zip: with the system's zip when present, else skip that half.
-    const hasZip = spawnSync("zip", ["-v"]).status === 0
+    const hasZip = requirePresent("zip (Debian zip; make system-deps)", spawnSync("zip", ["-v"]).status === 0, "the zip half of the octave-statistics archive test")
     const zip = path.join(dir, "octave-statistics.zip")
     if (hasZip) expect(spawnSync("zip", ["-qry", zip, "usr"], { cwd: root }).status).toBe(0)
-    else console.warn("[scicurate tests] zip is not installed: the zip half of this test is skipped")
     for (const [archive, expected] of [[tgz, short], ...(hasZip ? [[zip, files]] : [])] as Array<[string, TreeFile[]]>) {
       const members: ArchiveMember[] = []
       for await (const m of readArchive(archive, { maxMemberBytes: 256 * 1024 })) members.push(m)

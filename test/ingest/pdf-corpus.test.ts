@@ -11,14 +11,13 @@ import { wordAgreement } from "../../src/ingest/pdf/compare.ts"
 import { DEFAULT_PDF_OPTIONS } from "../../src/ingest/pdf/options.ts"
 import { readFileSync, statSync } from "node:fs"
 import { extractPdf } from "../../src/ingest/pdf/extract.ts"
-import { tempDir } from "../helpers.ts"
+import { requirePresent, tempDir } from "../helpers.ts"
 import { hasQpdf } from "./pdf-fixtures.ts"
 import { corpusRoot, defaultOptions, expectDocument, extractOne, hasCorpus } from "./support.ts"
 
 const papersDir = path.join(corpusRoot, "papers")
-const hasPdftotext = spawnSync("pdftotext", ["-v"]).error === undefined
+const hasPdftotext = requirePresent("pdftotext (Debian poppler-utils; make system-deps)", spawnSync("pdftotext", ["-v"]).error === undefined, "the agreement test against pdftotext")
 if (!hasCorpus) console.warn(`[scicurate] ${corpusRoot} not found: skipping the PDF quality tests on real papers`)
-if (hasCorpus && !hasPdftotext) console.warn("[scicurate] pdftotext (poppler-utils) not installed: skipping the agreement test against it")
 
 const SCANNED = "cermine_simple_scanned.pdf"
 interface Meta {

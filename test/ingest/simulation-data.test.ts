@@ -7,7 +7,7 @@
  * HDF5 dataset, NeXus.
  */
 import { spawnSync } from "node:child_process"
-import { createReadStream, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs"
+import { createReadStream, existsSync, readFileSync, writeFileSync } from "node:fs"
 import path from "node:path"
 import { createInterface } from "node:readline"
 import { pathToFileURL } from "node:url"
@@ -19,7 +19,7 @@ import { extractNetcdf } from "../../src/ingest/simulation/netcdf.ts"
 import { evenlySpacedIndices, formatNumber } from "../../src/ingest/simulation/summary.ts"
 import { createTableReader, looksLikeTable, splitRecord, splitUnit } from "../../src/ingest/simulation/table.ts"
 import type { SimulationDocument } from "../../src/ingest/simulation/types.ts"
-import { tempDir } from "../helpers.ts"
+import { expectGolden, tempDir } from "../helpers.ts"
 import { corpusRoot, hasCorpus, repoRoot } from "./support.ts"
 
 const simDir = path.join(corpusRoot, "simulation")
@@ -69,13 +69,7 @@ const column = (d: SimulationDocument, name: string): ColumnMeta => {
 }
 
 function checkGolden(name: string, doc: SimulationDocument): void {
-  const file = path.join(goldenDir, `${name}.md`)
-  if (process.env.UPDATE_GOLDEN === "1" || !existsSync(file)) {
-    if (process.env.UPDATE_GOLDEN !== "1" && process.env.CI !== undefined) throw new Error(`golden file ${file} missing`)
-    mkdirSync(goldenDir, { recursive: true })
-    writeFileSync(file, doc.text)
-  }
-  expect(doc.text).toBe(readFileSync(file, "utf8"))
+  expectGolden(path.join(goldenDir, `${name}.md`), doc.text)
 }
 
 // ---------------------------------------------------------------------------------------------------

@@ -8,17 +8,17 @@
  * to the rendering, regenerate them with `UPDATE_GOLDEN=1 npx vitest run test/ingest/simulation-logs.test.ts`
  * and review the diff by eye.
  */
-import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs"
+import { readdirSync, readFileSync, statSync } from "node:fs"
 import path from "node:path"
 import { describe, expect, it } from "vitest"
 import { DETECT_HEAD_CHARS, detectLogProgram, GENERIC_LOG, LOG_PROGRAMS, readLogText, scoreLogPrograms } from "../../src/ingest/simulation/detect.ts"
 import { DocBuilder, elementFromLabel, hillFormula, MAX_DOC_CHARS, RowSampler, Series } from "../../src/ingest/simulation/render.ts"
 import type { LogProgram, SimulationDocument } from "../../src/ingest/simulation/types.ts"
+import { expectGolden } from "../helpers.ts"
 import { corpusRoot, hasCorpus, repoRoot } from "./support.ts"
 
 const simDir = path.join(corpusRoot, "simulation")
 const goldenDir = path.join(repoRoot, "test/golden/simulation")
-const update = process.env.UPDATE_GOLDEN === "1"
 
 if (!hasCorpus) console.warn(`[scicurate] ${corpusRoot} not found: skipping the simulation-log corpus tests (detection, golden documents, MB/s)`)
 
@@ -187,13 +187,8 @@ describe.skipIf(!hasCorpus)("simulation logs: golden documents (one per program)
     const md = path.join(goldenDir, `${file}.md`)
     const js = path.join(goldenDir, `${file}.json`)
     const meta = `${JSON.stringify({ program: doc.program, format: doc.format, title: doc.title, metadata: doc.metadata }, null, 1)}\n`
-    if (update || !existsSync(md)) {
-      mkdirSync(goldenDir, { recursive: true })
-      writeFileSync(md, doc.text)
-      writeFileSync(js, meta)
-    }
-    expect(doc.text).toBe(readFileSync(md, "utf8"))
-    expect(meta).toBe(readFileSync(js, "utf8"))
+    expectGolden(md, doc.text)
+    expectGolden(js, meta)
   })
 
   it("puts the key facts of each program into text and metadata", () => {
@@ -710,7 +705,8 @@ describe("render helpers", () => {
 })
 
 // Large-file sanity: the golden directory stays small.
-describe.skipIf(!existsSync(goldenDir))("golden files", () => {
+// Not skipped when the folder is missing: a missing golden is a failure (see expectGolden).
+describe("golden files", () => {
   it("stay small", () => {
     const total = readdirSync(goldenDir).reduce((a, f) => a + statSync(path.join(goldenDir, f)).size, 0)
     expect(total).toBeLessThan(400_000)

@@ -7,7 +7,8 @@ import { extractFile, type Extracted, type IngestOptions } from "../../src/inges
 export const repoRoot = path.resolve(import.meta.dirname, "../..")
 /** The shared real-data corpus, beside the repository; never copied into it. */
 export const corpusRoot = path.resolve(repoRoot, process.env.SCICURATE_CORPUS ?? "../shared/corpus")
-export const hasCorpus = existsSync(path.join(corpusRoot, "SOURCES.md"))
+/** From test/helpers.ts, which records the corpus as a missing requirement (fatal under CI) when absent. */
+export { hasCorpus } from "../helpers.ts"
 
 export const defaultOptions: IngestOptions = { minChars: 20, maxFileBytes: 256 * 1024 * 1024, maxRecordBytes: 64 * 1024 * 1024 }
 

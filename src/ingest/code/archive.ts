@@ -564,6 +564,19 @@ export async function* readArchive(file: string, options: ArchiveOptions = {}): 
   }
 }
 
+/**
+ * The members of a tar archive arriving as a stream (a decompressed .tar.gz, .tar.zst...), in order.
+ * Throws for corrupt or truncated archives, like readArchive.
+ */
+export async function* readTarStream(source: AsyncIterable<Uint8Array>, options: ArchiveOptions = {}): AsyncGenerator<ArchiveMember> {
+  const reader = new ByteReader(source)
+  try {
+    yield* tarMembers(reader, options)
+  } finally {
+    await reader.close()
+  }
+}
+
 async function* singleGzip(
   file: string,
   first: Uint8Array | null,

@@ -165,3 +165,53 @@ export function looksLikeLog(head: string): number {
 }
 
 export const GENERIC_LOG: LogProgram = { format: "text-log", detect: looksLikeLog, create: () => new GenericReader() }
+
+const NUMBER = /[-+]?(?:\d+\.?\d*|\.\d+)(?:[eEdD][-+]?\d+)?/g
+
+/**
+ * Share of the non-blank lines that repeat the numeric shape (count of numbers, at least 2) of the line
+ * `period` lines later, for the best period of 2–4: logs whose records span lines of different shapes
+ * (an optimiser's "Step 1: E = -76.02 dE = 1.2e-03" then "max force 0.041 rms force 0.010") repeat
+ * with the record's period. Prose mentions numbers, but without a period.
+ */
+export function periodicNumericShare(head: string): number {
+  const lines = head.split("\n", 400).filter((l) => l.trim() !== "")
+  if (lines.length < 8) return 0
+  const shapes = lines.map((l) => l.match(NUMBER)?.length ?? 0)
+  let best = 0
+  for (let period = 2; period <= 4; period++) {
+    let same = 0
+    for (let i = 0; i + period < shapes.length; i++) if (shapes[i]! >= 2 && shapes[i] === shapes[i + period]) same++
+    best = Math.max(best, same / (shapes.length - period))
+  }
+  return best
+}
+
+/**
+ * Whether a head holds program output: runs of at least 4 consecutive lines with the same count (≥ 2)
+ * of numbers, where numbers are at least a third of the words, covering at least 40% of the non-blank
+ * lines. Prose mentions numbers (years, percentages, sample sizes) but not in repeating columns.
+ */
+export function hasNumericColumns(head: string): boolean {
+  const lines = head.split("\n", 400).filter((l) => l.trim() !== "")
+  if (lines.length < 4) return false
+  let inRuns = 0
+  let runShape = -1
+  let runLength = 0
+  const close = () => {
+    if (runShape >= 2 && runLength >= 4) inRuns += runLength
+  }
+  for (const line of lines) {
+    const numbers = line.match(NUMBER)?.length ?? 0
+    const words = line.trim().split(/\s+/).length
+    const shape = numbers >= 2 && numbers * 3 >= words ? numbers : -1
+    if (shape === runShape) runLength++
+    else {
+      close()
+      runShape = shape
+      runLength = 1
+    }
+  }
+  close()
+  return inRuns >= 0.4 * lines.length
+}

@@ -275,7 +275,7 @@ export function statsForMetadata(s: NumericStats): Record<string, number | null>
 export const formatCount = (n: number): string => n.toLocaleString("en-US")
 
 /** One clip for every reader (it redacts secrets before cutting): see render.ts. */
-import { clip } from "./render.ts"
+import { clip } from "./clip.ts"
 export { clip }
 
 // ---------------------------------------------------------------------------------------------------
