@@ -5,7 +5,7 @@ import { describe, expect, it } from "vitest"
 import { ConfigError } from "../../src/core/errors.ts"
 import type { PlannedFile } from "../../src/core/stage.ts"
 import { TaskCounter } from "../../src/core/stats.ts"
-import { assignBySize } from "../../src/pipeline/plan.ts"
+import { assignBySize } from "../../src/ingest/definition.ts"
 import { listInputFiles } from "../../src/ingest/inputs.ts"
 import { tempDir } from "../helpers.ts"
 
