@@ -9,7 +9,7 @@
  *
  * Each task writes whole bundles (see assignBundles): every task counts the bundles' sizes from the same
  * data and so agrees on who writes what. A bundle is built under a temporary name and renamed into
- * place, so it appears only complete; a task's receipt (`_bundles/<rank>.json`) lists what it published.
+ * place, so it appears only complete; a task's receipt (`_published/<rank>.json`) lists what it published.
  */
 import * as fs from "node:fs"
 import * as path from "node:path"
@@ -18,13 +18,13 @@ import { DuckDB } from "../core/duckdb.ts"
 import { DatasetError } from "../core/errors.ts"
 import { canonicalJson, readJson, stageLayout, writeFileAtomic } from "../core/layout.ts"
 import { readParquetSql } from "../core/parquet.ts"
-import { bundleReceipt, type Stage, type StagePlan, type TaskContext } from "../core/stage.ts"
+import { taskReceipt, type Stage, type StagePlan, type TaskContext } from "../core/stage.ts"
 import { sumStats, type TaskStats } from "../core/stats.ts"
 import { sha256Hex } from "../core/text.ts"
 import { creationTime, SCICURATE_VERSION } from "../core/version.ts"
 import { UNROUTED, type BundleDefinition } from "../classify/definitions.ts"
 import { DEFAULT_MIN_SCORE } from "../classify/route.ts"
-import type { TokenizerName } from "../pipeline/config.ts"
+import type { TokenizerName } from "../core/settings.ts"
 import { tokenDTypeFor } from "../tokenize/megatron.ts"
 import { TokenFileReader } from "../tokenize/token-file.ts"
 import { openTokenizer, type Tokenizer } from "../tokenize/tokenizer.ts"
@@ -125,7 +125,7 @@ export const bundleStage: Stage = {
         // Fault injection for the resume tests: die between publishing a bundle and the task's receipt.
         if (process.env.SCICURATE_FAULT === "bundle-after-publish") process.kill(process.pid, "SIGKILL")
       }
-      writeFileAtomic(bundleReceipt(plan, ctx.rank), JSON.stringify({ bundles: mine }) + "\n")
+      writeFileAtomic(taskReceipt(plan, ctx.rank), JSON.stringify({ bundles: mine, files: mine.map((b) => path.join(b, "manifest.json")) }) + "\n")
     }).pipe(Effect.scoped)
 }
 

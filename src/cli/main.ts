@@ -7,15 +7,17 @@
 import * as os from "node:os"
 import * as path from "node:path"
 import { NodeRuntime, NodeServices } from "@effect/platform-node"
-import { Console, Data, Effect, Option } from "effect"
+import { Cause, Console, Data, Effect, Exit, Option, Runtime } from "effect"
 import { Argument, CliOutput, Command, Flag } from "effect/cli"
 import { makeDuckDBLayer } from "../core/duckdb.ts"
 import { UsageError } from "../core/errors.ts"
 import { SCICURATE_VERSION } from "../core/version.ts"
 import { bundleFoldersIn, verifyBundle } from "../bundle/verify.ts"
-import { loadPipeline, STAGE_NAMES, type StageName } from "../pipeline/config.ts"
+import { loadPipeline, type StageName } from "../pipeline/config.ts"
 import { executeStage, runPipeline, withLock } from "../pipeline/run.ts"
 import { planSingleStage } from "../pipeline/single.ts"
+import { STAGE_NAMES, STAGES, stageNamed } from "../pipeline/stages.ts"
+import type { StageDefinition } from "../core/stage.ts"
 import { formats } from "./formats.ts"
 import { sqlCommand } from "./sql.ts"
 import { readManifest, readWorkStatus, renderBundleTable, renderLock, renderManifestSummary, renderStatus, renderVerify } from "./report.ts"
@@ -49,7 +51,7 @@ const asStage = (flag: string, value: Option.Option<string>) =>
   Option.match(value, {
     onNone: () => Effect.succeed(undefined),
     onSome: (v) =>
-      STAGE_NAMES.includes(v as StageName)
+      STAGE_NAMES.includes(v)
         ? Effect.succeed(v as StageName)
         : Effect.fail(new UsageError({ message: `${flag} ${v}: unknown stage (expected one of ${STAGE_NAMES.join(", ")})` }))
   })
@@ -73,19 +75,21 @@ const run = Command.make(
       const reports = yield* runPipeline(pipeline, { workers: w, from, only, log })
       const dirs = new Set(reports.map((r) => r.plan.dir))
       yield* Console.log(renderStatus(readWorkStatus(pipeline.work).filter((s) => dirs.has(s.plan.dir))))
-      const bundle = reports.find((r) => r.plan.stage === "bundle")
-      if (bundle) yield* Console.log(`\n${renderBundleTable(bundle.plan.pipeline.output)}`)
+      const bundles = reports.find((r) => stageNamed(r.plan.stage).cli.showsBundles)
+      if (bundles) yield* Console.log(`\n${renderBundleTable(bundles.plan.pipeline.output)}`)
     })
 ).pipe(Command.withDescription("Run a pipeline: plan every stage, run pending tasks, resume after a crash"))
 
-const singleStage = (stage: StageName, description: string, extraFlags: Record<string, Flag.Flag<Option.Option<string>>> = {}) =>
-  Command.make(
-    stage,
+/** `scicurate <stage> IN --out DIR`: one command per stage, from what the stage declares. */
+const singleStage = (definition: StageDefinition) => {
+  const extraFlags = Object.fromEntries(
+    Object.entries(definition.cli.flags ?? {}).map(([name, description]) => [name, Flag.String(name).pipe(Flag.withDescription(description), Flag.optional)])
+  )
+  const [argument, argumentDescription] = definition.cli.argument
+  return Command.make(
+    definition.name,
     {
-      inputs: Argument.String(stage === "ingest" ? "paths" : "input").pipe(
-        Argument.withDescription(stage === "ingest" ? "Files and folders to ingest" : "Dataset folder of part-*.parquet shards"),
-        Argument.variadic({ min: 1 })
-      ),
+      inputs: Argument.String(argument).pipe(Argument.withDescription(argumentDescription), Argument.variadic({ min: 1 })),
       out: outFlag,
       workers,
       config: configFlag,
@@ -100,25 +104,13 @@ const singleStage = (stage: StageName, description: string, extraFlags: Record<s
           const v = (args as unknown as Record<string, Option.Option<string>>)[key]!
           if (Option.isSome(v)) params[key] = v.value
         }
-        const plan = yield* planSingleStage({ stage, inputs: args.inputs, out: args.out, configFile: Option.getOrUndefined(args.config), params })
+        const plan = yield* planSingleStage({ stage: definition.name, inputs: args.inputs, out: args.out, configFile: Option.getOrUndefined(args.config), params })
         yield* withLock(plan.dir, executeStage(plan, { workers: yield* workerCount(args.workers), log }))
         yield* Console.log(renderStatus(readWorkStatus(path.dirname(plan.dir)).filter((s) => s.plan.dir === plan.dir)))
-        if (stage === "bundle") yield* Console.log(`\n${renderBundleTable(plan.pipeline.output)}`)
+        if (definition.cli.showsBundles) yield* Console.log(`\n${renderBundleTable(plan.pipeline.output)}`)
       })
-  ).pipe(Command.withDescription(description))
-
-const ingest = singleStage("ingest", "Turn files and folders into a dataset of document shards: papers (PDF), text and Markdown, JSONL, source code and notebooks, archives (tar, zip: members read like files), simulation outputs (LAMMPS, Quantum ESPRESSO, VASP, Gaussian, ORCA, GROMACS, ...), CSV/TSV tables, HDF5 and netCDF, also gzip/zstd/bzip2/xz-compressed (`scicurate formats` lists them all); what cannot be read is rejected with a reason in OUT/_rejects/")
-const dedup = singleStage("dedup", "Remove exact, then near duplicates (MinHash LSH) from a dataset; removal records go to OUT/_removed/")
-const tokenize = singleStage("tokenize", "Tokenize every document: its token count (n_tokens) in the shards, and its token ids in a .tokens file beside each shard (bundle copies them into Megatron token shards)", {
-  tokenizer: Flag.String("tokenizer").pipe(Flag.withDescription("o200k_base (default) or cl100k_base"), Flag.optional)
-})
-const classify = singleStage("classify", "Route every document of a tokenized dataset to a domain bundle (score, reason, runner-up); the rest are marked unrouted", {
-  bundles: Flag.String("bundles").pipe(Flag.withDescription("Folder of bundle definitions (default: scicurate's bundles/)"), Flag.optional)
-})
-const bundle = singleStage(
-  "bundle",
-  "Write a classified dataset as one checksummed bundle per domain: OUT/<bundle>/{data/*.parquet, tokens/, manifest.json, README.md}"
-)
+  ).pipe(Command.withDescription(definition.cli.description))
+}
 
 const status = Command.make(
   "status",
@@ -165,7 +157,7 @@ const inspect = Command.make(
 
 const scicurate = Command.make("scicurate").pipe(
   Command.withDescription("Curate scientific papers, code and simulation outputs into training bundles"),
-  Command.withSubcommands([run, ingest, dedup, tokenize, classify, bundle, status, verify, inspect, formats, sqlCommand])
+  Command.withSubcommands([run, ...STAGES.map(singleStage), status, verify, inspect, formats, sqlCommand])
 )
 
 /** effect/cli's own parse errors: already shown to the user, one line each (see tersePresenter). */
@@ -214,4 +206,28 @@ const program = Command.run(scicurate, { version: SCICURATE_VERSION }).pipe(
   Effect.provide(NodeServices.layer)
 )
 
-NodeRuntime.runMain(program as Effect.Effect<void>)
+/**
+ * Ctrl-C (SIGINT) or SIGTERM: the runtime interrupts the command, which stops the workers and releases
+ * the work folder's lock on its way out (finished tasks stay finished). Then say how to carry on, and
+ * exit 130 or 143 as shells expect of a process stopped by those signals.
+ */
+let stoppedBy: "SIGINT" | "SIGTERM" | null = null
+for (const signal of ["SIGINT", "SIGTERM"] as const) {
+  process.on(signal, () => {
+    if (stoppedBy !== null) return
+    stoppedBy = signal
+    process.stderr.write(`\nscicurate: ${signal} received: stopping the workers and releasing the lock\n`)
+  })
+}
+const shellWord = (arg: string): string => (/^[\w@%+=:,./-]+$/.test(arg) ? arg : `'${arg.replace(/'/g, "'\\''")}'`)
+
+NodeRuntime.runMain(program as Effect.Effect<void>, {
+  teardown: (exit, onExit) => {
+    if (stoppedBy !== null && Exit.isFailure(exit) && Cause.hasInterruptsOnly(exit.cause)) {
+      const command = ["scicurate", ...process.argv.slice(2)].map(shellWord).join(" ")
+      process.stderr.write(`scicurate: stopped by ${stoppedBy}; finished tasks are kept. To resume, run again:\n  ${command}\n`)
+      return onExit(stoppedBy === "SIGTERM" ? 143 : 130)
+    }
+    Runtime.defaultTeardown(exit, onExit)
+  }
+})

@@ -12,6 +12,7 @@ import { Effect } from "effect"
 import { DuckDB, sqlString } from "../core/duckdb.ts"
 import { DatasetError } from "../core/errors.ts"
 import { copyToParquet } from "../core/parquet.ts"
+import { sliceSql, type RowSlice } from "../core/slices.ts"
 import type { Stage } from "../core/stage.ts"
 import { KEY_RANK } from "./options.ts"
 
@@ -23,9 +24,12 @@ export const idPartitionSql = (world: number): string => `(('0x' || substr(id, 1
  * shard (`doc`), a number that does not depend on how many tasks read them.
  */
 export function keyedShardsSql(shards: ReadonlyArray<string>, indices: ReadonlyArray<number>, columns: string, where = "true"): string {
-  return indices
-    .map((i) => `SELECT ${columns}, ${i}::BIGINT * ${KEY_RANK} + file_row_number AS doc FROM read_parquet(${sqlString(shards[i]!)}, file_row_number = true) WHERE ${where}`)
-    .join(" UNION ALL ")
+  return keyedSlicesSql(shards, indices.map((i) => ({ shard: i, start: 0, end: Number.MAX_SAFE_INTEGER })), columns, where)
+}
+
+/** The same over slices of rows (a task's share, see core/slices.ts): the keys do not depend on the slicing. */
+export function keyedSlicesSql(shards: ReadonlyArray<string>, slices: ReadonlyArray<RowSlice>, columns: string, where = "true"): string {
+  return slices.map((s) => sliceSql(shards, s, `${columns}, ${s.shard}::BIGINT * ${KEY_RANK} + file_row_number AS doc`, where)).join(" UNION ALL ")
 }
 
 export const exactStage: Stage = {

@@ -12,8 +12,9 @@ import { DatasetError } from "../core/errors.ts"
 import { stageLayout } from "../core/layout.ts"
 import { copyToParquet, rowGroupRowsFor } from "../core/parquet.ts"
 import type { Stage } from "../core/stage.ts"
-import { keyedShardsSql } from "./exact.ts"
-import { KEY_RANK, nearOptionsOf, phaseDirs, taskShards } from "./options.ts"
+import { keyedSlicesSql } from "./exact.ts"
+import { sliceSql, taskSlices, type RowSlice } from "../core/slices.ts"
+import { KEY_RANK, nearOptionsOf, phaseDirs } from "./options.ts"
 
 /** Columns of a removal record, for exact copies and near duplicates alike. */
 export const REMOVAL_COLUMNS =
@@ -32,11 +33,12 @@ export const filterStage: Stage = {
       // Whether near duplicates were looked for is the plan's to say, not a file's presence.
       const near = nearOptionsOf(ctx.plan) !== null
       if (near && !fs.existsSync(clustersFile)) return yield* Effect.die(new Error(`dedup: ${clustersFile} is missing although its phase is done`))
-      const mine = taskShards(input.shards.length, ctx.rank, ctx.world)
+      const mine = taskSlices(input, ctx.rank, ctx.world)
       const target = ctx.layout.shard(ctx.rank, ctx.world)
       const fail = (operation: string) => (cause: unknown) => new DatasetError({ path: target, operation, cause })
-      // Keys of this task's shards: shard i's rows are i·2^32 + row.
-      const inMine = (column: string) => (mine.length === 0 ? "false" : mine.map((i) => `(${column} >= ${i * KEY_RANK} AND ${column} < ${(i + 1) * KEY_RANK})`).join(" OR "))
+      // Keys of this task's rows: row j of shard i is i·2^32 + j.
+      const keyRange = (s: RowSlice) => [s.shard * KEY_RANK + s.start, s.shard * KEY_RANK + Math.min(s.end, KEY_RANK)] as const
+      const inMine = (column: string) => (mine.length === 0 ? "false" : mine.map((s) => `(${column} >= ${keyRange(s)[0]} AND ${column} < ${keyRange(s)[1]})`).join(" OR "))
       const nearRows = near ? `read_parquet(${sqlString(clustersFile)})` : "(SELECT NULL::BIGINT AS doc, NULL AS kept_id, NULL AS kept_source_path, NULL::BIGINT AS kept_source_index, NULL::BIGINT AS cluster_size, NULL::DOUBLE AS similarity, NULL AS id, NULL AS source_path, NULL::BIGINT AS source_index WHERE false)"
       // An exact copy whose kept twin was then removed as a near duplicate points at that cluster's
       // kept document instead, so no record names a document that is not in the output.
@@ -53,7 +55,7 @@ export const filterStage: Stage = {
                   cluster_size, 'minhash' AS method, similarity
            FROM ${nearRows} WHERE ${inMine("doc")}`
       )
-      const documents = mine.length === 0 ? null : keyedShardsSql(input.shards, mine, DOCUMENT_COLUMNS.map(([c]) => `"${c}"`).join(", "))
+      const documents = mine.length === 0 ? null : keyedSlicesSql(input.shards, mine, DOCUMENT_COLUMNS.map(([c]) => `"${c}"`).join(", "))
       const [totals] = yield* db.rows(
         documents === null
           ? "SELECT 0 AS records, 0 AS bytes, 0 AS average"
@@ -64,10 +66,8 @@ export const filterStage: Stage = {
         try: async () => {
           // Shard by shard, rows in file order: scans keep insertion order (preserve_insertion_order
           // is on and the task runs one thread), so no sort has to hold the texts.
-          const kept = mine.map(
-            (i) =>
-              `SELECT ${cols} FROM read_parquet(${sqlString(input.shards[i]!)}, file_row_number = true)
-               WHERE file_row_number NOT IN (SELECT doc - ${i * KEY_RANK} FROM removed WHERE doc >= ${i * KEY_RANK} AND doc < ${(i + 1) * KEY_RANK})`
+          const kept = mine.map((s) =>
+            sliceSql(input.shards, s, cols, `file_row_number NOT IN (SELECT doc - ${s.shard * KEY_RANK} FROM removed WHERE doc >= ${keyRange(s)[0]} AND doc < ${keyRange(s)[1]})`)
           )
           await copyToParquet(
             db.connection,

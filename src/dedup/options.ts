@@ -7,7 +7,7 @@ import * as path from "node:path"
 import { Effect } from "effect"
 import { DatasetError } from "../core/errors.ts"
 import type { StagePlan, TaskContext } from "../core/stage.ts"
-import { expandEnv } from "../pipeline/config.ts"
+import { expandEnv } from "../core/settings.ts"
 import { DEFAULT_NORMALIZATION, type ShingleNormalization } from "./minhash/normalize.ts"
 
 export interface NearDedupOptions {
@@ -175,7 +175,3 @@ export const nearPhase = (ctx: TaskContext) =>
     const fail = (operation: string) => (cause: unknown) => new DatasetError({ path: target, operation, cause })
     return { shards: input.shards, options, target, fail }
   })
-
-/** Indices of the input shards task `rank` of `world` reads: i mod world = rank. */
-export const taskShards = (count: number, rank: number, world: number): number[] =>
-  Array.from({ length: count }, (_, i) => i).filter((i) => i % world === rank)

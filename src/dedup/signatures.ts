@@ -15,8 +15,9 @@ import { copyToParquet, readBatches } from "../core/parquet.ts"
 import type { Stage } from "../core/stage.ts"
 import { MinHasher, bandKey53 } from "./minhash/signature.ts"
 import { ShingleBuffer, shingleHashesOfText } from "./minhash/shingles.ts"
-import { keyedShardsSql } from "./exact.ts"
-import { nearPhase, taskShards } from "./options.ts"
+import { keyedSlicesSql } from "./exact.ts"
+import { nearPhase } from "./options.ts"
+import { taskSlices } from "../core/slices.ts"
 
 const CHUNK_ROWS = 2048
 
@@ -42,7 +43,7 @@ export const signaturesStage: Stage = {
       const db = yield* DuckDB
       const { shards, options, target, fail } = yield* nearPhase(ctx)
       const params = ctx.plan.params as { exactShards?: string[] }
-      const mine = taskShards(shards.length, ctx.rank, ctx.world)
+      const mine = taskSlices({ shards, ...(ctx.plan.input.kind === "dataset" && ctx.plan.input.slices ? { slices: ctx.plan.input.slices } : {}) }, ctx.rank, ctx.world)
       const columns = signatureColumns(options.bands)
       const types: DuckDBType[] = columns.map(([, t]) => (t === "DOUBLE" ? DOUBLE : t === "BLOB" ? BLOB : VARCHAR))
       ctx.counter.note("signatures", 0) // named even when this task has no documents
@@ -61,7 +62,7 @@ export const signaturesStage: Stage = {
           mine.length === 0
             ? "SELECT NULL AS id WHERE false"
             : `SELECT d.id, d.text, d.source_path, d.source_index, strlen(d.text) AS text_bytes, d.doc
-               FROM (${keyedShardsSql(shards, mine, "id, text, source_path, source_index", `kind IN (${options.kinds.map(sqlString).join(", ")})`)}) d
+               FROM (${keyedSlicesSql(shards, mine, "id, text, source_path, source_index", `kind IN (${options.kinds.map(sqlString).join(", ")})`)}) d
                ANTI JOIN (SELECT doc FROM read_parquet([${(params.exactShards ?? []).map(sqlString).join(", ")}])) x USING (doc)`
         ),
         fail("read input shards")

@@ -7,53 +7,22 @@ import * as fs from "node:fs"
 import * as path from "node:path"
 import { ConfigError } from "../core/errors.ts"
 import { canonicalJson, readJson, stageLayout } from "../core/layout.ts"
-import { isTaskDone, type PlannedFile, type StagePlan } from "../core/stage.ts"
+import { isTaskDone, type StagePlan, type Upstream } from "../core/stage.ts"
 import { sha256Hex } from "../core/text.ts"
-import { DEFAULT_SPLIT_BYTES, splitLargeFiles } from "./split.ts"
-import { byPosition, listInputFiles } from "../ingest/inputs.ts"
 import { SCICURATE_VERSION } from "../core/version.ts"
+import { openDuckDB } from "../core/duckdb.ts"
+import { rowGroupSizes, sliceRows } from "../core/slices.ts"
 import type { ResolvedPipeline, StageConfig } from "./config.ts"
-import { resolveReferences } from "../dedup/options.ts"
-import { BundleDefinitionError, DEFAULT_BUNDLES_DIR, loadBundleDefinitions } from "../classify/definitions.ts"
+import { stageNamed } from "./stages.ts"
+
+export type { Upstream } from "../core/stage.ts"
 
 export const DEFAULT_TASKS = 4
 
-/** The input entries of the ingest plan already in `dir`, if any (to reuse its JSONL splits). */
-function previousFiles(dir: string): PlannedFile[] {
-  const file = stageLayout(dir).planFile
-  if (!fs.existsSync(file)) return []
-  const plan = readJson<StagePlan>(file)
-  return plan.input.kind === "files" ? plan.input.assignments.flat() : []
-}
-
-/** Largest file first to the task with the fewest bytes so far (ties: lowest rank); each task then reads in path order. */
-export function assignBySize(files: ReadonlyArray<PlannedFile>, world: number): PlannedFile[][] {
-  const tasks: PlannedFile[][] = Array.from({ length: world }, () => [])
-  const load = new Array<number>(world).fill(0)
-  const bySize = [...files].sort((a, b) => b.size - a.size || byPosition(a, b))
-  for (const f of bySize) {
-    let best = 0
-    for (let r = 1; r < world; r++) if (load[r]! < load[best]!) best = r
-    tasks[best]!.push(f)
-    load[best]! += Math.max(f.size, 1)
-  }
-  for (const t of tasks) t.sort(byPosition)
-  return tasks
-}
-
-export interface Upstream {
-  readonly dir: string
-  readonly shards: ReadonlyArray<string>
-  readonly hash: string
-  /** The stage folders that led to this dataset, oldest first, ending with `dir`. */
-  readonly lineage: ReadonlyArray<string>
-  /** The tokenizer that counted this dataset's `n_tokens`, once a tokenize stage is in its lineage. */
-  readonly tokenizer: string | null
-  /** The stage that wrote the dataset; null for a plain folder of shards. */
-  readonly stage: string | null
-}
-
-/** Build the plan of one stage. `upstream` is the plan of the stage before (null for ingest). */
+/**
+ * Build the plan of one stage. `upstream` is the plan of the stage before (null for a stage that reads
+ * files). The stage plans its own part (params, files, tokenizer); this adds what every plan has.
+ */
 export function planStage(
   pipeline: ResolvedPipeline,
   stage: StageConfig,
@@ -62,70 +31,51 @@ export function planStage(
   dir: string = path.join(pipeline.work, stage.stage)
 ): StagePlan | ConfigError {
   const { stage: name, ...settings } = stage
-  let params: Record<string, unknown> = settings
-  if (stage.stage === "dedup") {
-    // Released signatures are inputs too: resolved and checked now, and part of the plan's hash.
-    const base = pipeline.file ? path.dirname(pipeline.file) : process.cwd()
-    const references = resolveReferences(stage.near, base, [dir, pipeline.work])
-    if (typeof references === "string") return new ConfigError({ file: pipeline.file ?? "(command line)", message: references })
-    if (references.length > 0) params = { ...settings, references }
+  const definition = stageNamed(name)
+  const file = pipeline.file ?? "(command line)"
+  if (definition.reads === "dataset" && !upstream) return new ConfigError({ file, message: `stage ${name} needs an earlier stage to read from` })
+  const world = stage.tasks ?? DEFAULT_TASKS
+  const planPipeline = {
+    name: pipeline.config.name,
+    file: pipeline.file,
+    configSha256: pipeline.configSha256,
+    tokenizer: pipeline.tokenizer,
+    output: pipeline.output
   }
-  if (stage.stage === "classify") {
-    // The definitions themselves go into the plan (and so its hash): editing a lexicon reroutes, and
-    // tasks route with exactly what was planned even if the files change while they run.
-    const base = pipeline.file ? path.dirname(pipeline.file) : process.cwd()
-    const { bundles, ...rest } = settings as { bundles?: string }
-    const bundlesDir = bundles ? path.resolve(base, bundles) : DEFAULT_BUNDLES_DIR
-    try {
-      params = { ...rest, definitions: loadBundleDefinitions(bundlesDir) }
-    } catch (e) {
-      const message = e instanceof BundleDefinitionError ? e.message : `${bundlesDir}: ${(e as Error).message}`
-      return new ConfigError({ file: pipeline.file ?? "(command line)", message: `classify: ${message}` })
-    }
-  }
-  const common = {
-    format: "scicurate-plan/1" as const,
+  const planning = definition.plan({
+    settings,
+    pipeline: planPipeline,
+    inputs: pipeline.inputs,
+    work: pipeline.work,
+    base: pipeline.file ? path.dirname(pipeline.file) : process.cwd(),
+    file,
+    dir,
+    upstream,
+    world
+  })
+  if (typeof planning === "string") return new ConfigError({ file, message: planning })
+  // Tasks share a dataset by rows of about equal bytes (see slices.ts), not by whole shards.
+  const slices = upstream?.rowGroups ? sliceRows(upstream.rowGroups, world) : undefined
+  const input = planning.input ?? (upstream ? { kind: "dataset" as const, dir: upstream.dir, shards: [...upstream.shards], ...(slices ? { slices } : {}) } : null)
+  if (input === null) return new ConfigError({ file, message: `stage ${name} planned no input` })
+  // From the tokenize stage on, every plan names the tokenizer that counted its documents' n_tokens.
+  const tokenizer = planning.tokenizer ?? upstream?.tokenizer ?? null
+  return {
+    format: "scicurate-plan/1",
     stage: name,
     position,
-    params,
+    params: planning.params,
     dir,
     lineage: upstream?.lineage ?? [],
-    pipeline: {
-      name: pipeline.config.name,
-      file: pipeline.file,
-      configSha256: pipeline.configSha256,
-      tokenizer: pipeline.tokenizer,
-      output: pipeline.output
-    }
-  }
-  if (name === "ingest") {
-    const listed = listInputFiles(pipeline.inputs, pipeline.file ?? "(command line)", [pipeline.work, pipeline.output, dir])
-    if (listed instanceof ConfigError) return listed
-    const files = splitLargeFiles(listed, stage.split_bytes ?? DEFAULT_SPLIT_BYTES, previousFiles(dir))
-    const world = stage.tasks ?? DEFAULT_TASKS
-    const identity = files.map((f) => [f.sourcePath, f.absPath, f.size, f.problem ? f.problem.reason : fs.statSync(f.absPath).mtimeMs, f.range?.start ?? 0, f.license, f.domain])
-    return { ...common, world, input: { kind: "files", assignments: assignBySize(files, world) }, hash: hashOf(name, params, world, identity) }
-  }
-  if (!upstream) return new ConfigError({ file: pipeline.file ?? "(command line)", message: `stage ${name} needs an earlier stage to read from` })
-
-  const shards = upstream.shards
-  const world = ("tasks" in stage && stage.tasks) || DEFAULT_TASKS
-  // What else the bundle depends on: the manifest's pipeline facts and where it is published.
-  const extra = name === "bundle" ? { output: pipeline.output, pipeline: pipeline.config.name, config: pipeline.configSha256 } : {}
-  // From the tokenize stage on, every plan names the tokenizer that counted its documents' n_tokens.
-  const tokenizer = name === "tokenize" ? tokenizerOf({ params, pipeline: common.pipeline }) : upstream.tokenizer
-  if (name === "bundle" && upstream.stage !== null && upstream.stage !== "classify") {
-    return new ConfigError({ file: pipeline.file ?? "(command line)", message: `bundle: its input ${upstream.dir} was written by ${upstream.stage}; bundle reads the output of a classify stage (run classify first)` })
-  }
-  if (name === "bundle" && !tokenizer) {
-    return new ConfigError({ file: pipeline.file ?? "(command line)", message: `bundle: its input ${upstream.dir} has no token counts (run tokenize first)` })
-  }
-  return {
-    ...common,
+    pipeline: planPipeline,
     world,
-    input: { kind: "dataset", dir: upstream.dir, shards: [...shards] },
+    input,
     ...(tokenizer ? { tokenizer } : {}),
-    hash: hashOf(name, { ...params, ...extra, world, tokenizer }, upstream.hash)
+    outputs: definition.outputs,
+    version: SCICURATE_VERSION,
+    identity: planning.identity ?? null,
+    upstreamHash: upstream?.hash ?? null,
+    hash: hashOf(name, planning.params, world, tokenizer, planning.identity ?? null, upstream?.hash ?? null, slices ?? null)
   }
 }
 
@@ -139,8 +89,23 @@ export const upstreamOf = (plan: StagePlan, dir: string = plan.dir): Upstream =>
   stage: plan.stage
 })
 
-/** The tokenizer a tokenize stage uses: its own setting, else the pipeline's. */
-export const tokenizerOf = (plan: Pick<StagePlan, "params" | "pipeline">): string => (plan.params.tokenizer as string | undefined) ?? plan.pipeline.tokenizer
+/**
+ * The upstream with the sizes of its shards' row groups, when all its shards exist (a stage is planned
+ * after the one before it ran), so that the tasks can be balanced by bytes. A shard that cannot be read
+ * leaves the upstream as it is: the stage then fails on it with a message of its own.
+ */
+export async function withRowGroups(upstream: Upstream): Promise<Upstream> {
+  if (upstream.shards.length === 0 || !upstream.shards.every((s) => fs.existsSync(s))) return upstream
+  const db = await openDuckDB()
+  try {
+    return { ...upstream, rowGroups: await rowGroupSizes(db.connection, upstream.shards) }
+  } catch {
+    return upstream
+  } finally {
+    db.connection.closeSync()
+    db.instance.closeSync()
+  }
+}
 
 /**
  * Why a stage folder cannot be read as a finished dataset (unfinished tasks, missing stats), or null.
@@ -157,3 +122,57 @@ export function incompleteDataset(dir: string): string | null {
 
 /** Outputs also depend on the code that made them: a new scicurate version redoes the stages. */
 const hashOf = (...parts: unknown[]): string => sha256Hex(canonicalJson([SCICURATE_VERSION, ...parts]))
+
+/**
+ * What differs between the plan a stage folder holds and the new one, in words ("setting near.threshold
+ * (0.7 -> 0.8)", "input data/a.jsonl changed"), so that "redoing" says why. Empty when nothing the hash
+ * covers differs as far as the old plan records it.
+ */
+export function planChanges(previous: StagePlan, next: StagePlan): string[] {
+  const out: string[] = []
+  if (previous.version !== undefined && previous.version !== next.version) out.push(`scicurate version (${previous.version} -> ${next.version})`)
+  out.push(...settingChanges(previous.params, next.params, ""))
+  if (previous.world !== next.world) out.push(`tasks (${previous.world} -> ${next.world})`)
+  if ((previous.tokenizer ?? null) !== (next.tokenizer ?? null)) out.push(`tokenizer (${previous.tokenizer ?? "none"} -> ${next.tokenizer ?? "none"})`)
+  if (previous.identity !== undefined && canonicalJson(previous.identity) !== canonicalJson(next.identity ?? null)) out.push(...identityChanges(previous.identity, next.identity))
+  if (previous.upstreamHash !== undefined && previous.upstreamHash !== next.upstreamHash) {
+    out.push(`its input ${next.input.kind === "dataset" ? next.input.dir : ""} (the stage before it was redone)`.replace("  ", " "))
+  }
+  if (out.length === 0 && previous.hash !== next.hash) out.push(previous.version === undefined ? "the plan (written by an older scicurate)" : "the plan")
+  return out
+}
+
+const MAX_NAMED = 5
+
+/** Settings that differ, by dotted key; a long value (classify's definitions) is named, not shown. */
+function settingChanges(a: Readonly<Record<string, unknown>>, b: Readonly<Record<string, unknown>>, prefix: string): string[] {
+  const out: string[] = []
+  for (const key of [...new Set([...Object.keys(a), ...Object.keys(b)])].sort()) {
+    const [x, y] = [a[key], b[key]]
+    if (canonicalJson(x ?? null) === canonicalJson(y ?? null)) continue
+    const isObject = (v: unknown) => v !== null && typeof v === "object" && !Array.isArray(v)
+    if (isObject(x) && isObject(y)) {
+      out.push(...settingChanges(x as Record<string, unknown>, y as Record<string, unknown>, `${prefix}${key}.`))
+      continue
+    }
+    const show = (v: unknown) => (v === undefined ? "unset" : JSON.stringify(v))
+    const values = show(x).length + show(y).length <= 60 ? ` (${show(x)} -> ${show(y)})` : ""
+    out.push(`setting ${prefix}${key}${values}`)
+  }
+  return out
+}
+
+/** Inputs added, removed or changed, when the identity is a list of entries keyed by their first element (a path). */
+function identityChanges(a: unknown, b: unknown): string[] {
+  const keyed = (v: unknown): Map<string, string> | null =>
+    Array.isArray(v) && v.every((e) => Array.isArray(e) && typeof e[0] === "string")
+      ? new Map((v as unknown[][]).map((e) => [`${e[0] as string}${e.length > 4 && e[4] ? `@${String(e[4])}` : ""}`, canonicalJson(e)]))
+      : null
+  const [x, y] = [keyed(a), keyed(b)]
+  if (x === null || y === null) return ["its inputs"]
+  const changes: string[] = []
+  for (const k of y.keys()) if (!x.has(k)) changes.push(`input ${k} added`)
+  for (const k of x.keys()) if (!y.has(k)) changes.push(`input ${k} removed`)
+  for (const [k, v] of y) if (x.has(k) && x.get(k) !== v) changes.push(`input ${k} changed`)
+  return changes.length > MAX_NAMED ? [...changes.slice(0, MAX_NAMED), `${changes.length - MAX_NAMED} more input changes`] : changes
+}

@@ -12,8 +12,8 @@ import { sumStats, type TaskStats } from "../core/stats.ts"
 import { pendingRanks, runLocal, workerPool, type WorkerPool } from "../executors/local.ts"
 import { phaseWork, progressReporter, type ProgressTotals } from "../executors/progress.ts"
 import type { ResolvedPipeline, StageName } from "./config.ts"
-import { dedupPhases } from "../dedup/phases.ts"
-import { planStage, upstreamOf, type Upstream } from "./plan.ts"
+import { planChanges, planStage, upstreamOf, withRowGroups, type Upstream } from "./plan.ts"
+import { stageNamed } from "./stages.ts"
 
 export interface RunOptions {
   readonly workers: number
@@ -74,7 +74,7 @@ const runStages = (
     const reports: StageReport[] = []
     let upstream: Upstream | null = null
     for (const [position, stageConfig] of stages.entries()) {
-      const plan = planStage(pipeline, stageConfig, position, upstream)
+      const plan = planStage(pipeline, stageConfig, position, upstream === null ? null : yield* Effect.promise(() => withRowGroups(upstream!)))
       if (plan instanceof ConfigError) return yield* plan
       const selected = options.only ? stageConfig.stage === options.only : true
       const forced = options.only === stageConfig.stage || (fromIndex >= 0 && position >= fromIndex)
@@ -94,7 +94,8 @@ const runStages = (
 function staleness(plan: StagePlan): string | null {
   const layout = stageLayout(plan.dir)
   if (!fs.existsSync(layout.planFile)) return "has not run"
-  if (readJson<StagePlan>(layout.planFile).hash !== plan.hash) return "is out of date (its config or inputs changed)"
+  const previous = readJson<StagePlan>(layout.planFile)
+  if (previous.hash !== plan.hash) return `is out of date (${planChanges(previous, plan).join(", ")} changed)`
   const pending = pendingRanks(plan).length
   return pending > 0 ? `has ${pending} unfinished task(s)` : null
 }
@@ -113,7 +114,7 @@ const runPlan = (
     const layout = stageLayout(plan.dir)
     const previous = fs.existsSync(layout.planFile) ? readJson<StagePlan>(layout.planFile) : null
     if (previous && (previous.hash !== plan.hash || options.forced)) {
-      options.log(`${plan.stage}: ${options.forced ? "redoing" : "config or inputs changed, redoing"} (${plan.dir})`)
+      options.log(`${plan.stage}: ${options.forced ? "redoing" : `${planChanges(previous, plan).join(", ")} changed, redoing`} (${plan.dir})`)
       clearStageDir(plan.dir)
     }
     // Rewritten when only paths changed (same hash, e.g. a moved work folder): tasks read their inputs from it.
@@ -157,18 +158,18 @@ export const executeStage = (
 ): Effect.Effect<StageReport, StageFailed | AccountingError> =>
   Effect.gen(function* () {
     // A stage made of phases (dedup) runs them first, each resuming where it stopped.
-    const phases =
-      plan.stage === "dedup"
-        ? Effect.forEach(
-            dedupPhases(plan),
-            (phase) =>
-              Effect.map(runPlan(phase, { ...options, forced: false }, null), (ran) => {
-                // A phase has no documents in or out of its own: say what it did instead.
-                if (ran > 0) options.log(`${phase.stage}: ${phaseWork(sumStats(phase.stage, readStageStats(phase))) ?? "done"}`)
-              }),
-            { discard: true }
-          )
-        : null
+    const phasesOf = stageNamed(plan.stage).phases
+    const phases = phasesOf
+      ? Effect.forEach(
+          phasesOf(plan),
+          (phase) =>
+            Effect.map(runPlan(phase, { ...options, forced: false }, null), (ran) => {
+              // A phase has no documents in or out of its own: say what it did instead.
+              if (ran > 0) options.log(`${phase.stage}: ${phaseWork(sumStats(phase.stage, readStageStats(phase))) ?? "done"}`)
+            }),
+          { discard: true }
+        )
+      : null
     const pending = yield* runPlan(plan, options, phases)
     const summary = sumStats(plan.stage, readStageStats(plan))
     options.log(summaryLine(summary))

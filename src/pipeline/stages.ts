@@ -1,24 +1,30 @@
 /**
- * The stage registry: adding a stage is adding it here and to the pipeline schema. Stages load lazily,
- * so a worker running dedup never pays for loading the PDF reader or a tokenizer.
+ * The stage list: adding a stage is adding its folder (with a `definition.ts`, see StageDefinition) and
+ * one line here. The order is the order `scicurate --help` lists the commands in. Definitions are
+ * light; the code that runs tasks loads lazily, so a worker running dedup never loads the PDF reader or
+ * a tokenizer.
  */
-import type { Stage } from "../core/stage.ts"
+import type { Stage, StageDefinition } from "../core/stage.ts"
+import { ingestDefinition } from "../ingest/definition.ts"
+import { dedupDefinition } from "../dedup/definition.ts"
+import { tokenizeDefinition } from "../tokenize/definition.ts"
+import { classifyDefinition } from "../classify/definition.ts"
+import { bundleDefinition } from "../bundle/definition.ts"
 
-const STAGES: Record<string, () => Promise<Stage>> = {
-  ingest: async () => (await import("../ingest/stage.ts")).ingestStage,
-  // dedup runs as phases (see dedup/phases.ts); "dedup" itself is the last one, which writes the output.
-  "dedup-exact": async () => (await import("../dedup/exact.ts")).exactStage,
-  "minhash-signatures": async () => (await import("../dedup/signatures.ts")).signaturesStage,
-  "minhash-buckets": async () => (await import("../dedup/buckets.ts")).bucketsStage,
-  "minhash-clusters": async () => (await import("../dedup/clusters.ts")).clustersStage,
-  dedup: async () => (await import("../dedup/filter.ts")).filterStage,
-  tokenize: async () => (await import("../tokenize/stage.ts")).tokenizeStage,
-  classify: async () => (await import("../classify/stage.ts")).classifyStage,
-  bundle: async () => (await import("../bundle/stage.ts")).bundleStage
+export const STAGES: ReadonlyArray<StageDefinition> = [ingestDefinition, dedupDefinition, tokenizeDefinition, classifyDefinition, bundleDefinition]
+
+export const STAGE_NAMES: ReadonlyArray<string> = STAGES.map((s) => s.name)
+
+/** The definition of a stage by name; a plan of a phase (dedup-exact, ...) is run by its stage's runners. */
+export function stageNamed(name: string): StageDefinition {
+  const found = STAGES.find((s) => s.name === name)
+  if (!found) throw new Error(`unknown stage ${JSON.stringify(name)}`)
+  return found
 }
 
+/** The task code of a plan: a stage's or one of its phases'. */
 export async function loadStage(name: string): Promise<Stage> {
-  const load = STAGES[name]
+  const load = STAGES.map((s) => s.runners[name]).find((r) => r !== undefined)
   if (!load) throw new Error(`unknown stage ${JSON.stringify(name)}`)
   return load()
 }

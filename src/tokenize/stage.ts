@@ -1,5 +1,5 @@
 /**
- * The tokenize stage: each task takes the input shards `i` with `i % world == rank`, tokenizes every
+ * The tokenize stage: each task takes its slice of the input rows (see core/slices.ts), tokenizes every
  * document, and writes the documents with an `n_tokens` column to one shard, and their token ids to a
  * token file beside it (see token-file.ts), so the bundle stage never tokenizes again. A stream of
  * DuckDB's column batches; the per-document loop inside a batch is plain code.
@@ -9,10 +9,10 @@ import { Effect, Stream } from "effect"
 import { TOKENIZE_OUTPUT_COLUMNS, TOKENIZED_COLUMNS } from "../core/document.ts"
 import { DuckDB } from "../core/duckdb.ts"
 import { DatasetError } from "../core/errors.ts"
-import { ShardWriter, readBatches, readParquetSql, type ColumnBatch } from "../core/parquet.ts"
-import type { Stage, TaskContext } from "../core/stage.ts"
-import type { TokenizerName } from "../pipeline/config.ts"
-import { tokenizerOf } from "../pipeline/plan.ts"
+import { ShardWriter, readBatches, type ColumnBatch } from "../core/parquet.ts"
+import { slicesSql, taskSlices } from "../core/slices.ts"
+import { tokenizerOf, type Stage, type TaskContext } from "../core/stage.ts"
+import type { TokenizerName } from "../core/settings.ts"
 import { TokenFileWriter, tokenFileOf, tokenLocator } from "./token-file.ts"
 import { openTokenizer, type Tokenizer } from "./tokenizer.ts"
 
@@ -23,7 +23,7 @@ export const tokenizeStage: Stage = {
       const db = yield* DuckDB
       const { input } = ctx.plan
       if (input.kind !== "dataset") return yield* Effect.die(new Error("tokenize plans take a dataset"))
-      const mine = input.shards.filter((_, i) => i % ctx.world === ctx.rank)
+      const mine = taskSlices(input, ctx.rank, ctx.world)
       const target = ctx.layout.shard(ctx.rank, ctx.world)
       const fail = (operation: string) => (cause: unknown) => new DatasetError({ path: target, operation, cause })
       const tokenizer = yield* Effect.acquireRelease(
@@ -43,7 +43,7 @@ export const tokenizeStage: Stage = {
       )
       if (mine.length > 0) {
         const cols = TOKENIZED_COLUMNS.filter(([c]) => c !== "n_tokens").map(([c]) => `"${c}"`).join(", ")
-        yield* Stream.fromAsyncIterable(readBatches(db.connection, `SELECT ${cols} FROM ${readParquetSql(mine)}`), fail("read input shards")).pipe(
+        yield* Stream.fromAsyncIterable(readBatches(db.connection, slicesSql(input.shards, mine, cols)), fail("read input shards")).pipe(
           Stream.map(({ batch, rowCount }) => tokenizeBatch(batch, rowCount, tokenizer, tokenFile, ctx)),
           Stream.runForEach(({ batch, rowCount }) => Effect.tryPromise({ try: () => writer.append(batch, rowCount), catch: fail("append to shard") }))
         )

@@ -29,7 +29,7 @@
  * costs ~1% of that (~600 MB/s on the shared corpus, slower only in windows that need the regex).
  */
 import { get_encoding, type Tiktoken } from "tiktoken"
-import type { TokenizerName } from "../pipeline/config.ts"
+import type { TokenizerName } from "../core/settings.ts"
 
 /** Longest chunk, in UTF-8 bytes, passed to tiktoken in one call; a pre-tokenizer piece up to this long is encoded whole. */
 export const MAX_PIECE_BYTES = 4096

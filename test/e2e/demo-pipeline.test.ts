@@ -131,8 +131,9 @@ describe("demo pipeline through the CLI", () => {
     fs.writeFileSync(changed, fs.readFileSync(pipeline, "utf8").replace("min_chars: 20", "min_chars: 400").replace("../work/sample", sample))
     const r = cli(["run", changed, "--work", work], env)
     expect(r.status).toBe(0)
-    expect(r.stderr).toMatch(/ingest: config or inputs changed, redoing/)
-    expect(r.stderr).toMatch(/dedup: config or inputs changed, redoing/)
+    // Says what changed: the setting in the stage that has it, the input in the stages after it.
+    expect(r.stderr).toMatch(/ingest: setting min_chars \(20 -> 400\) changed, redoing/)
+    expect(r.stderr).toMatch(/dedup: its input \S+ingest \(the stage before it was redone\) changed, redoing/)
     const status = cli(["status", work]).stdout
     expect(status).toMatch(/ingest filtered:too-short: [1-9]/)
     const manifest = anyManifest(work)
@@ -295,7 +296,7 @@ describe("command-line checks", () => {
     // bundle needs routing: an unclassified dataset is refused with the reason, and nothing is written.
     const unrouted = cli(["bundle", ingest, "--out", path.join(root, "b")])
     expect(unrouted.status).toBe(2)
-    expect(unrouted.stderr).toMatch(/was written by ingest; bundle reads the output of a classify stage/)
+    expect(unrouted.stderr).toMatch(/^scicurate: bundle: \S+ lacks the column\(s\) n_tokens \(made by `scicurate tokenize`.*route_score.*\(made by `scicurate classify`/)
     expect(fs.existsSync(path.join(root, "b"))).toBe(false)
     const mine = path.join(root, "mine")
     fs.mkdirSync(mine)

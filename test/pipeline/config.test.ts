@@ -60,6 +60,18 @@ describe("pipeline config", () => {
     expect(expandEnv("${A}/x", { A: "/a" })).toBe("/a/x")
   })
 
+  it("takes the default work folder, like every path in the file, relative to the pipeline file", async () => {
+    const dir = tempDir()
+    fs.mkdirSync(path.join(dir, "pipes"))
+    const file = path.join(dir, "pipes", "p.yaml")
+    fs.writeFileSync(file, "name: p\ninputs: [data]\nstages:\n  - stage: ingest\n")
+    expect((await Effect.runPromise(loadPipeline(file))).work).toBe(path.join(dir, "pipes", "work", "p"))
+    expect((await Effect.runPromise(loadPipeline(file, { work: "elsewhere" }))).work).toBe(path.resolve("elsewhere"))
+    fs.writeFileSync(file, "name: p\ninputs: [data]\nwork: ../w\nstages:\n  - stage: ingest\n")
+    const p = await Effect.runPromise(loadPipeline(file))
+    expect([p.work, p.output]).toEqual([path.join(dir, "w"), path.join(dir, "w", "bundles")])
+  })
+
   it("hashes the config, not where it is run", async () => {
     const y = "name: p\ninputs: [a]\nstages:\n  - stage: ingest\n"
     const a = await Effect.runPromise(parsePipelineYaml("a.yaml", y))
@@ -72,7 +84,7 @@ describe("pipeline config", () => {
 describe("stage order", () => {
   const stages = (...names: string[]) => `name: p\ninputs: [a]\nstages:\n${names.map((n) => `  - stage: ${n}\n`).join("")}`
   it("accepts the stages in pipeline order, with any of them left out after ingest", async () => {
-    for (const s of [["ingest"], ["ingest", "dedup"], ["ingest", "tokenize", "classify", "bundle"], ["ingest", "dedup", "tokenize", "classify", "bundle"], ["ingest", "tokenize", "classify"]]) {
+    for (const s of [["ingest"], ["ingest", "dedup"], ["ingest", "tokenize", "classify", "bundle"], ["ingest", "dedup", "tokenize", "classify", "bundle"], ["ingest", "tokenize", "classify"], ["ingest", "classify"], ["ingest", "dedup", "classify"]]) {
       await expect(Effect.runPromise(parsePipelineYaml("p.yaml", stages(...s)))).resolves.toBeDefined()
     }
   })
@@ -80,8 +92,11 @@ describe("stage order", () => {
     expect(await parseError(stages("dedup", "ingest"))).toBe("p.yaml:4: stages[0].stage: the first stage must be ingest (it reads the inputs), not dedup")
     expect(await parseError(stages("ingest", "dedup", "dedup"))).toBe("p.yaml:6: stages[2].stage: dedup appears twice; each stage runs once")
     expect(await parseError(stages("ingest", "tokenize", "dedup"))).toMatch(/^p\.yaml:6: stages\[2\]\.stage: dedup cannot come after tokenize/)
-    expect(await parseError(stages("ingest", "bundle"))).toBe("p.yaml:5: stages[1].stage: bundle needs a tokenize stage before it (manifests count tokens)")
-    expect(await parseError(stages("ingest", "tokenize", "bundle"))).toBe("p.yaml:6: stages[2].stage: bundle needs a classify stage right before it (it writes one bundle per routed domain)")
-    expect(await parseError(stages("ingest", "classify"))).toBe("p.yaml:5: stages[1].stage: classify needs a tokenize stage before it (it carries the token counts to the bundles)")
+    expect(await parseError(stages("ingest", "bundle"))).toBe("p.yaml:5: stages[1].stage: bundle needs a tokenize stage and a classify stage before it (manifests count tokens; it writes one bundle per routed domain)")
+    expect(await parseError(stages("ingest", "tokenize", "bundle"))).toBe("p.yaml:6: stages[2].stage: bundle needs a classify stage before it (it writes one bundle per routed domain)")
+    expect(await parseError(stages("ingest", "classify", "bundle"))).toBe("p.yaml:6: stages[2].stage: bundle needs a tokenize stage before it (manifests count tokens)")
+    expect(await parseError(stages("ingest", "classify", "tokenize"))).toMatch(/^p\.yaml:6: stages\[2\]\.stage: tokenize cannot come after classify \(it would drop the columns classify adds: route_score/)
+    expect(await parseError(stages("ingest", "tokenize", "classify", "bundle", "dedup"))).toBe("p.yaml:8: stages[4].stage: dedup cannot come after bundle (it writes no dataset to read)")
+    expect(await parseError(stages("ingest", "dedup", "ingest"))).toBe("p.yaml:6: stages[2].stage: ingest appears twice; each stage runs once")
   })
 })

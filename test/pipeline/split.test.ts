@@ -4,7 +4,7 @@ import * as path from "node:path"
 import { describe, expect, it } from "vitest"
 import { openDuckDB } from "../../src/core/duckdb.ts"
 import type { PlannedFile } from "../../src/core/stage.ts"
-import { splitFile, splitLargeFiles } from "../../src/pipeline/split.ts"
+import { splitFile, splitLargeFiles } from "../../src/ingest/split.ts"
 import { cli, readRejects, tempDir } from "../helpers.ts"
 
 /** A JSONL file of `n` records of varied length (and a blank line and a bad line among them). */

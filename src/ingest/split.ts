@@ -10,7 +10,7 @@ import { createHash } from "node:crypto"
 import * as fs from "node:fs"
 import * as path from "node:path"
 import type { ByteRange, PlannedFile } from "../core/stage.ts"
-import { JSONL_EXTENSIONS } from "../ingest/jsonl.ts"
+import { JSONL_EXTENSIONS } from "./jsonl.ts"
 
 export const DEFAULT_SPLIT_BYTES = 128 * 1024 * 1024
 const READ_BYTES = 4 * 1024 * 1024
@@ -51,6 +51,7 @@ export function splitFile(absPath: string, splitBytes: number): ByteRange[] {
   const fileSha256 = hash.digest("hex")
   return cuts.map((c, k) => ({
     start: c.at,
+    splitBytes,
     end: cuts[k + 1]?.at ?? offset,
     firstLine: c.line,
     fileSha256,
@@ -71,7 +72,7 @@ export function splitLargeFiles(files: ReadonlyArray<PlannedFile>, splitBytes: n
     const st = fs.statSync(f.absPath)
     const reused = known.get(f.absPath)?.sort((a, b) => a.start - b.start)
     const ranges =
-      reused && reused.every((r) => r.fileSize === st.size && r.fileMtimeMs === st.mtimeMs) && reused.at(-1)!.end === st.size && reused[0]!.start === 0
+      reused && reused.every((r) => r.fileSize === st.size && r.fileMtimeMs === st.mtimeMs && r.splitBytes === splitBytes) && reused.at(-1)!.end === st.size && reused[0]!.start === 0
         ? reused
         : splitFile(f.absPath, splitBytes)
     return ranges.map((range) => ({ ...f, size: range.end - range.start, range }))
