@@ -4,6 +4,7 @@
  *
  * Exit codes: 0 success; 1 a stage failed or a bundle did not verify; 2 bad usage or an invalid config.
  */
+import * as fs from "node:fs"
 import * as os from "node:os"
 import * as path from "node:path"
 import { NodeRuntime, NodeServices } from "@effect/platform-node"
@@ -114,14 +115,16 @@ const singleStage = (definition: StageDefinition) => {
 
 const status = Command.make(
   "status",
-  { work: Argument.String("work").pipe(Argument.withDescription("A work folder (e.g. work/demo) or a stage folder")) },
+  { work: Argument.String("work").pipe(Argument.withDescription("A work folder (e.g. work/demo), a stage folder, or a pipeline file (its work folder)")) },
   (args) =>
     Effect.gen(function* () {
-      const here = readWorkStatus(args.work)
-      const stages = here.length > 0 ? here : readWorkStatus(path.dirname(path.resolve(args.work))).filter((s) => s.plan.dir === path.resolve(args.work))
+      // A pipeline file stands for its work folder: what a user who ran `scicurate run FILE` reaches for.
+      const work = fs.existsSync(args.work) && fs.statSync(args.work).isFile() ? (yield* loadPipeline(args.work)).work : args.work
+      const here = readWorkStatus(work)
+      const stages = here.length > 0 ? here : readWorkStatus(path.dirname(path.resolve(work))).filter((s) => s.plan.dir === path.resolve(work))
       // A run holds the work folder; a single-stage command holds its stage folder.
-      const locks = [args.work, ...stages.map((s) => s.plan.dir)].flatMap((d) => renderLock(d) ?? [])
-      if (stages.length === 0 && locks.length === 0) return yield* new UsageError({ message: `${args.work}: no stage plans found (not a scicurate work folder)` })
+      const locks = [work, ...stages.map((s) => s.plan.dir)].flatMap((d) => renderLock(d) ?? [])
+      if (stages.length === 0 && locks.length === 0) return yield* new UsageError({ message: `${work}: no stage plans found (not a scicurate work folder)` })
       yield* Console.log([...new Set(locks), ...(stages.length > 0 ? [renderStatus(stages)] : [])].join("\n\n"))
     })
 ).pipe(Command.withDescription("What each stage did: tasks done, counts in/out/filtered/duplicates/rejected, time; and whether a run is active (pid, since when, which stage)"))

@@ -191,6 +191,15 @@ describe("a new user's run of the demo pipeline", () => {
     expect(["ingest", "dedup-exact", "minhash-signatures", "minhash-buckets", "minhash-clusters", "dedup", "tokenize", "classify", "bundle"]).toContain(seen![3])
     const after = cli(["status", busy])
     expect(after.stdout).not.toContain("running:")
+    // A pipeline file stands for its work folder (relative to the file); any other file is a one-line error.
+    const pipelineFile = path.join(root, "busy.yaml")
+    fs.writeFileSync(pipelineFile, `name: busy\ninputs: [${JSON.stringify(sample)}]\nwork: busy\nstages:\n  - stage: ingest\n`)
+    const viaPipeline = cli(["status", pipelineFile])
+    expect(viaPipeline.status, viaPipeline.stderr).toBe(0)
+    expect(viaPipeline.stdout).toBe(after.stdout)
+    const notAPipeline = cli(["status", path.join(busy, "ingest", "_plan.json")])
+    expect(notAPipeline.status).toBe(2)
+    expect(notAPipeline.stderr).not.toMatch(/ENOTDIR|at .*\.ts:\d+/)
     // A lock left by a process that is gone.
     const gone = cliDetached(["--version"])
     await new Promise((resolve) => gone.on("exit", resolve))
