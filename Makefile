@@ -19,11 +19,12 @@ export PATH := $(NODE_BIN_DIR):$(CURDIR)/node_modules/.bin:$(PATH)
 NODE := $(NODE_BIN_DIR)node
 SCICURATE := $(NODE) bin/scicurate.mjs
 
-.PHONY: help setup system-deps demo test test-unit bench schemas lint typecheck clean
+.PHONY: help setup system-deps demo test test-unit fuzz bench schemas lint typecheck clean
 
 help:
 	@echo "make demo    run pipelines/demo.yaml on a built-in sample corpus and show the bundle"
 	@echo "make test    type-check, check schemas, run the test suite"
+	@echo "make fuzz    many more cases of the ingest fuzz test than make test runs (FUZZ_RUNS=20000, FUZZ_SEED=N to replay)"
 	@echo "make bench   throughput and peak memory per stage on the shared corpus (BENCH_ARGS=--only=text|pdf|families|dedup|bundles|release|generalisation for one section)"
 	@echo "make schemas regenerate schemas/*.json from the Effect Schemas"
 	@echo "make setup   install Node 24 (if the system Node is older) and the npm dependencies"
@@ -85,6 +86,11 @@ test: setup system-deps typecheck
 	rm -f .test-results/vitest.json .test-results/missing-requirements.jsonl
 	vitest run --reporter=default --reporter=json --outputFile.json=.test-results/vitest.json; status=$$?; \
 	  $(NODE) scripts/test-summary.mjs .test-results/vitest.json .test-results/missing-requirements.jsonl || status=1; exit $$status
+
+# The property-based fuzz test of the ingest entry point, with many more cases than `make test` runs.
+FUZZ_RUNS ?= 20000
+fuzz: setup
+	FUZZ_RUNS=$(FUZZ_RUNS) vitest run test/ingest/fuzz.test.ts
 
 bench: setup system-deps
 	$(NODE) bench/run.ts $(BENCH_ARGS)

@@ -7,7 +7,7 @@
 import * as os from "node:os"
 import * as path from "node:path"
 import { NodeRuntime, NodeServices } from "@effect/platform-node"
-import { Console, Data, Effect, Option } from "effect"
+import { Cause, Console, Data, Effect, Exit, Option, Runtime } from "effect"
 import { Argument, Command, Flag } from "effect/cli"
 import { makeDuckDBLayer } from "../core/duckdb.ts"
 import { UsageError } from "../core/errors.ts"
@@ -188,4 +188,28 @@ const program = Command.run(scicurate, { version: SCICURATE_VERSION }).pipe(
   Effect.provide(NodeServices.layer)
 )
 
-NodeRuntime.runMain(program as Effect.Effect<void>)
+/**
+ * Ctrl-C (SIGINT) or SIGTERM: the runtime interrupts the command, which stops the workers and releases
+ * the work folder's lock on its way out (finished tasks stay finished). Then say how to carry on, and
+ * exit 130 or 143 as shells expect of a process stopped by those signals.
+ */
+let stoppedBy: "SIGINT" | "SIGTERM" | null = null
+for (const signal of ["SIGINT", "SIGTERM"] as const) {
+  process.on(signal, () => {
+    if (stoppedBy !== null) return
+    stoppedBy = signal
+    process.stderr.write(`\nscicurate: ${signal} received: stopping the workers and releasing the lock\n`)
+  })
+}
+const shellWord = (arg: string): string => (/^[\w@%+=:,./-]+$/.test(arg) ? arg : `'${arg.replace(/'/g, "'\\''")}'`)
+
+NodeRuntime.runMain(program as Effect.Effect<void>, {
+  teardown: (exit, onExit) => {
+    if (stoppedBy !== null && Exit.isFailure(exit) && Cause.hasInterruptsOnly(exit.cause)) {
+      const command = ["scicurate", ...process.argv.slice(2)].map(shellWord).join(" ")
+      process.stderr.write(`scicurate: stopped by ${stoppedBy}; finished tasks are kept. To resume, run again:\n  ${command}\n`)
+      return onExit(stoppedBy === "SIGTERM" ? 143 : 130)
+    }
+    Runtime.defaultTeardown(exit, onExit)
+  }
+})

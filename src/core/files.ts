@@ -1,5 +1,6 @@
 import { createHash } from "node:crypto"
 import * as fs from "node:fs"
+import * as path from "node:path"
 
 /** sha256 of a file, read in 4 MiB pieces so large shards never sit whole in memory. */
 export function sha256File(file: string): string {
@@ -16,4 +17,10 @@ export function sha256File(file: string): string {
     fs.closeSync(fd)
   }
   return hash.digest("hex")
+}
+
+/** Whether `child` is `parent` or lies inside it (a path-prefix test alone would let /data/ab pass for /data/a). */
+export function isInside(child: string, parent: string): boolean {
+  const rel = path.relative(parent, child)
+  return rel === "" || (!rel.startsWith("..") && !path.isAbsolute(rel))
 }

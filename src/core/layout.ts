@@ -12,6 +12,8 @@
  *   <dir>/_removed/part-<rank>.parquet     documents removed as duplicates, with their cluster (dedup)
  *   <dir>/_published/<rank>.json           files a task published outside the folder (bundle: manifests)
  *   <dir>/_tmp/<rank>/                     scratch space (DuckDB spill); removed when the task ends
+ *   <dir>/_poisoned/<rank>.jsonl           inputs the executor stopped the task on (over their time or memory
+ *                                          budget): the rerun of the task rejects them without opening them
  */
 import * as fs from "node:fs"
 import * as path from "node:path"
@@ -29,6 +31,7 @@ export interface StageLayout {
   filtered(rank: number): string
   removed(rank: number): string
   tmp(rank: number): string
+  poisoned(rank: number): string
 }
 
 export function stageLayout(dir: string): StageLayout {
@@ -42,12 +45,13 @@ export function stageLayout(dir: string): StageLayout {
     rejects: (rank) => path.join(dir, "_rejects", `part-${pad(rank)}.jsonl`),
     filtered: (rank) => path.join(dir, "_filtered", `part-${pad(rank)}.jsonl`),
     removed: (rank) => path.join(dir, "_removed", `part-${pad(rank)}.parquet`),
-    tmp: (rank) => path.join(dir, "_tmp", `${rank}`)
+    tmp: (rank) => path.join(dir, "_tmp", `${rank}`),
+    poisoned: (rank) => path.join(dir, "_poisoned", `${rank}.jsonl`)
   }
 }
 
 /** The entries of a stage folder that scicurate writes, and so may delete; anything else is left alone. */
-const OWNED_ENTRY = /^(part-\d+-of-\d+\.(parquet|tokens)|_plan\.json|_timing\.json|_stats|_done|_rejects|_filtered|_removed|_tmp|_exact|_minhash|_bundles|_published|_created_at|\..+\.tmp)$/
+const OWNED_ENTRY = /^(part-\d+-of-\d+\.(parquet|tokens)|_plan\.json|_timing\.json|_stats|_done|_rejects|_filtered|_removed|_tmp|_poisoned|_exact|_minhash|_bundles|_published|_created_at|\..+\.tmp)$/
 
 /** Empty a stage folder of everything scicurate wrote there, keeping files it did not write. */
 export function clearStageDir(dir: string): void {

@@ -29,6 +29,16 @@ export interface PlannedFile {
    * UTF-8): the ingest task rejects it with this reason instead of opening it, so it is still accounted for.
    */
   readonly problem?: { readonly reason: string; readonly detail: string }
+  /**
+   * Set when planning leaves the entry out on purpose without opening it (hidden files and folders,
+   * credential files): the ingest task counts it as filtered with this reason, so no input goes unaccounted.
+   */
+  readonly filter?: { readonly reason: string; readonly detail: string }
+  /**
+   * The file's modification time when it was planned: a file whose size or time differ when it is read
+   * has changed since (or while being read) and is rejected as changed-during-read.
+   */
+  readonly mtimeMs?: number
   /** Set when a large JSONL file is split across tasks: this entry is the lines in `[start, end)`. */
   readonly range?: ByteRange
 }
@@ -160,6 +170,42 @@ export interface TaskContext {
   readonly filter: (record: ExcludedInput) => void
   /** Report progress to the executor (records and input bytes done since the last call). */
   readonly progress: (records: number, bytes: number) => void
+  /**
+   * Tell the executor which input the task starts (`key`, unique in the task) and its budget, or that it
+   * is done with it (null). An executor that watches (the local one) stops a task that overruns, records
+   * the input in `layout.poisoned(rank)` with the reason, and reruns the task, which rejects it unopened.
+   */
+  readonly watch: (input: WatchedInput | null) => void
+}
+
+export interface WatchedInput {
+  readonly key: string
+  readonly budgetMs: number
+  /** Resident memory the worker may reach while on this input; null for no limit besides the heap cap. */
+  readonly maxRssBytes: number | null
+}
+
+/** An input the executor stopped a task on, as recorded in `<stage>/_poisoned/<rank>.jsonl`. */
+export interface PoisonedInput {
+  readonly key: string
+  readonly reason: "timeout" | "too-much-memory"
+  readonly detail: string
+}
+
+/** The inputs of task `rank` that must be rejected without being opened (read by the stage at task start). */
+export function readPoisoned(layout: StageLayout, rank: number): Map<string, PoisonedInput> {
+  const file = layout.poisoned(rank)
+  if (!fs.existsSync(file)) return new Map()
+  const lines = fs.readFileSync(file, "utf8").split("\n").filter(Boolean)
+  // A line cut short by a crash of the coordinator mid-write is ignored: that input is simply tried again.
+  const entries = lines.flatMap((l) => {
+    try {
+      return [JSON.parse(l) as PoisonedInput]
+    } catch {
+      return []
+    }
+  })
+  return new Map(entries.map((p) => [p.key, p]))
 }
 
 export type TaskError = DatasetError | ConfigError | AccountingError

@@ -8,12 +8,14 @@
  * Exit code 0 on success; 1 with the error on stderr when a task fails.
  */
 import { Effect, Exit } from "effect"
+import type { WatchedInput } from "../core/stage.ts"
 import { runTask, type TaskOutcome } from "./task.ts"
 
 /** Messages from the executor to a serving worker, and back. */
 export type ToWorker = { readonly type: "run"; readonly planFile: string; readonly rank: number } | { readonly type: "exit" }
 export type FromWorker =
   | { readonly type: "progress"; readonly records: number; readonly bytes: number }
+  | { readonly type: "input"; readonly rank: number; readonly input: WatchedInput | null }
   | { readonly type: "done"; readonly rank: number; readonly outcome: TaskOutcome }
   | { readonly type: "failed"; readonly rank: number; readonly error: string }
 
@@ -35,11 +37,17 @@ function flushProgress(force: boolean): void {
 
 async function runOne(planFile: string, rank: number): Promise<FromWorker> {
   const exit = await Effect.runPromiseExit(
-    runTask(planFile, rank, (records, bytes) => {
-      pendingRecords += records
-      pendingBytes += bytes
-      flushProgress(false)
-    })
+    runTask(
+      planFile,
+      rank,
+      (records, bytes) => {
+        pendingRecords += records
+        pendingBytes += bytes
+        flushProgress(false)
+      },
+      // The executor's watchdog times each input (see local.ts); without an executor there is none.
+      (input) => send({ type: "input", rank, input })
+    )
   )
   flushProgress(true)
   return Exit.isSuccess(exit) ? { type: "done", rank, outcome: exit.value } : { type: "failed", rank, error: prettyCause(exit.cause) }

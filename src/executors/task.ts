@@ -8,9 +8,9 @@ import * as fs from "node:fs"
 import * as path from "node:path"
 import { Effect } from "effect"
 import { makeDuckDBLayer } from "../core/duckdb.ts"
-import { AccountingError, DatasetError } from "../core/errors.ts"
+import { AccountingError, DatasetError, describeCause } from "../core/errors.ts"
 import { readJson, stageLayout, temporaryName, writeFileAtomic } from "../core/layout.ts"
-import { isTaskDone, type ExcludedInput, type StagePlan, type TaskContext, type TaskError } from "../core/stage.ts"
+import { isTaskDone, type ExcludedInput, type StagePlan, type TaskContext, type TaskError, type WatchedInput } from "../core/stage.ts"
 import { TaskCounter, type TaskStats } from "../core/stats.ts"
 import { loadStage } from "../pipeline/stages.ts"
 
@@ -53,10 +53,27 @@ class JsonLines {
   }
 }
 
+/** Whether an error (or anything in its cause chain) is the file system running out of space. */
+function isDiskFull(e: unknown): boolean {
+  for (let c: unknown = e, depth = 0; c !== null && c !== undefined && depth < 8; c = (c as { cause?: unknown }).cause, depth++) {
+    if ((c as NodeJS.ErrnoException).code === "ENOSPC" || (c as NodeJS.ErrnoException).code === "EDQUOT") return true
+    if (/No space left on device|ENOSPC|Disk quota exceeded/i.test(c instanceof Error ? c.message : typeof c === "string" ? c : "")) return true
+  }
+  return false
+}
+
+const diskFull = (dir: string, cause: unknown): DatasetError =>
+  new DatasetError({
+    path: dir,
+    operation: "no space left on the device (or quota) holding",
+    cause: `${describeCause(cause)}. Nothing partial was published; free space there and rerun to resume (finished tasks are kept)`
+  })
+
 export const runTask = (
   planFile: string,
   rank: number,
-  onProgress: (records: number, bytes: number) => void = () => {}
+  onProgress: (records: number, bytes: number) => void = () => {},
+  onWatch: (input: WatchedInput | null) => void = () => {}
 ): Effect.Effect<TaskOutcome, TaskError> =>
   Effect.gen(function* () {
     const plan = yield* Effect.try({
@@ -92,7 +109,8 @@ export const runTask = (
         counter.count("filtered", r.reason)
         filtered.write({ source_path: r.source_path, stage: plan.stage, reason: r.reason, detail: r.detail, ...(r.location ? { location: r.location } : {}) })
       },
-      progress: onProgress
+      progress: onProgress,
+      watch: onWatch
     }
     const duckdb = makeDuckDBLayer({
       path: path.join(tmpDir, "task.duckdb"),
@@ -102,8 +120,9 @@ export const runTask = (
     })
     yield* stage.runTask(ctx).pipe(
       Effect.provide(duckdb),
-      // On any failure, defects included: a long-lived worker must not keep the files open.
-      Effect.onError(() => Effect.sync(() => (rejects.abort(), filtered.abort())))
+      // On any failure, defects included: a long-lived worker must not keep the files open, and the
+      // scratch folder goes at once (on a full disk it is what holds the space).
+      Effect.onError(() => Effect.sync(() => (rejects.abort(), filtered.abort(), fs.rmSync(tmpDir, { recursive: true, force: true }))))
     )
     const imbalance = counter.imbalance()
     if (imbalance) {
@@ -123,4 +142,9 @@ export const runTask = (
       // other tasks still use it
     }
     return { _tag: "Ran", stats } as const
-  })
+  }).pipe(
+    // A full disk is the user's to fix, not a bug: one message naming the folder, whatever layer hit it
+    // (DuckDB writing the shard, the ledgers, the stats or the marker).
+    Effect.mapError((e) => (isDiskFull(e) ? diskFull(path.dirname(planFile), e) : e)),
+    Effect.catchDefect((defect) => (isDiskFull(defect) ? Effect.fail(diskFull(path.dirname(planFile), defect)) : Effect.die(defect)))
+  )

@@ -86,6 +86,15 @@ function decompressRaw(codec: Codec, source: AsyncIterable<Uint8Array>): Opened 
 }
 
 /**
+ * A compressed stream that fails to decode part-way (bad data, a wrong checksum at its end, cut short):
+ * the content's reader sees it as an exception mid-read, and the router rejects the file as a corrupt
+ * archive, whatever reader was reading the content.
+ */
+export class CorruptStream extends Error {
+  override readonly name = "CorruptStream"
+}
+
+/**
  * The decompressed content of `source`, metered: each chunk counts against `budget` with the bytes of
  * `source` consumed so far (for the expansion ratio). Throws BudgetExceeded past a limit, and the
  * codec's error (with the codec named) for corrupt or truncated streams.
@@ -109,7 +118,7 @@ export async function* decompress(codec: Codec, source: AsyncIterable<Uint8Array
   } catch (e) {
     if (e instanceof Error && e.name === "BudgetExceeded") throw e
     const message = e instanceof Error ? e.message : String(e)
-    throw new Error(`corrupt or truncated ${codec} stream: ${message}`)
+    throw new CorruptStream(`corrupt or truncated ${codec} stream: ${message}`)
   } finally {
     opened.close()
   }

@@ -11,7 +11,7 @@ import { readJson, stageLayout } from "../core/layout.ts"
 import { NonNegativeInt, PositiveInt, tasksSetting } from "../core/settings.ts"
 import { SHARD_ONLY, type PlannedFile, type StageDefinition, type StagePlan } from "../core/stage.ts"
 import { byPosition, listInputFiles } from "./inputs.ts"
-import { CodeSettings, PdfSettings } from "./settings.ts"
+import { CodeSettings, PdfSettings, WatchdogSettings } from "./settings.ts"
 import { DEFAULT_SPLIT_BYTES, splitLargeFiles } from "./split.ts"
 
 export const IngestStage = Schema.Struct({
@@ -24,6 +24,10 @@ export const IngestStage = Schema.Struct({
   max_record_bytes: Schema.optionalKey(PositiveInt).annotate({ description: "JSONL lines above this size are rejected (default 64 MiB)" }),
   split_bytes: Schema.optionalKey(PositiveInt).annotate({
     description: "JSONL files (by extension) larger than this are cut at line boundaries into parts read by different tasks (default 128 MiB)"
+  }),
+  watchdog: Schema.optionalKey(WatchdogSettings),
+  follow_links_outside_input: Schema.optionalKey(Schema.Boolean).annotate({
+    description: "Follow symbolic links that lead outside the input folder they are found in (default false: they are rejected as link-outside-input)"
   }),
   pdf: Schema.optionalKey(PdfSettings),
   code: Schema.optionalKey(CodeSettings)
@@ -72,11 +76,13 @@ export const ingestDefinition: StageDefinition = {
   writes: { keeps: [], adds: DOCUMENT_COLUMNS.map(([c]) => c) },
   outputs: SHARD_ONLY,
   plan: (ctx) => {
-    const listed = listInputFiles(ctx.inputs, ctx.file, [ctx.work, ctx.pipeline.output, ctx.dir])
+    const listed = listInputFiles(ctx.inputs, ctx.file, [ctx.work, ctx.pipeline.output, ctx.dir], {
+      followLinksOutsideInput: ctx.settings.follow_links_outside_input === true
+    })
     if (listed instanceof ConfigError) return listed.message
     const files = splitLargeFiles(listed, partBytes(listed, ctx.world, ctx.settings.split_bytes as number | undefined), previousFiles(ctx.dir))
     // What the outputs depend on besides the settings: every input's place, size and time.
-    const identity = files.map((f) => [f.sourcePath, f.absPath, f.size, f.problem ? f.problem.reason : fs.statSync(f.absPath).mtimeMs, f.range?.start ?? 0, f.license, f.domain])
+    const identity = files.map((f) => [f.sourcePath, f.absPath, f.size, f.mtimeMs ?? (f.problem ?? f.filter)?.reason ?? null, f.range?.start ?? 0, f.license, f.domain])
     return { params: ctx.settings, input: { kind: "files", assignments: assignBySize(files, ctx.world) }, identity }
   },
   cli: {

@@ -9,7 +9,7 @@ import { createHash } from "node:crypto"
 import { sha256File } from "../core/files.ts"
 import { sha256Hex } from "../core/text.ts"
 import { extractScientificBinary, type ScientificBinaryType } from "./simulation/binary.ts"
-import type { SimulationDocument } from "./simulation/types.ts"
+import { InputRejected, type SimulationDocument } from "./simulation/types.ts"
 import { readLines } from "./jsonl.ts"
 import { describeFailure, errorMessage, makeDocument, recordLimit, rejected, type Extracted, type IngestOptions, type InputFile, type Member } from "./types.ts"
 
@@ -41,6 +41,7 @@ function finishLines(file: InputFile, options: IngestOptions, consumer: LineCons
   try {
     sim = consumer.finish()
   } catch (e) {
+    if (e instanceof InputRejected) return rejected(e.reason, e.detail, member && `member ${member.path}`)
     return rejected("extract-error", describeFailure(e, `${what} rendering failed`), member && `member ${member.path}`)
   }
   const withNote = Object.keys(notes).length > 0 ? { ...sim, metadata: { ...sim.metadata, ...notes } } : sim

@@ -23,6 +23,7 @@
  * detail naming the cause. Plain async code on purpose: this runs once per file or record, where
  * per-item Effects would cost more than the work itself.
  */
+import { CorruptStream } from "./compression.ts"
 import { fileChunks, hashFile, readFileHead } from "./files.ts"
 import { Probe, PROBE_BYTES } from "./probe.ts"
 import { Budget, locationOf, type Choice, type Detection, type ReadContext, type Reader, type Target } from "./reader.ts"
@@ -101,7 +102,9 @@ function makeContext(options: IngestOptions): ReadContext {
         const exceeded = budget.exceeded
         yield exceeded !== null
           ? rejected(exceeded.reason, exceeded.detail, locationOf(target))
-          : rejected("extract-error", describeFailure(e, `the ${choice.reader.id} reader failed`), locationOf(target))
+          : e instanceof CorruptStream
+            ? rejected("corrupt-archive", e.message, locationOf(target))
+            : rejected("extract-error", describeFailure(e, `the ${choice.reader.id} reader failed`), locationOf(target))
       }
     },
     async *route(target) {

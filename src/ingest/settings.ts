@@ -34,3 +34,18 @@ export const CodeSettings = Schema.Struct({
     description: "Files with a smaller share of letters and digits are filtered as low-alnum (default 0.25)"
   })
 }).annotate({ title: "CodeSettings", description: "How source code becomes documents" })
+
+const PositiveNumber = Schema.Finite.check(Schema.isGreaterThan(0))
+
+export const WatchdogSettings = Schema.Struct({
+  base_seconds: Schema.optionalKey(PositiveNumber).annotate({ description: "Time every file may take, whatever its size (default 300)" }),
+  seconds_per_mb: Schema.optionalKey(Schema.Finite.check(Schema.isGreaterThanOrEqualTo(0))).annotate({
+    description: "Time added per MB of the file (default 10); a file still being read past its budget is rejected as timeout"
+  }),
+  max_rss_mb: Schema.optionalKey(PositiveNumber).annotate({
+    description: "Resident memory a worker may reach while reading one file; past it the file is rejected as too-much-memory (default: no limit besides the worker's heap cap, whose exhaustion also rejects the file as too-much-memory)"
+  })
+}).annotate({
+  title: "WatchdogSettings",
+  description: "A time budget and a memory guard per input file: a file that overruns them is rejected and the task goes on (its worker is restarted when it must be stopped)"
+})

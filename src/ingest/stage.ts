@@ -6,17 +6,19 @@
  * -> rejects and filtered records routed to the task's ledgers -> documents grouped in batches -> the
  * shard writer. Per-record work stays in plain functions; Effect carries the batches and the errors.
  */
+import * as fs from "node:fs"
 import { Effect, Stream } from "effect"
 import { DOCUMENT_COLUMNS, type Document } from "../core/document.ts"
 import { DuckDB } from "../core/duckdb.ts"
 import { DatasetError } from "../core/errors.ts"
 import { ShardWriter, type ColumnBatch } from "../core/parquet.ts"
-import type { PlannedFile, Stage, TaskContext } from "../core/stage.ts"
+import { readPoisoned, type PlannedFile, type PoisonedInput, type Stage, type TaskContext, type WatchedInput } from "../core/stage.ts"
 import { extractFile, type Extracted, type IngestOptions } from "./extract.ts"
-import type { CodeSettings, PdfSettings } from "./settings.ts"
+import type { CodeSettings, PdfSettings, WatchdogSettings } from "./settings.ts"
 import { pdfOptionsOf } from "./pdf/options.ts"
 import { DEFAULT_CODE_OPTIONS, type CodeOptions } from "./code/options.ts"
-import { DEFAULT_MAX_RECORD_BYTES } from "./types.ts"
+import { readErrorReason } from "./inputs.ts"
+import { DEFAULT_MAX_RECORD_BYTES, rejected } from "./types.ts"
 
 export const DEFAULT_MIN_CHARS = 1
 export const DEFAULT_MAX_FILE_BYTES = 256 * 1024 * 1024
@@ -55,12 +57,14 @@ export const ingestStage: Stage = {
         pdf: pdfOptionsOf(params.pdf as typeof PdfSettings.Type | undefined),
         code: codeOptionsOf(params.code as typeof CodeSettings.Type | undefined)
       }
+      const watchdog = watchdogOf(params.watchdog as typeof WatchdogSettings.Type | undefined)
+      const poisoned = readPoisoned(ctx.layout, ctx.rank)
       const target = ctx.layout.shard(ctx.rank, ctx.world)
       const fail = (operation: string) => (cause: unknown) => new DatasetError({ path: target, operation, cause })
       const writer = yield* Effect.tryPromise({ try: () => ShardWriter.open(db.connection, DOCUMENT_COLUMNS, ctx.tmpDir), catch: fail("open shard writer") })
 
       yield* Stream.fromIterable(files).pipe(
-        Stream.flatMap((file) => documentsOf(file, options, ctx)),
+        Stream.flatMap((file) => documentsOf(file, options, ctx, watchdog, poisoned)),
         batchDocuments,
         Stream.runForEach((batch) => Effect.tryPromise({ try: () => writer.append(toColumns(batch), batch.length), catch: fail("append to shard") }))
       )
@@ -84,13 +88,33 @@ function codeOptionsOf(settings: typeof CodeSettings.Type | undefined): CodeOpti
 }
 
 /** The documents of one input file; its rejected and filtered records go to the task's ledgers on the way. */
-function documentsOf(file: PlannedFile, options: IngestOptions, ctx: TaskContext): Stream.Stream<Document, DatasetError> {
-  if (file.problem) {
-    // Planning found it unreadable (broken link, FIFO, non-UTF-8 name): rejected, never opened.
+function documentsOf(
+  file: PlannedFile,
+  options: IngestOptions,
+  ctx: TaskContext,
+  watchdog: Watchdog,
+  poisoned: ReadonlyMap<string, PoisonedInput>
+): Stream.Stream<Document, DatasetError> {
+  const key = watchKey(file)
+  const stopped = poisoned.get(key)
+  if (stopped !== undefined) {
+    // A previous attempt of this task was stopped on this file (time or memory): rejected, never opened again.
     return Stream.fromEffect(
       Effect.sync(() => {
         ctx.counter.recordsIn++
-        ctx.reject({ source_path: file.sourcePath, ...file.problem! })
+        ctx.reject({ source_path: file.sourcePath, reason: stopped.reason, detail: stopped.detail, ...(file.range ? { location: `bytes ${file.range.start}-${file.range.end}` } : {}) })
+        ctx.progress(1, file.size)
+      })
+    ).pipe(Stream.drain)
+  }
+  if (file.problem || file.filter) {
+    // Planning found it unreadable (broken link, FIFO, non-UTF-8 name) or left it out on purpose (hidden,
+    // credentials): rejected or filtered, never opened.
+    return Stream.fromEffect(
+      Effect.sync(() => {
+        ctx.counter.recordsIn++
+        if (file.problem) ctx.reject({ source_path: file.sourcePath, ...file.problem })
+        else ctx.filter({ source_path: file.sourcePath, ...file.filter! })
         ctx.progress(1, 0)
       })
     ).pipe(Stream.drain)
@@ -111,7 +135,8 @@ function documentsOf(file: PlannedFile, options: IngestOptions, ctx: TaskContext
     else ctx.filter(record)
     return null
   }
-  return Stream.fromAsyncIterable(extractFile(file, options), (cause) => new DatasetError({ path: file.absPath, operation: "extract", cause })).pipe(
+  const input = { key, budgetMs: watchdog.budgetMs(file.size), maxRssBytes: watchdog.maxRssBytes }
+  return Stream.fromAsyncIterable(watched(input, ctx, unchangedWhileRead(file, extractFile(file, options))), (cause) => new DatasetError({ path: file.absPath, operation: "extract", cause })).pipe(
     Stream.map(route),
     Stream.filter((doc): doc is Document => doc !== null),
     Stream.onEnd(
@@ -121,6 +146,106 @@ function documentsOf(file: PlannedFile, options: IngestOptions, ctx: TaskContext
       })
     )
   )
+}
+
+interface Watchdog {
+  budgetMs(size: number): number
+  readonly maxRssBytes: number | null
+}
+
+export const DEFAULT_WATCHDOG_BASE_SECONDS = 300
+export const DEFAULT_WATCHDOG_SECONDS_PER_MB = 10
+
+function watchdogOf(settings: typeof WatchdogSettings.Type | undefined): Watchdog {
+  const base = settings?.base_seconds ?? DEFAULT_WATCHDOG_BASE_SECONDS
+  const perMb = settings?.seconds_per_mb ?? DEFAULT_WATCHDOG_SECONDS_PER_MB
+  return {
+    budgetMs: (size) => Math.ceil(1000 * (base + (perMb * size) / 1048576)),
+    maxRssBytes: settings?.max_rss_mb === undefined ? null : settings.max_rss_mb * 1048576
+  }
+}
+
+/** An input's name for the watchdog: unique in a task (parts of a split file differ by where they start). */
+const watchKey = (file: PlannedFile): string => (file.range ? `${file.sourcePath}@${file.range.start}` : file.sourcePath)
+
+/** The items of one input, with the executor's watchdog timing it from the first read to the last item. */
+async function* watched(input: WatchedInput, ctx: TaskContext, items: AsyncIterable<Extracted>): AsyncGenerator<Extracted> {
+  ctx.watch(input)
+  try {
+    yield* items
+  } finally {
+    ctx.watch(null)
+  }
+}
+
+/** How much document text of one file is held back until the file is known not to have changed while it was read. */
+const HOLD_TEXT_CHARS = 16 * 1024 * 1024
+
+/**
+ * The items of one file, guarded against a file that other people's jobs modify while we read it (a
+ * shared file system): the file must be readable and have the size and modification time it had when
+ * it was planned, before and after it is read. Otherwise it is rejected (`permission-denied`,
+ * `changed-during-read`) and what was read of it is dropped. Items are held back until the check after
+ * the read (bounded: past HOLD_TEXT_CHARS of text, e.g. a large JSONL file, they are passed on, and a
+ * change found at the end rejects the rest of the file after the records already kept, as a read error
+ * half-way does).
+ */
+export async function* unchangedWhileRead(file: PlannedFile, items: AsyncIterable<Extracted>): AsyncGenerator<Extracted> {
+  const before = inputState(file, true)
+  if (before !== null) {
+    yield rejected(before.reason, before.detail)
+    return
+  }
+  let held: Extracted[] | null = []
+  let heldChars = 0
+  let passed = 0
+  for await (const item of items) {
+    if (held === null) {
+      passed++
+      yield item
+      continue
+    }
+    held.push(item)
+    if (item._tag === "Document") heldChars += item.doc.text.length
+    if (heldChars > HOLD_TEXT_CHARS) {
+      passed = held.length
+      yield* held
+      held = null
+    }
+  }
+  const after = inputState(file, false)
+  if (after === null) {
+    if (held !== null) yield* held
+  } else if (held !== null) {
+    yield rejected(after.reason, after.detail)
+  } else {
+    yield rejected(after.reason, `${after.detail}; the ${passed} record(s) read before were kept`, `after record ${passed}`)
+  }
+}
+
+/** Null when `file` can be read and still has its planned size and time, else why not (opening it when `open`). */
+function inputState(file: PlannedFile, open: boolean): { reason: string; detail: string } | null {
+  let st: fs.Stats
+  try {
+    if (open) {
+      const fd = fs.openSync(file.absPath, "r")
+      try {
+        st = fs.fstatSync(fd)
+      } finally {
+        fs.closeSync(fd)
+      }
+    } else st = fs.statSync(file.absPath)
+  } catch (e) {
+    const reason = readErrorReason(e)
+    return { reason, detail: reason === "permission-denied" ? `cannot open: ${(e as Error).message}` : `${open ? "cannot open" : "gone after reading"}: ${(e as Error).message}` }
+  }
+  const size = file.range?.fileSize ?? file.size
+  const mtimeMs = file.range?.fileMtimeMs ?? file.mtimeMs
+  if (st.size !== size) return { reason: "changed-during-read", detail: `${st.size} bytes, ${size} when planned: the file changed ${open ? "since it was planned" : "while it was read"}` }
+  if (mtimeMs !== undefined && st.mtimeMs !== mtimeMs) {
+    return { reason: "changed-during-read", detail: `modified at ${new Date(st.mtimeMs).toISOString()}, after it was planned: the file changed ${open ? "since it was planned" : "while it was read"}` }
+  }
+  return null
 }
 
 function toColumns(docs: ReadonlyArray<Document>): ColumnBatch {

@@ -27,21 +27,28 @@ describe("planning", () => {
     expect(tasks.map((t) => t.length)).toEqual([1, 0, 0])
   })
 
-  it("lists input files recursively with stable source paths, skipping hidden ones", () => {
+  it("lists input files recursively with stable source paths; hidden entries are planned as filtered, not dropped", () => {
     const dir = tempDir()
     const root = path.join(dir, "corpus")
     fs.mkdirSync(path.join(root, "sub"), { recursive: true })
-    fs.mkdirSync(path.join(root, ".git"))
+    fs.mkdirSync(path.join(root, ".git", "objects"), { recursive: true })
     fs.writeFileSync(path.join(root, "b.txt"), "b")
     fs.writeFileSync(path.join(root, "sub", "a.txt"), "aa")
     fs.writeFileSync(path.join(root, ".hidden"), "x")
+    fs.writeFileSync(path.join(root, "sub", ".env"), "API_KEY=x")
     fs.writeFileSync(path.join(root, ".git", "HEAD"), "x")
+    fs.writeFileSync(path.join(root, ".git", "objects", "ab"), "x")
     const files = listInputFiles([{ path: root, license: "MIT", domain: null }], "p.yaml")
     expect(files).not.toBeInstanceOf(ConfigError)
-    expect((files as PlannedFile[]).map((f) => [f.sourcePath, f.size, f.license])).toEqual([
-      ["corpus/b.txt", 1, "MIT"],
-      ["corpus/sub/a.txt", 2, "MIT"]
+    expect((files as PlannedFile[]).map((f) => [f.sourcePath, f.size, f.license, f.filter?.reason ?? null])).toEqual([
+      ["corpus/.git", 0, "MIT", "hidden"],
+      ["corpus/.hidden", 0, "MIT", "hidden"],
+      ["corpus/b.txt", 1, "MIT", null],
+      ["corpus/sub/.env", 0, "MIT", "credentials-file"],
+      ["corpus/sub/a.txt", 2, "MIT", null]
     ])
+    // One record for a hidden folder, saying how many files it holds (none of which is read).
+    expect((files as PlannedFile[])[0]!.filter!.detail).toMatch(/its 2 file\(s\) are not read/)
   })
 
   it("plans unreadable entries as problems instead of crashing or dropping them", () => {

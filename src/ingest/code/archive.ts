@@ -5,8 +5,9 @@
  * The format is recognised by content (magic numbers), never by the file name.
  *
  * Regular files are yielded with their bytes; members above `maxMemberBytes` are yielded with
- * `skipped: "too-large"` and are not read; directories, links and device nodes are passed over; names that
- * escape the archive (`../`, absolute paths) are yielded as `skipped: "unsafe-path"` without their bytes.
+ * `skipped: "too-large"` and are not read; symbolic and hard links are yielded with `skipped: "symlink"` or
+ * `"hard-link"` and their target, never materialised or followed (a link member may point anywhere on the
+ * machine that unpacks it); directories and device nodes are passed over; names that escape the archive (`../`, absolute paths) are yielded as `skipped: "unsafe-path"` without their bytes.
  * Corrupt or truncated archives throw an Error that says what is wrong and where.
  */
 import * as fs from "node:fs"
@@ -14,7 +15,7 @@ import * as zlib from "node:zlib"
 
 export type ArchiveFormat = "tar" | "gzip" | "zip"
 
-export type MemberSkip = "too-large" | "unsafe-path" | "encrypted" | "unsupported-compression" | "unsupported-entry"
+export type MemberSkip = "too-large" | "unsafe-path" | "encrypted" | "unsupported-compression" | "unsupported-entry" | "symlink" | "hard-link"
 
 export interface ArchiveMember {
   /** Normalised relative path ("/" separators, no leading "./"). For unsafe names: the name as stored. */
@@ -24,6 +25,8 @@ export interface ArchiveMember {
   /** The member's content, or null when skipped. */
   readonly bytes: Uint8Array | null
   readonly skipped: MemberSkip | null
+  /** For symlink and hard-link members: the target as stored (never resolved, never followed). */
+  readonly linkTarget?: string
 }
 
 export interface ArchiveOptions {
@@ -240,6 +243,7 @@ const MAX_META_BYTES = 1024 * 1024
 async function* tarMembers(reader: ByteReader, options: ArchiveOptions): AsyncGenerator<ArchiveMember> {
   const limit = options.maxMemberBytes ?? DEFAULT_MAX_MEMBER
   let longName: string | null = null
+  let longLink: string | null = null
   let pax: Map<string, string> | null = null
   let globalPax = new Map<string, string>()
   for (;;) {
@@ -266,6 +270,7 @@ async function* tarMembers(reader: ByteReader, options: ArchiveOptions): AsyncGe
       if (type === "x") pax = parsePax(data)
       else if (type === "g") globalPax = new Map([...globalPax, ...parsePax(data)])
       else if (type === "L") longName = decodeName(cString(data))
+      else longLink = decodeName(cString(data))
       continue
     }
     const meta = pax ? new Map([...globalPax, ...pax]) : globalPax
@@ -276,14 +281,18 @@ async function* tarMembers(reader: ByteReader, options: ArchiveOptions): AsyncGe
       if (!Number.isSafeInteger(s) || s < 0) throw new Error(`corrupt tar archive: bad pax size at offset ${at}`)
       size = s
     }
+    const linkTarget = meta.get("linkpath") ?? longLink ?? decodeName(cString(block.subarray(157, 257)))
     pax = null
     longName = null
+    longLink = null
     const dataBytes = type === "1" || type === "2" || type === "3" || type === "4" || type === "5" || type === "6" ? 0 : size
     const regular = type === "0" || type === "\u0000" || type === "7"
     if (!regular) {
       await reader.skip(dataBytes + pad512(dataBytes), "tar entry")
       if (type === "S" || [...meta.keys()].some((k) => k.startsWith("GNU.sparse"))) {
         yield { path: safeMemberPath(name) ?? name, size, bytes: null, skipped: "unsupported-entry" }
+      } else if (type === "1" || type === "2") {
+        yield { path: safeMemberPath(name) ?? name, size: 0, bytes: null, skipped: type === "2" ? "symlink" : "hard-link", linkTarget }
       } else {
         const kinds: Record<string, string> = { "1": "hard link", "2": "symlink", "3": "character device", "4": "block device", "5": "directory", "6": "fifo" }
         options.onIgnored?.(name, kinds[type] ?? `type ${JSON.stringify(type)}`)
@@ -441,7 +450,8 @@ async function* zipMembers(file: string, options: ArchiveOptions): AsyncGenerato
         continue
       }
       if (e.unixMode !== null && (e.unixMode & 0o170000) === 0o120000) {
-        options.onIgnored?.(e.name, "symlink")
+        // A zip symlink stores its target as the member's data; it is not read (nor followed).
+        yield { path: safeMemberPath(e.name) ?? e.name, size: e.size, bytes: null, skipped: "symlink" }
         continue
       }
       const safe = safeMemberPath(e.name)

@@ -84,7 +84,10 @@ async function* readMembers(target: Target, ctx: ReadContext): AsyncGenerator<Ex
       const location = `member ${path}`
       if (m.bytes === null) {
         const why = m.skipped ?? "unreadable"
-        yield why === "too-large" ? filtered("too-large", `${m.size} bytes, limit ${maxMemberBytes}`, location) : rejected(`archive-${why}`, `${why} member`, location)
+        if (why === "symlink" || why === "hard-link") {
+          const target = m.linkTarget === undefined ? "" : ` to ${m.linkTarget}`
+          yield filtered("archive-link", `a ${why === "symlink" ? "symbolic" : "hard"} link${target}: links in archives are never materialised or followed`, location)
+        } else yield why === "too-large" ? filtered("too-large", `${m.size} bytes, limit ${maxMemberBytes}`, location) : rejected(`archive-${why}`, `${why} member`, location)
         continue
       }
       target.budget.take(m.bytes.length, 0, 0)

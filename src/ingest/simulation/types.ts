@@ -36,3 +36,17 @@ export interface LogProgram {
   detect(head: string): number
   create(): LogReader
 }
+
+/**
+ * Thrown by a streaming reader that finds, part-way, that its input must be refused as a whole (an XML
+ * file declaring entities): the caller turns it into a Rejected item with this reason.
+ */
+export class InputRejected extends Error {
+  readonly reason: string
+  readonly detail: string
+  constructor(reason: string, detail: string) {
+    super(`${reason}: ${detail}`)
+    this.reason = reason
+    this.detail = detail
+  }
+}

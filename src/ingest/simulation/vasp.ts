@@ -10,7 +10,8 @@
  */
 import { BaseReader, type Rule } from "./base.ts"
 import { Composition, compact, DocBuilder, elementFromLabel, fixed, fmt, num, plural, q, qOpt, Series } from "./render.ts"
-import type { LogProgram, SimulationDocument } from "./types.ts"
+import { InputRejected, type LogProgram, type SimulationDocument } from "./types.ts"
+import { decodeXmlText, UNSAFE_XML, XmlPrologGuard } from "../xml.ts"
 
 const IBRION: Record<string, string> = {
   "-1": "no ionic update (single point)",
@@ -281,9 +282,18 @@ class OutcarReader extends BaseReader {
 // ---------------------------------------------------------------------------------------------------
 // vasprun.xml
 
-const xmlText = (s: string): string => s.replace(/<[^>]+>/g, "").trim()
+const xmlText = (s: string): string => decodeXmlText(s.replace(/<[^>]+>/g, "")).trim()
 
 class VasprunReader extends BaseReader {
+  /** A vasprun.xml whose DOCTYPE declares entities is refused whole (see xml.ts); nothing is expanded or fetched. */
+  private readonly prolog = new XmlPrologGuard()
+
+  override feed(raw: string): void {
+    if (!this.prolog.done) this.prolog.feed(raw)
+    if (this.prolog.problem !== null) return // refused: the rest is not even scanned
+    super.feed(raw)
+  }
+
   private readonly gen = new Map<string, string>()
   private readonly incar = new Map<string, string>()
   private section: string | null = null
@@ -407,11 +417,13 @@ class VasprunReader extends BaseReader {
   private item(l: string): void {
     const m = /<i(?:\s+type="\w+")?\s+name="([^"]+)"(?:\s+type="\w+")?\s*>([^<]*)<\/i>/.exec(l)
     if (m === null) return
-    if (this.section === "generator") this.gen.set(m[1]!, m[2]!.trim())
-    else if (this.section === "incar" && this.incar.size < 60) this.incar.set(m[1]!, m[2]!.trim())
+    const value = decodeXmlText(m[2]!).trim()
+    if (this.section === "generator") this.gen.set(m[1]!, value)
+    else if (this.section === "incar" && this.incar.size < 60) this.incar.set(m[1]!, value)
   }
 
   finish(): SimulationDocument {
+    if (this.prolog.problem !== null) throw new InputRejected(UNSAFE_XML, this.prolog.problem)
     this.flush()
     const comp = this.atoms
     const formula = comp.total > 0 ? comp.formula() : null
