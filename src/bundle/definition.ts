@@ -6,6 +6,7 @@ import * as path from "node:path"
 import { Schema } from "effect"
 import { NonNegativeInt, PositiveInt, tasksSetting } from "../core/settings.ts"
 import type { StageDefinition } from "../core/stage.ts"
+import { sha256Hex } from "../core/text.ts"
 import { ROUTING_COLUMNS } from "../classify/definition.ts"
 
 export const BundleStage = Schema.Struct({
@@ -24,6 +25,9 @@ export const BundleStage = Schema.Struct({
   description: "Write one checksummed bundle per routed domain: Parquet train/validation shards, Megatron token shards, manifest.json and a dataset card"
 })
 
+/** Where the writing phase of a bundle stage keeps its plan, receipts and staged shards. */
+export const shardsPhaseDir = (stageDir: string): string => path.join(stageDir, "_bundles", "shards")
+
 export const bundleDefinition: StageDefinition = {
   name: "bundle",
   settings: BundleStage,
@@ -35,6 +39,17 @@ export const bundleDefinition: StageDefinition = {
   writes: null,
   // No shard: a task publishes whole bundles in the output folder and lists their manifests in a receipt.
   outputs: { shard: false, beside: [], receipt: true },
+  // The shards are written first, shared by bytes over the tasks (see stage.ts); the stage's own tasks assemble bundles.
+  phases: (plan) => [
+    {
+      ...plan,
+      stage: "bundle-shards",
+      dir: shardsPhaseDir(plan.dir),
+      // A receipt listing the staged shards (its `files` is empty: nothing is published outside).
+      outputs: { shard: false, beside: [], receipt: true },
+      hash: sha256Hex(JSON.stringify([plan.hash, "bundle-shards"]))
+    }
+  ],
   plan: (ctx) => {
     if (!ctx.upstream?.tokenizer) return `bundle: its input ${ctx.upstream?.dir ?? ""} has no token counts (run tokenize first)`
     // What else the bundles depend on: the manifest's pipeline facts and where they are published.
@@ -47,5 +62,8 @@ export const bundleDefinition: StageDefinition = {
     stageDir: (out) => path.join(out, ".bundle-stage"),
     showsBundles: true
   },
-  runners: { bundle: async () => (await import("./stage.ts")).bundleStage }
+  runners: {
+    "bundle-shards": async () => (await import("./stage.ts")).bundleShardsStage,
+    bundle: async () => (await import("./stage.ts")).bundleStage
+  }
 }

@@ -92,3 +92,40 @@ export function assignBundles(sizes: ReadonlyArray<BundleSize>, world: number): 
   }
   return out
 }
+
+/** One shard of one split of one bundle: the unit of work of the bundle stage's writing phase. */
+export interface ShardUnit {
+  /** The bundle's folder name (`unrouted` for the documents no bundle claimed). */
+  readonly bundle: string
+  readonly split: SplitName
+  readonly shard: number
+  /** Shards of this split of this bundle (the `-of-` in the file names). */
+  readonly of: number
+  readonly rows: number
+  readonly tokens: number
+  /** Text bytes of the shard's documents: what the unit costs to write. */
+  readonly bytes: number
+}
+
+const unitOrder = (a: ShardUnit, b: ShardUnit): number =>
+  (a.bundle < b.bundle ? -1 : a.bundle > b.bundle ? 1 : 0) || (a.split < b.split ? -1 : a.split > b.split ? 1 : 0) || a.shard - b.shard
+
+/**
+ * Which task writes which shard: largest first (by text bytes, then rows) to the task with the least
+ * bytes so far (ties: lowest rank; equal sizes: by bundle, split, shard). A pure function of the units,
+ * which every task computes alike. No task gets more than the mean plus one shard, so tasks are within
+ * 1.5x of the mean as long as no shard is larger than half a task's mean share.
+ */
+export function assignUnits(units: ReadonlyArray<ShardUnit>, world: number): number[] {
+  const load = new Array<number>(world).fill(0)
+  const order = units.map((_, i) => i).sort((i, j) => units[j]!.bytes - units[i]!.bytes || units[j]!.rows - units[i]!.rows || unitOrder(units[i]!, units[j]!))
+  const out = new Array<number>(units.length).fill(0)
+  for (const i of order) {
+    let best = 0
+    for (let r = 1; r < world; r++) if (load[r]! < load[best]!) best = r
+    out[i] = best
+    // A unit of empty documents still costs something: it is counted as one byte.
+    load[best]! += Math.max(1, units[i]!.bytes)
+  }
+  return out
+}

@@ -7,9 +7,17 @@
  *   <output>/<bundle>/manifest.json                                      checksums, counts, routing, accounting
  *   <output>/<bundle>/README.md                                          dataset card
  *
- * Each task writes whole bundles (see assignBundles): every task counts the bundles' sizes from the same
- * data and so agrees on who writes what. A bundle is built under a temporary name and renamed into
- * place, so it appears only complete; a task's receipt (`_published/<rank>.json`) lists what it published.
+ * It runs as two plans, so that one large bundle does not put the work on one task:
+ *
+ *   bundle-shards  W tasks  every task places every document alike (write.ts), then writes the shards
+ *                           assigned to it by bytes (assignUnits) into staged/, and lists them in
+ *                           its receipt                                             _bundles/shards/
+ *   bundle         W tasks  whole bundles (assignBundles): the staged shards linked into a build
+ *                           folder with the manifest and dataset card, published by rename   ./
+ *
+ * A bundle is built under a temporary name and renamed into place, so it appears only complete; a
+ * task's receipt (`_published/<rank>.json`) lists what it published. The staged shards stay where they
+ * are (the published files are hard links to them), so a bundle task that dies is simply run again.
  */
 import * as fs from "node:fs"
 import * as path from "node:path"
@@ -29,10 +37,11 @@ import { tokenDTypeFor } from "../tokenize/megatron.ts"
 import { TokenFileReader } from "../tokenize/token-file.ts"
 import { openTokenizer, type Tokenizer } from "../tokenize/tokenizer.ts"
 import { renderDatasetCard } from "./card.ts"
+import { shardsPhaseDir } from "./definition.ts"
 import { manifestContentHash, type Manifest } from "./manifest.ts"
-import { assignBundles, DEFAULT_SHARD_BYTES, DEFAULT_VALIDATION_FRACTION, ORDER_RULE, SPLIT_RULE } from "./split.ts"
+import { assignBundles, assignUnits, DEFAULT_SHARD_BYTES, DEFAULT_VALIDATION_FRACTION, ORDER_RULE, SPLIT_RULE } from "./split.ts"
 import { summarizeBundle, type ContentSummary } from "./summary.ts"
-import { writeBundle, type BundleFiles } from "./write.ts"
+import { bundleFiles, placeBundles, writeUnits, type BundleFiles, type WrittenUnit } from "./write.ts"
 
 export interface BundleSettings {
   readonly version: string
@@ -53,32 +62,43 @@ export const bundleSettingsOf = (plan: StagePlan): BundleSettings => {
   }
 }
 
-export const bundleStage: Stage = {
-  name: "bundle",
+const stagingDir = (shardsDir: string): string => path.join(shardsDir, "staged")
+
+/** What a task of the writing phase leaves in its receipt besides `files`: the shards it wrote. */
+interface ShardsReceipt {
+  readonly files: ReadonlyArray<string>
+  readonly units: ReadonlyArray<WrittenUnit>
+}
+
+/** Settings shared by both plans, and the resources both open. */
+const openBundleTask = (ctx: TaskContext) =>
+  Effect.gen(function* () {
+    const db = yield* DuckDB
+    const { plan } = ctx
+    if (plan.input.kind !== "dataset") return yield* Effect.die(new Error("bundle plans take a dataset"))
+    const inputs = plan.input.shards
+    const inputSql = readParquetSql(inputs)
+    const columns = new Set((yield* db.rows(`DESCRIBE SELECT * FROM ${inputSql}`)).map((r) => String(r.column_name)))
+    if (!columns.has("route_score")) {
+      return yield* new DatasetError({ path: plan.input.dir, operation: "bundle", cause: "the input has no routing columns: run the classify stage before bundle" })
+    }
+    const tokenizerName = (plan.tokenizer ?? plan.pipeline.tokenizer) as TokenizerName
+    const tokenizer = yield* Effect.acquireRelease(
+      Effect.sync(() => openTokenizer(tokenizerName)),
+      (t) => Effect.sync(() => t.free())
+    )
+    // Sorts and the scatter spill past this, so a task's memory does not grow with the bundle.
+    yield* db.run(`SET memory_limit = '${process.env.SCICURATE_BUNDLE_MEMORY ?? "512MB"}'`)
+    return { db, plan, inputs, inputSql, tokenizer, settings: bundleSettingsOf(plan) }
+  })
+
+/** The writing phase: every task places all documents alike, then writes the shards assigned to it. */
+export const bundleShardsStage: Stage = {
+  name: "bundle-shards",
   runTask: (ctx) =>
     Effect.gen(function* () {
-      const db = yield* DuckDB
-      const { plan } = ctx
-      if (plan.input.kind !== "dataset") return yield* Effect.die(new Error("bundle plans take a dataset"))
-      const inputSql = readParquetSql(plan.input.shards)
-      const output = plan.pipeline.output
-      const fail = (operation: string, where = output) => (cause: unknown) => new DatasetError({ path: where, operation, cause })
-      const columns = new Set((yield* db.rows(`DESCRIBE SELECT * FROM ${inputSql}`)).map((r) => String(r.column_name)))
-      if (!columns.has("route_score")) {
-        return yield* new DatasetError({ path: plan.input.dir, operation: "bundle", cause: "the input has no routing columns: run the classify stage before bundle" })
-      }
-      const sizes = (yield* db.rows(`SELECT coalesce(bundle, '${UNROUTED}') AS name, count(*) AS documents, coalesce(sum(n_tokens), 0) AS tokens FROM ${inputSql} GROUP BY 1 ORDER BY 1`)).map(
-        (r) => ({ name: String(r.name), documents: Number(r.documents), tokens: Number(r.tokens) })
-      )
-      const assignment = assignBundles(sizes, ctx.world)
-      const mine = sizes.filter((s) => assignment.get(s.name) === ctx.rank).map((s) => s.name)
-      const definitions = definitionsOf(plan)
-      const settings = bundleSettingsOf(plan)
-      const tokenizerName = (plan.tokenizer ?? plan.pipeline.tokenizer) as TokenizerName
-      const tokenizer = yield* Effect.acquireRelease(
-        Effect.sync(() => openTokenizer(tokenizerName)),
-        (t) => Effect.sync(() => t.free())
-      )
+      const { db, plan, inputs, tokenizer, settings } = yield* openBundleTask(ctx)
+      const fail = (operation: string, where = plan.dir) => (cause: unknown) => new DatasetError({ path: where, operation, cause })
       const tokenSource = yield* Effect.acquireRelease(
         Effect.sync(() => {
           const dir = lineageDir(plan, "tokenize")
@@ -86,56 +106,121 @@ export const bundleStage: Stage = {
         }),
         (r) => Effect.sync(() => r?.close())
       )
-      // Sorts and the scatter spill past this, so a task's memory does not grow with the bundle.
-      yield* db.run(`SET memory_limit = '${process.env.SCICURATE_BUNDLE_MEMORY ?? "512MB"}'`)
       const side = yield* Effect.acquireRelease(
         Effect.tryPromise({ try: () => db.connect(), catch: fail("connect") }),
         (c) => Effect.sync(() => c.closeSync())
       )
+      const { placement, units } = yield* Effect.tryPromise({ try: () => placeBundles(db.connection, side, { inputs, ...settings }), catch: fail("place documents") })
+      const assignment = assignUnits(units, ctx.world)
+      const mine = units.filter((_, i) => assignment[i] === ctx.rank)
+      const written = yield* Effect.tryPromise({
+        try: () =>
+          writeUnits(db.connection, {
+            inputs,
+            placement,
+            units: mine,
+            stagingDir: stagingDir(plan.dir),
+            scratchDir: path.join(ctx.tmpDir, "scatter"),
+            tokens: settings.tokenShards ? { tokenizer, dtype: tokenDTypeFor(tokenizer.vocabularySize), source: tokenSource } : null,
+            onProgress: ctx.progress
+          }),
+        catch: fail("write shards", stagingDir(plan.dir))
+      })
+      // Documents are counted where they are written: each exactly once, by the task that wrote its shard.
+      for (const { unit } of written) {
+        ctx.counter.recordsIn += unit.rows
+        ctx.counter.documentsOut += unit.rows
+        ctx.counter.bytesIn += unit.bytes
+        ctx.counter.bytesOut += unit.bytes
+        ctx.counter.tokensOut += unit.tokens
+        ctx.counter.note(`bundle:${unit.bundle}`, unit.rows)
+      }
+      const receipt: ShardsReceipt = { files: [], units: written }
+      writeFileAtomic(taskReceipt(plan, ctx.rank), JSON.stringify(receipt) + "\n")
+    }).pipe(Effect.scoped)
+}
+
+/** The shards the writing phase of `plan`'s stage wrote, by bundle (a missing receipt throws). */
+function stagedUnits(plan: StagePlan): Map<string, WrittenUnit[]> {
+  const dir = shardsPhaseDir(plan.dir)
+  const out = new Map<string, WrittenUnit[]>()
+  for (let r = 0; r < plan.world; r++) {
+    const { units } = readJson<ShardsReceipt>(taskReceipt({ dir }, r))
+    for (const u of units) out.set(u.unit.bundle, [...(out.get(u.unit.bundle) ?? []), u])
+  }
+  return out
+}
+
+/**
+ * The bundle stage's own tasks: whole bundles from the staged shards (light: links, a summary of the
+ * small columns, a manifest). Task r's counts are those of task r of the writing phase, which wrote
+ * those documents, so the stage's stats show how the documents were shared.
+ */
+export const bundleStage: Stage = {
+  name: "bundle",
+  runTask: (ctx) =>
+    Effect.gen(function* () {
+      const { db, plan, inputSql, tokenizer, settings } = yield* openBundleTask(ctx)
+      const output = plan.pipeline.output
+      const fail = (operation: string, where = output) => (cause: unknown) => new DatasetError({ path: where, operation, cause })
+      const shardsDir = shardsPhaseDir(plan.dir)
+      const staged = yield* Effect.try({ try: () => stagedUnits(plan), catch: fail("read the staged shards' receipts", shardsDir) })
+      const sizes = [...staged.keys()].sort().map((name) => {
+        const files = bundleFiles(staged.get(name)!)
+        return { name, documents: files.documents, tokens: files.tokens }
+      })
+      const assignment = assignBundles(sizes, ctx.world)
+      const mine = sizes.filter((s) => assignment.get(s.name) === ctx.rank).map((s) => s.name)
+      const definitions = definitionsOf(plan)
       const createdAt = creationTimeOf(plan)
-      const current = new Set(sizes.map((s) => s.name))
-      if (ctx.rank === 0) removeStale(output, current)
+      if (ctx.rank === 0) removeStale(output, new Set(sizes.map((s) => s.name)))
       for (const name of mine) {
         const bundle = name === UNROUTED ? null : name
         const finalDir = path.join(output, name)
         const buildDir = path.join(output, `.${name}.${process.pid}.tmp`)
         removeStaleBuilds(output, name)
-        fs.mkdirSync(path.join(buildDir, "data"), { recursive: true })
-        const files = yield* Effect.tryPromise({
-          try: () =>
-            writeBundle(db.connection, side, {
-              inputs: plan.input.kind === "dataset" ? plan.input.shards : [],
-              bundle,
-              validationFraction: settings.validationFraction,
-              seed: settings.seed,
-              limit: settings.limit,
-              buildDir,
-              scratchDir: path.join(ctx.tmpDir, name),
-              tokens: settings.tokenShards ? { tokenizer, dtype: tokenDTypeFor(tokenizer.vocabularySize), source: tokenSource } : null,
-              onProgress: ctx.progress
-            }),
-          catch: fail("write shards", finalDir)
-        })
+        const files = bundleFiles(staged.get(name)!)
+        const paths = [...files.shards.map((s) => s.path), ...files.tokenShards.flatMap((t) => [t.bin.path, t.idx.path])]
+        yield* Effect.try({ try: () => linkStaged(path.join(stagingDir(shardsDir), name), buildDir, paths), catch: fail("gather staged shards", finalDir) })
         const summary = yield* summarizeBundle(db, inputSql, bundle, settings.validationFraction, settings.seed, minScoreOf(plan), removedFilesOf(plan))
         const manifest = buildManifest(plan, name, definitions.get(name) ?? null, settings, tokenizer, files, summary, createdAt)
         writeFileAtomic(path.join(buildDir, "manifest.json"), canonicalJson(manifest, 2) + "\n")
         writeFileAtomic(path.join(buildDir, "README.md"), renderDatasetCard(manifest))
         yield* Effect.try({ try: () => publish(buildDir, finalDir), catch: fail("publish bundle", finalDir) })
-        countBundle(ctx, manifest)
         // Fault injection for the resume tests: die between publishing a bundle and the task's receipt.
         if (process.env.SCICURATE_FAULT === "bundle-after-publish") process.kill(process.pid, "SIGKILL")
       }
+      countWritten(ctx, readJson<TaskStats>(stageLayout(shardsDir).stats(ctx.rank)))
       writeFileAtomic(taskReceipt(plan, ctx.rank), JSON.stringify({ bundles: mine, files: mine.map((b) => path.join(b, "manifest.json")) }) + "\n")
     }).pipe(Effect.scoped)
 }
 
-function countBundle(ctx: TaskContext, m: Manifest): void {
-  ctx.counter.recordsIn += m.totals.documents
-  ctx.counter.documentsOut += m.totals.documents
-  ctx.counter.bytesIn += m.totals.text_bytes
-  ctx.counter.bytesOut += m.totals.text_bytes
-  ctx.counter.tokensOut += m.totals.tokens
-  ctx.counter.note(`bundle:${m.name}`, m.totals.documents)
+/** Count what task r of the writing phase counted (see bundleStage). */
+function countWritten(ctx: TaskContext, s: TaskStats): void {
+  ctx.counter.recordsIn += s.records_in
+  ctx.counter.documentsOut += s.documents_out
+  ctx.counter.bytesIn += s.bytes_in
+  ctx.counter.bytesOut += s.bytes_out
+  ctx.counter.tokensOut += s.tokens_out
+  for (const [key, n] of Object.entries(s.reasons)) if (key.startsWith("noted:")) ctx.counter.note(key.slice("noted:".length), n)
+}
+
+/**
+ * Put the staged files of a bundle into its build folder as hard links: no copy, and the staged file
+ * stays for a rebuild. A file system without hard links between the two folders gets a copy.
+ */
+function linkStaged(from: string, buildDir: string, files: ReadonlyArray<string>): void {
+  for (const rel of files) {
+    const target = path.join(buildDir, rel)
+    fs.mkdirSync(path.dirname(target), { recursive: true })
+    try {
+      fs.linkSync(path.join(from, rel), target)
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code
+      if (code !== "EXDEV" && code !== "EPERM" && code !== "ENOTSUP") throw e
+      fs.copyFileSync(path.join(from, rel), target)
+    }
+  }
 }
 
 /** The classifier's threshold the documents were routed with (from the classify plan), for the unrouted set's summary. */

@@ -2,7 +2,7 @@
 import { DuckDBInstance } from "@duckdb/node-api"
 import { createHash } from "node:crypto"
 import { describe, expect, it } from "vitest"
-import { assignBundles, parquetShardPath, ShardCutter, splitOf, splitSql, tokenShardPrefix } from "../../src/bundle/split.ts"
+import { assignBundles, assignUnits, parquetShardPath, ShardCutter, splitOf, splitSql, tokenShardPrefix, type ShardUnit } from "../../src/bundle/split.ts"
 
 const sha = (s: string) => createHash("sha256").update(s).digest("hex")
 
@@ -61,6 +61,41 @@ describe("assignBundles", () => {
     expect(Object.fromEntries(a)).toEqual({ chemistry: 0, biology: 1, climate: 1, unrouted: 0 })
     expect(Object.fromEntries(assignBundles([...sizes].reverse(), 2))).toEqual(Object.fromEntries(a))
     expect(new Set(assignBundles(sizes, 1).values())).toEqual(new Set([0]))
+  })
+})
+
+describe("assignUnits", () => {
+  // One bundle with 90% of the bytes in 18 shards, two small ones: shards, not bundles, are shared out.
+  const unit = (bundle: string, shard: number, of: number, bytes: number): ShardUnit => ({ bundle, split: "train", shard, of, rows: Math.ceil(bytes / 100), tokens: bytes / 4, bytes })
+  const units = [
+    ...Array.from({ length: 18 }, (_, k) => unit("climate", k, 18, k === 17 ? 40_000 : 100_000)),
+    unit("biology", 0, 1, 90_000),
+    unit("unrouted", 0, 1, 50_000)
+  ]
+  const loads = (assignment: number[], world: number, of: ReadonlyArray<ShardUnit> = units) => {
+    const load = new Array<number>(world).fill(0)
+    assignment.forEach((r, i) => (load[r]! += of[i]!.bytes))
+    return load
+  }
+
+  it("keeps every task within the mean plus one shard, and gives every task the same answer whatever the order", () => {
+    for (const world of [1, 2, 3, 4, 7]) {
+      const a = assignUnits(units, world)
+      const load = loads(a, world)
+      const mean = load.reduce((x, y) => x + y, 0) / world
+      for (const l of load) expect(l).toBeLessThanOrEqual(mean + 100_000)
+      if (world <= 4) for (const l of load) expect(l).toBeLessThanOrEqual(1.5 * mean)
+      const reversed = assignUnits([...units].reverse(), world).reverse()
+      expect(reversed).toEqual(a)
+    }
+    // The dominant bundle's shards land on every task.
+    const a = assignUnits(units, 4)
+    expect(new Set(units.flatMap((u, i) => (u.bundle === "climate" ? [a[i]] : [])))).toEqual(new Set([0, 1, 2, 3]))
+  })
+
+  it("cannot split a shard: one shard larger than a task's share is one task's work", () => {
+    const big = [unit("climate", 0, 1, 900_000), unit("biology", 0, 1, 100_000)]
+    expect(loads(assignUnits(big, 4), 4, big).sort((x, y) => y - x)).toEqual([900_000, 100_000, 0, 0])
   })
 })
 

@@ -1,7 +1,8 @@
 /**
  * Balanced tasks: one large JSONL (built here) through a pipeline of 4 tasks per stage. Every stage
  * shares its input by rows, not by files, so no task reads more than 1.5x the mean share of bytes, and
- * the outputs are the same bytes with 1 or 2 workers. Also the other shape a user meets: one shard
+ * the outputs are the same bytes with 1 or 2 workers. The bundle stage shares shards, not bundles: one
+ * bundle holds most of the documents here, and its shards are written by every task. Also the other shape a user meets: one shard
  * holding a whole dataset, read by a stage with 4 tasks.
  */
 import * as fs from "node:fs"
@@ -53,7 +54,15 @@ describe("balanced tasks", () => {
     pipeline = path.join(root, "p.yaml")
     fs.writeFileSync(
       pipeline,
-      ["name: balanced", "inputs: [big.jsonl]", "work: w", "stages:", ...["ingest", "dedup", "tokenize", "classify", "bundle"].flatMap((s) => [`  - stage: ${s}`, "    tasks: 4"])].join("\n") + "\n"
+      [
+        "name: balanced",
+        "inputs: [big.jsonl]",
+        "work: w",
+        "stages:",
+        ...["ingest", "dedup", "tokenize", "classify", "bundle"].flatMap((s) => [`  - stage: ${s}`, "    tasks: 4"]),
+        // Shards of 64 kB: a task's share is about 650 kB here, so shards can be shared out evenly.
+        "    shard_bytes: 65536"
+      ].join("\n") + "\n"
     )
   })
 
@@ -61,7 +70,15 @@ describe("balanced tasks", () => {
     const work = path.join(root, "w")
     const one = cli(["run", pipeline, "--workers", "1"], { SOURCE_DATE_EPOCH: "1700000000" })
     expect(one.status, one.stderr).toBe(0)
-    for (const stage of ["ingest", "dedup", "tokenize", "classify"]) expectBalanced(stage, statsOf(path.join(work, stage), 4))
+    for (const stage of ["ingest", "dedup", "tokenize", "classify", "bundle"]) expectBalanced(stage, statsOf(path.join(work, stage), 4))
+    // The bundle stage's writing phase, where the shards are written: the same shares (the stage's own tasks report them).
+    const writing = statsOf(path.join(work, "bundle/_bundles/shards"), 4)
+    expectBalanced("bundle's shard writing", writing)
+    expect(writing.map((s) => s.bytes_in)).toEqual(statsOf(path.join(work, "bundle"), 4).map((s) => s.bytes_in))
+    // One bundle dominates: most of the documents are in it, yet no task writes much more than the mean.
+    const manifests = fs.readdirSync(path.join(work, "bundles")).map((b) => JSON.parse(fs.readFileSync(path.join(work, "bundles", b, "manifest.json"), "utf8")) as { totals: { text_bytes: number } })
+    const bundleBytes = manifests.map((m) => m.totals.text_bytes).sort((a, b) => b - a)
+    expect(bundleBytes[0]!, "no bundle dominates the input").toBeGreaterThan(0.6 * bundleBytes.reduce((a, b) => a + b, 0))
     const outputs = (dir: string) =>
       new Map([...filesUnder(dir)].filter(([f]) => /part-\d+-of-\d+\.(parquet|tokens)$|^bundles\/.*\.(parquet|bin|idx|json|md)$/.test(f)))
     const first = outputs(work)

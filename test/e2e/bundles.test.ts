@@ -203,8 +203,13 @@ describe("bundles read by independent readers", () => {
     expect(failed.status).toBe(1)
     const published = filesUnder(out)
     expect([...published.keys()].filter((f) => f.endsWith("/manifest.json")).length).toBeGreaterThanOrEqual(1)
+    // The shards were all written (and staged) before any bundle was assembled: the rerun only assembles.
+    const writing = [...doneMarkers(crashed)].filter(([m]) => m.startsWith("bundle/_bundles/shards/"))
+    expect(writing.length).toBe(2)
     const r = cli(["run", pipeline, "--work", crashed, "--workers", "2"])
     expect(r.status, r.stderr).toBe(0)
+    expect(r.stdout + r.stderr).toMatch(/^bundle-shards: all 2 task\(s\) already done/m)
+    for (const [marker, mtime] of writing) expect(doneMarkers(crashed).get(marker), marker).toBe(mtime)
     const after = filesUnder(out)
     for (const [name, bytes] of published) expect(after.get(name)?.equals(bytes), name).toBe(true)
     // The data is the same as a run that never failed; only the manifests' creation time differs.
