@@ -8,6 +8,7 @@ import { NonNegativeInt, PositiveInt, tasksSetting } from "../core/settings.ts"
 import type { StageDefinition } from "../core/stage.ts"
 import { sha256Hex } from "../core/text.ts"
 import { ROUTING_COLUMNS } from "../classify/definition.ts"
+import { shardsPhaseDir } from "./layout.ts"
 
 export const BundleStage = Schema.Struct({
   stage: Schema.Literal("bundle"),
@@ -25,8 +26,6 @@ export const BundleStage = Schema.Struct({
   description: "Write one checksummed bundle per routed domain: Parquet train/validation shards, Megatron token shards, manifest.json and a dataset card"
 })
 
-/** Where the writing phase of a bundle stage keeps its plan, receipts and staged shards. */
-export const shardsPhaseDir = (stageDir: string): string => path.join(stageDir, "_bundles", "shards")
 
 export const bundleDefinition: StageDefinition = {
   name: "bundle",

@@ -37,7 +37,7 @@ import { tokenDTypeFor } from "../tokenize/megatron.ts"
 import { TokenFileReader } from "../tokenize/token-file.ts"
 import { openTokenizer, type Tokenizer } from "../tokenize/tokenizer.ts"
 import { renderDatasetCard } from "./card.ts"
-import { shardsPhaseDir } from "./definition.ts"
+import { shardsPhaseDir } from "./layout.ts"
 import { manifestContentHash, type Manifest } from "./manifest.ts"
 import { assignBundles, assignUnits, DEFAULT_SHARD_BYTES, DEFAULT_VALIDATION_FRACTION, ORDER_RULE, SPLIT_RULE } from "./split.ts"
 import { summarizeBundle, type ContentSummary } from "./summary.ts"
@@ -203,6 +203,8 @@ function countWritten(ctx: TaskContext, s: TaskStats): void {
   ctx.counter.bytesOut += s.bytes_out
   ctx.counter.tokensOut += s.tokens_out
   for (const [key, n] of Object.entries(s.reasons)) if (key.startsWith("noted:")) ctx.counter.note(key.slice("noted:".length), n)
+  // Progress says what the stats say: these documents are done once their bundle is assembled.
+  ctx.progress(s.records_in, s.bytes_in)
 }
 
 /**
