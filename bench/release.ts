@@ -30,6 +30,7 @@ function checkoutRelease(repoRoot: string, ref: string, dir: string): string | n
 }
 
 const mb = (b: number) => (b / 1e6).toFixed(1)
+const sum = (xs: ReadonlyArray<number>) => xs.reduce((a, x) => a + x, 0)
 const pad = (s: string | number, n: number) => String(s).padStart(n)
 
 export async function benchRelease(opts: { repoRoot: string; corpus: string; benchDir: string; say: (s?: string) => void }): Promise<Record<string, unknown>> {
@@ -54,16 +55,20 @@ export async function benchRelease(opts: { repoRoot: string; corpus: string; ben
   }
   const before = best.before!
   const after = best.after!
-  say(`${"version".padEnd(8)} ${pad("docs", 6)} ${pad("MB in", 6)} ${pad("stage s", 8)} ${pad("MB/s", 6)} ${pad("docs/s", 7)} ${pad("peak worker RSS MB", 18)}`)
+  say(`${"version".padEnd(8)} ${pad("docs", 6)} ${pad("MB in", 6)} ${pad("stage s", 8)} ${pad("MB/s", 6)} ${pad("docs/s", 7)} ${pad("task s (sum)", 12)} ${pad("command s", 9)} ${pad("peak worker RSS MB", 18)}`)
   for (const [name, r] of [["before", before], ["after", after]] as const) {
     say(
-      `${name.padEnd(8)} ${pad(r.documents, 6)} ${pad(mb(bytes), 6)} ${pad(r.stageWall.toFixed(2), 8)} ${pad((bytes / 1e6 / r.stageWall).toFixed(2), 6)} ${pad((r.documents / r.stageWall).toFixed(0), 7)} ${pad(mb(r.peakTaskRss), 18)}`
+      `${name.padEnd(8)} ${pad(r.documents, 6)} ${pad(mb(bytes), 6)} ${pad(r.stageWall.toFixed(2), 8)} ${pad((bytes / 1e6 / r.stageWall).toFixed(2), 6)} ${pad((r.documents / r.stageWall).toFixed(0), 7)} ${pad(sum(r.taskSeconds).toFixed(2), 12)} ${pad(r.wall.toFixed(2), 9)} ${pad(mb(r.peakTaskRss), 18)}`
     )
   }
   const speed = before.stageWall / after.stageWall
+  const cpu = sum(before.taskSeconds) / sum(after.taskSeconds)
+  const command = before.wall / after.wall
   const memory = after.peakTaskRss / before.peakTaskRss
-  say(`after/before: throughput ${speed.toFixed(2)}x (above 1 is faster), peak worker memory ${memory.toFixed(2)}x; documents ${before.documents} -> ${after.documents}`)
-  return { release: { ref, bytes, before, after, throughputRatio: speed, memoryRatio: memory } }
+  say(
+    `after/before: stage throughput ${speed.toFixed(2)}x, task seconds ${cpu.toFixed(2)}x, whole command ${command.toFixed(2)}x (above 1 is faster); peak worker memory ${memory.toFixed(2)}x; documents ${before.documents} -> ${after.documents}`
+  )
+  return { release: { ref, bytes, before, after, throughputRatio: speed, taskSecondsRatio: cpu, commandRatio: command, memoryRatio: memory } }
 }
 
 function duBytes(dir: string): number {

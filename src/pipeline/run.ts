@@ -132,17 +132,17 @@ const runPlan = (
     // After the phases (each records itself): `status` then names what runs now.
     recordLockStage(plan.stage)
     const reporter = progressReporter(plan.stage, progressTotals(plan, pending.length), options.progress)
-    const result = yield* Effect.result(
-      options.pool
-        ? runLocal(plan, layout.planFile, options.pool, reporter)
-        : Effect.scoped(Effect.flatMap(workerPool(options.workers), (pool) => runLocal(plan, layout.planFile, pool, reporter)))
-    )
+    // The stage's time ends when its last task does: a pool made for this stage alone then waits for
+    // its workers to exit, which is the command's time, not the stage's (a `run` shares one pool).
+    let ended = 0
+    const tasks = (pool: WorkerPool) => runLocal(plan, layout.planFile, pool, reporter).pipe(Effect.tap(() => Effect.sync(() => (ended = performance.now()))))
+    const result = yield* Effect.result(options.pool ? tasks(options.pool) : Effect.scoped(Effect.flatMap(workerPool(options.workers), tasks)))
     reporter.finish()
     if (result._tag === "Failure") return yield* result.failure
     // Wall time of this execution, for `status` and `make bench` (kept out of stats and manifests,
     // which must not change between identical runs).
     const timing: StageTiming = {
-      wall_seconds: (performance.now() - started) / 1000,
+      wall_seconds: (ended - started) / 1000,
       workers: options.workers,
       tasks_run: pending.length,
       coordinator_peak_rss_bytes: process.resourceUsage().maxRSS * 1024
