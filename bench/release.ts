@@ -5,8 +5,9 @@
  *
  * The previous release is a git commit (`SCICURATE_BASELINE_REF`, default the 0.3.0 release commit),
  * unpacked with `git archive` into `.bench/` and run with this checkout's node_modules (a release's
- * dependencies are a subset of later ones). Runs alternate (before, after, before, after) and the
- * faster of each pair counts, so drift on a shared machine hits both sides alike.
+ * dependencies are a subset of later ones). Runs alternate (before, after, before, after, ...): the rows
+ * show the fastest run of each side, and the ratio line also gives the median of the per-round ratios,
+ * since a 2-core machine drifts by 20% within minutes and each round's pair shares the same moment.
  */
 import { spawnSync } from "node:child_process"
 import * as fs from "node:fs"
@@ -15,7 +16,7 @@ import { runCli, type CliRun } from "./pdf.ts"
 
 /** The last commit of release 0.3.0 (domain bundles, before issue 12 reworked stages and readers). */
 const DEFAULT_BASELINE = "29276f8"
-const ROUNDS = 3
+const ROUNDS = 5
 const TASKS = 4
 const WORKERS = 2
 
@@ -47,12 +48,17 @@ export async function benchRelease(opts: { repoRoot: string; corpus: string; ben
   const inputs = ["text", "papers", "simulation", "formats"].map((d) => path.join(corpus, d)).filter((d) => fs.existsSync(d))
   const bytes = inputs.reduce((n, d) => n + duBytes(d), 0)
   const best = { before: null as CliRun | null, after: null as CliRun | null }
+  const pairRatios: number[] = []
   for (let round = 0; round < ROUNDS; round++) {
+    const pair: Partial<Record<"before" | "after", CliRun>> = {}
     for (const [side, root] of [["before", releaseDir], ["after", repoRoot]] as const) {
       const run = runCli(root, inputs, path.join(benchDir, `release-${side}`), WORKERS, TASKS)
+      pair[side] = run
       if (best[side] === null || run.stageWall < best[side]!.stageWall) best[side] = run
     }
+    pairRatios.push(pair.before!.stageWall / pair.after!.stageWall)
   }
+  const medianRatio = [...pairRatios].sort((a, b) => a - b)[Math.floor(pairRatios.length / 2)]!
   const before = best.before!
   const after = best.after!
   say(`${"version".padEnd(8)} ${pad("docs", 6)} ${pad("MB in", 6)} ${pad("stage s", 8)} ${pad("MB/s", 6)} ${pad("docs/s", 7)} ${pad("task s (sum)", 12)} ${pad("command s", 9)} ${pad("peak worker RSS MB", 18)}`)
@@ -66,9 +72,9 @@ export async function benchRelease(opts: { repoRoot: string; corpus: string; ben
   const command = before.wall / after.wall
   const memory = after.peakTaskRss / before.peakTaskRss
   say(
-    `after/before: stage throughput ${speed.toFixed(2)}x, task seconds ${cpu.toFixed(2)}x, whole command ${command.toFixed(2)}x (above 1 is faster); peak worker memory ${memory.toFixed(2)}x; documents ${before.documents} -> ${after.documents}`
+    `after/before: stage throughput ${speed.toFixed(2)}x (fastest runs), ${medianRatio.toFixed(2)}x (median of ${ROUNDS} paired rounds: ${pairRatios.map((r) => r.toFixed(2)).join(" ")}), task seconds ${cpu.toFixed(2)}x, whole command ${command.toFixed(2)}x (above 1 is faster); peak worker memory ${memory.toFixed(2)}x; documents ${before.documents} -> ${after.documents}`
   )
-  return { release: { ref, bytes, before, after, throughputRatio: speed, taskSecondsRatio: cpu, commandRatio: command, memoryRatio: memory } }
+  return { release: { ref, bytes, before, after, throughputRatio: speed, pairRatios, medianRatio, taskSecondsRatio: cpu, commandRatio: command, memoryRatio: memory } }
 }
 
 function duBytes(dir: string): number {
