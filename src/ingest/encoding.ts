@@ -15,6 +15,7 @@
  */
 import { isUtf8 } from "node:buffer"
 import chardet from "chardet"
+import { utf8SequenceAt } from "./sniff.ts"
 
 export interface Decoded {
   readonly text: string
@@ -76,30 +77,16 @@ function nulPattern(b: Uint8Array): EncodingGuess | null {
 function utf8Quality(b: Uint8Array): { multi: number; invalid: number } {
   let multi = 0
   let invalid = 0
-  const n = b.length
-  let i = 0
-  while (i < n) {
-    const c = b[i]!
-    if (c < 0x80) {
-      i++
-      continue
-    }
-    const need = c >= 0xc2 && c <= 0xdf ? 1 : c >= 0xe0 && c <= 0xef ? 2 : c >= 0xf0 && c <= 0xf4 ? 3 : -1
-    if (need < 0) {
+  for (let i = 0; i < b.length; ) {
+    const len = utf8SequenceAt(b, i)
+    if (len === 0) break
+    if (len < 0) {
       invalid++
       i++
       continue
     }
-    if (i + need >= n) break
-    let ok = true
-    for (let k = 1; k <= need; k++) if ((b[i + k]! & 0xc0) !== 0x80) ok = false
-    if (ok) {
-      multi++
-      i += need + 1
-    } else {
-      invalid++
-      i++
-    }
+    if (len > 1) multi++
+    i += len
   }
   return { multi, invalid }
 }

@@ -104,41 +104,47 @@ export const hasUtf8Bom = (bytes: Uint8Array): boolean =>
   bytes.length >= 3 && bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf
 
 /**
+ * The length (1 to 4) of the valid UTF-8 sequence that starts at `bytes[i]`, 0 when a valid start is cut
+ * off by the end of the buffer, or -1 when the bytes there are not UTF-8 (RFC 3629: no overlongs, no
+ * surrogates, nothing above U+10FFFF). The one byte-level rule every UTF-8 walk here uses.
+ */
+export function utf8SequenceAt(bytes: Uint8Array, i: number): number {
+  const b = bytes[i]!
+  if (b < 0x80) return 1
+  let need: number
+  let lo = 0x80
+  let hi = 0xbf
+  if (b >= 0xc2 && b <= 0xdf) need = 1
+  else if (b >= 0xe0 && b <= 0xef) {
+    need = 2
+    if (b === 0xe0) lo = 0xa0 // overlong
+    if (b === 0xed) hi = 0x9f // surrogates
+  } else if (b >= 0xf0 && b <= 0xf4) {
+    need = 3
+    if (b === 0xf0) lo = 0x90 // overlong
+    if (b === 0xf4) hi = 0x8f // above U+10FFFF
+  } else return -1
+  if (i + need >= bytes.length) return 0
+  const c1 = bytes[i + 1]!
+  if (c1 < lo || c1 > hi) return -1
+  for (let k = 2; k <= need; k++) {
+    const c = bytes[i + k]!
+    if (c < 0x80 || c > 0xbf) return -1
+  }
+  return need + 1
+}
+
+/**
  * Byte offset of the first invalid UTF-8 sequence in `bytes`, or -1 when it is valid. Uses Node's native
- * check for the common valid case and walks the bytes only to locate an error (RFC 3629: no overlongs,
- * no surrogates, nothing above U+10FFFF).
+ * check for the common valid case and walks the bytes only to locate an error (a sequence cut off by
+ * the end of the buffer counts as the error).
  */
 export function findInvalidUtf8(bytes: Uint8Array): number {
   if (isUtf8(bytes)) return -1
-  const n = bytes.length
-  let i = 0
-  while (i < n) {
-    const b = bytes[i]!
-    if (b < 0x80) {
-      i++
-      continue
-    }
-    let need: number
-    let lo = 0x80
-    let hi = 0xbf
-    if (b >= 0xc2 && b <= 0xdf) need = 1
-    else if (b >= 0xe0 && b <= 0xef) {
-      need = 2
-      if (b === 0xe0) lo = 0xa0 // overlong
-      if (b === 0xed) hi = 0x9f // surrogates
-    } else if (b >= 0xf0 && b <= 0xf4) {
-      need = 3
-      if (b === 0xf0) lo = 0x90 // overlong
-      if (b === 0xf4) hi = 0x8f // above U+10FFFF
-    } else return i
-    if (i + need >= n) return i // sequence cut off by the end of the buffer
-    const c1 = bytes[i + 1]!
-    if (c1 < lo || c1 > hi) return i
-    for (let k = 2; k <= need; k++) {
-      const c = bytes[i + k]!
-      if (c < 0x80 || c > 0xbf) return i
-    }
-    i += need + 1
+  for (let i = 0; i < bytes.length; ) {
+    const len = utf8SequenceAt(bytes, i)
+    if (len <= 0) return i
+    i += len
   }
   // isUtf8 said invalid but the walk found nothing: cannot happen, but never report "valid" then.
   return 0
