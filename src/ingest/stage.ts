@@ -12,7 +12,7 @@ import { DOCUMENT_COLUMNS, type Document } from "../core/document.ts"
 import { DuckDB } from "../core/duckdb.ts"
 import { DatasetError } from "../core/errors.ts"
 import { ShardWriter, type ColumnBatch } from "../core/parquet.ts"
-import { readPoisoned, type PlannedFile, type PoisonedInput, type Stage, type TaskContext, type WatchedInput } from "../core/stage.ts"
+import { readPoisoned, type ExcludedInput, type PlannedFile, type PoisonedInput, type Stage, type TaskContext, type WatchedInput } from "../core/stage.ts"
 import { extractFile, type Extracted, type IngestOptions } from "./extract.ts"
 import type { CodeSettings, PdfSettings, WatchdogSettings } from "./settings.ts"
 import { pdfOptionsOf } from "./pdf/options.ts"
@@ -97,28 +97,23 @@ function documentsOf(
 ): Stream.Stream<Document, DatasetError> {
   const key = watchKey(file)
   const stopped = poisoned.get(key)
+  // Inputs never opened are still accounted for: one record each, rejected or filtered with the reason.
+  const unopened = (ledger: "reject" | "filter", record: ExcludedInput, bytes: number) =>
+    Stream.fromEffect(
+      Effect.sync(() => {
+        ctx.counter.recordsIn++
+        ctx[ledger](record)
+        ctx.progress(1, bytes)
+      })
+    ).pipe(Stream.drain)
+  // A previous attempt of this task was stopped on this file (time or memory): rejected, never opened again.
   if (stopped !== undefined) {
-    // A previous attempt of this task was stopped on this file (time or memory): rejected, never opened again.
-    return Stream.fromEffect(
-      Effect.sync(() => {
-        ctx.counter.recordsIn++
-        ctx.reject({ source_path: file.sourcePath, reason: stopped.reason, detail: stopped.detail, ...(file.range ? { location: `bytes ${file.range.start}-${file.range.end}` } : {}) })
-        ctx.progress(1, file.size)
-      })
-    ).pipe(Stream.drain)
+    const location = file.range ? { location: `bytes ${file.range.start}-${file.range.end}` } : {}
+    return unopened("reject", { source_path: file.sourcePath, reason: stopped.reason, detail: stopped.detail, ...location }, file.size)
   }
-  if (file.problem || file.filter) {
-    // Planning found it unreadable (broken link, FIFO, non-UTF-8 name) or left it out on purpose (hidden,
-    // credentials): rejected or filtered, never opened.
-    return Stream.fromEffect(
-      Effect.sync(() => {
-        ctx.counter.recordsIn++
-        if (file.problem) ctx.reject({ source_path: file.sourcePath, ...file.problem })
-        else ctx.filter({ source_path: file.sourcePath, ...file.filter! })
-        ctx.progress(1, 0)
-      })
-    ).pipe(Stream.drain)
-  }
+  // Planning found it unreadable (broken link, FIFO, non-UTF-8 name) or left it out on purpose (hidden, credentials).
+  if (file.problem) return unopened("reject", { source_path: file.sourcePath, ...file.problem }, 0)
+  if (file.filter) return unopened("filter", { source_path: file.sourcePath, ...file.filter }, 0)
   let records = 0
   const route = (item: Extracted): Document | null => {
     records++
