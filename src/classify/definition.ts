@@ -4,7 +4,7 @@
  */
 import * as path from "node:path"
 import { Schema } from "effect"
-import { DOCUMENT_COLUMNS } from "../core/document.ts"
+import { DOCUMENT_COLUMN_NAMES } from "../core/document.ts"
 import { tasksSetting } from "../core/settings.ts"
 import { SHARD_ONLY, type StageDefinition } from "../core/stage.ts"
 import { BundleDefinitionError, DEFAULT_BUNDLES_DIR, loadBundleDefinitions } from "./definitions.ts"
@@ -30,7 +30,7 @@ export const classifyDefinition: StageDefinition = {
   name: "classify",
   settings: ClassifyStage,
   reads: "dataset",
-  needs: [{ columns: DOCUMENT_COLUMNS.map(([c]) => c), madeBy: "ingest", why: "it routes documents" }],
+  needs: [{ columns: DOCUMENT_COLUMN_NAMES, madeBy: "ingest", why: "it routes documents" }],
   writes: { keeps: "all", adds: ROUTING_COLUMNS },
   outputs: SHARD_ONLY,
   plan: (ctx) => {

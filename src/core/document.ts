@@ -54,6 +54,8 @@ export const DOCUMENT_COLUMNS = [
   ["metadata", "VARCHAR"]
 ] as const satisfies ReadonlyArray<readonly [keyof Document, string]>
 
+/** The document columns by name: what every stage after ingest needs from its input. */
+export const DOCUMENT_COLUMN_NAMES: ReadonlyArray<string> = DOCUMENT_COLUMNS.map(([c]) => c)
 export const TOKENIZED_COLUMNS = [...DOCUMENT_COLUMNS, ["n_tokens", "BIGINT"]] as const
 
 /**

@@ -3,7 +3,7 @@
  * as a chain of phases (see phases.ts) before the stage's own tasks write the kept documents.
  */
 import { Schema } from "effect"
-import { DOCUMENT_COLUMNS, DocumentKind } from "../core/document.ts"
+import { DOCUMENT_COLUMN_NAMES, DocumentKind } from "../core/document.ts"
 import { NonNegativeInt, PositiveInt, tasksSetting } from "../core/settings.ts"
 import { SHARD_ONLY, type StageDefinition } from "../core/stage.ts"
 import { resolveReferences, type NearSettings } from "./options.ts"
@@ -49,8 +49,6 @@ export const DedupStage = Schema.Struct({
   title: "DedupStage",
   description: "Remove exact duplicates (same normalised text), then near duplicates (MinHash LSH); removal records sit in _removed/"
 })
-
-const DOCUMENT_COLUMN_NAMES = DOCUMENT_COLUMNS.map(([c]) => c)
 
 export const dedupDefinition: StageDefinition = {
   name: "dedup",

@@ -5,7 +5,7 @@
  */
 import * as fs from "node:fs"
 import { Schema } from "effect"
-import { DOCUMENT_COLUMNS } from "../core/document.ts"
+import { DOCUMENT_COLUMN_NAMES } from "../core/document.ts"
 import { ConfigError } from "../core/errors.ts"
 import { readJson, stageLayout } from "../core/layout.ts"
 import { NonNegativeInt, PositiveInt, tasksSetting } from "../core/settings.ts"
@@ -73,7 +73,7 @@ export const ingestDefinition: StageDefinition = {
   settings: IngestStage,
   reads: "files",
   needs: [],
-  writes: { keeps: [], adds: DOCUMENT_COLUMNS.map(([c]) => c) },
+  writes: { keeps: [], adds: DOCUMENT_COLUMN_NAMES },
   outputs: SHARD_ONLY,
   plan: (ctx) => {
     const listed = listInputFiles(ctx.inputs, ctx.file, [ctx.work, ctx.pipeline.output, ctx.dir], {

@@ -3,7 +3,7 @@
  * a token file beside each shard, which the bundle stage follows instead of tokenizing again.
  */
 import { Schema } from "effect"
-import { DOCUMENT_COLUMNS, TOKEN_LOCATOR_COLUMNS } from "../core/document.ts"
+import { DOCUMENT_COLUMN_NAMES, TOKEN_LOCATOR_COLUMNS } from "../core/document.ts"
 import { TokenizerName, tasksSetting } from "../core/settings.ts"
 import { tokenizerOf, type StageDefinition } from "../core/stage.ts"
 
@@ -12,8 +12,6 @@ export const TokenizeStage = Schema.Struct({
   tasks: tasksSetting,
   tokenizer: Schema.optionalKey(TokenizerName).annotate({ description: "Overrides the pipeline's tokenizer" })
 }).annotate({ title: "TokenizeStage", description: "Count tokens per document" })
-
-const DOCUMENT_COLUMN_NAMES = DOCUMENT_COLUMNS.map(([c]) => c)
 
 export const tokenizeDefinition: StageDefinition = {
   name: "tokenize",
