@@ -40,12 +40,12 @@ node_modules/.installed: package.json package-lock.json $(NODE_STAMP)
 
 setup: $(NODE_STAMP) node_modules/.installed
 
-# Debian packages the PDF tests, the archive tests (zip) and the bench use, as "command:package ...", plus Debian's python3-numpy
+# Debian packages the PDF tests, the archive tests (zip), the browser tests (chromium), the HTTP tests (curl) and the bench use, as "command:package ...", plus Debian's python3-numpy
 # and python3-torch (the independent readers of Megatron token shards in the tests). Only missing commands are
 # installed, so a machine that has them all never touches the network (and CI pays nothing after the
 # first run). Without root or apt-get this prints what is missing and carries on: the tests that need a
 # tool skip with a visible message instead, and under CI=true those skips fail `make test`.
-SYSTEM_DEPS := pdftotext:poppler-utils pdfinfo:poppler-utils tesseract:tesseract-ocr qpdf:qpdf zip:zip
+SYSTEM_DEPS := pdftotext:poppler-utils pdfinfo:poppler-utils tesseract:tesseract-ocr qpdf:qpdf zip:zip chromium:chromium curl:curl
 
 system-deps:
 	@missing=""; \

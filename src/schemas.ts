@@ -11,6 +11,8 @@ import { TaskStats } from "./core/stats.ts"
 import { Manifest } from "./bundle/manifest.ts"
 import { PipelineConfig } from "./pipeline/config.ts"
 import { BundleDefinition } from "./classify/definitions.ts"
+import { ReleaseIndex, ReleaseSignature } from "./release/schema.ts"
+import { ReviewDecision } from "./review/log.ts"
 
 export const SCHEMAS: Record<string, Schema.Top> = {
   "document.schema.json": Document,
@@ -20,7 +22,10 @@ export const SCHEMAS: Record<string, Schema.Top> = {
   "task-stats.schema.json": TaskStats,
   "pipeline.schema.json": PipelineConfig,
   "manifest.schema.json": Manifest,
-  "bundle.schema.json": BundleDefinition
+  "bundle.schema.json": BundleDefinition,
+  "review-decision.schema.json": ReviewDecision,
+  "release.schema.json": ReleaseIndex,
+  "release-signature.schema.json": ReleaseSignature
 }
 
 export function renderSchema(name: string, schema: Schema.Top): string {

@@ -20,6 +20,7 @@ import { planSingleStage } from "../pipeline/single.ts"
 import { STAGE_NAMES, STAGES, stageNamed } from "../pipeline/stages.ts"
 import type { StageDefinition } from "../core/stage.ts"
 import { formats } from "./formats.ts"
+import { serveCommand } from "./serve.ts"
 import { sqlCommand } from "./sql.ts"
 import { readManifest, readWorkStatus, renderBundleTable, renderLock, renderManifestSummary, renderStatus, renderVerify } from "./report.ts"
 
@@ -160,7 +161,7 @@ const inspect = Command.make(
 
 const scicurate = Command.make("scicurate").pipe(
   Command.withDescription("Curate scientific papers, code and simulation outputs into training bundles"),
-  Command.withSubcommands([run, ...STAGES.map(singleStage), status, verify, inspect, formats, sqlCommand])
+  Command.withSubcommands([run, ...STAGES.map(singleStage), status, verify, inspect, formats, sqlCommand, serveCommand])
 )
 
 /** effect/cli's own parse errors: already shown to the user, one line each (see tersePresenter). */
