@@ -8,6 +8,7 @@
  * branch): it writes release.json per src/release/schema.ts and signs it. It goes once that command is on
  * main.
  */
+import { spawn, type ChildProcess } from "node:child_process"
 import * as fs from "node:fs"
 import * as http from "node:http"
 import type { AddressInfo } from "node:net"
@@ -21,7 +22,7 @@ import { RELEASE_INDEX, RELEASE_SIGNATURE, type ReleaseBundle, type ReleaseIndex
 import { loadPrivateKey, signIndex } from "../../src/release/sign.ts"
 import { makeApp } from "../../src/serve/app.ts"
 import { resolveServeContext } from "../../src/serve/context.ts"
-import { cli, repoRoot } from "../helpers.ts"
+import { cli, repoRoot, type CliResult } from "../helpers.ts"
 
 /** A demo work folder with several shards per bundle and both splits; returns its bundles folder. */
 export async function makeDemoWork(root: string): Promise<string> {
@@ -250,4 +251,18 @@ export async function startProxy(target: string): Promise<Proxy> {
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", () => resolve()))
   const port = (server.address() as AddressInfo).port
   return Object.assign(proxy, { url: `http://127.0.0.1:${port}`, close: () => closeServer(server) })
+}
+
+/**
+ * `scicurate ARGS` as a child process without blocking this process (the servers the tests start run
+ * in it); `onSpawn` gets the child, e.g. to kill it.
+ */
+export function cliAsync(args: ReadonlyArray<string>, onSpawn?: (child: ChildProcess) => void): Promise<CliResult> {
+  const child = spawn(process.execPath, [path.join(repoRoot, "bin/scicurate.mjs"), ...args], { cwd: repoRoot, stdio: ["ignore", "pipe", "pipe"] })
+  let stdout = ""
+  let stderr = ""
+  child.stdout!.on("data", (d: Buffer) => (stdout += d.toString()))
+  child.stderr!.on("data", (d: Buffer) => (stderr += d.toString()))
+  onSpawn?.(child)
+  return new Promise((resolve) => child.on("close", (status) => resolve({ status, stdout, stderr })))
 }
