@@ -20,6 +20,8 @@ import { planSingleStage } from "../pipeline/single.ts"
 import { STAGE_NAMES, STAGES, stageNamed } from "../pipeline/stages.ts"
 import type { StageDefinition } from "../core/stage.ts"
 import { formats } from "./formats.ts"
+import { releaseCommand } from "./release.ts"
+import { curatorsCommand, keygenCommand, reviewCommand } from "./review.ts"
 import { serveCommand } from "./serve.ts"
 import { sqlCommand } from "./sql.ts"
 import { readManifest, readWorkStatus, renderBundleTable, renderLock, renderManifestSummary, renderStatus, renderVerify } from "./report.ts"
@@ -161,7 +163,7 @@ const inspect = Command.make(
 
 const scicurate = Command.make("scicurate").pipe(
   Command.withDescription("Curate scientific papers, code and simulation outputs into training bundles"),
-  Command.withSubcommands([run, ...STAGES.map(singleStage), status, verify, inspect, formats, sqlCommand, serveCommand])
+  Command.withSubcommands([run, ...STAGES.map(singleStage), status, verify, inspect, formats, sqlCommand, serveCommand, reviewCommand, curatorsCommand, keygenCommand, releaseCommand])
 )
 
 /** effect/cli's own parse errors: already shown to the user, one line each (see tersePresenter). */

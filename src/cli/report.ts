@@ -4,11 +4,12 @@ import * as path from "node:path"
 import { readJson, readLock, stageLayout } from "../core/layout.ts"
 import type { StagePlan } from "../core/stage.ts"
 import { sumStats } from "../core/stats.ts"
-import { Schema } from "effect"
-import { Manifest } from "../bundle/manifest.ts"
+import { readManifest, type Manifest } from "../bundle/manifest.ts"
 import { fmtBytes, fmtInt } from "../executors/progress.ts"
 import type { VerifyReport } from "../bundle/verify.ts"
 import { readStageStats, type StageTiming } from "../pipeline/run.ts"
+
+export { readManifest }
 
 export interface StageStatus {
   readonly plan: StagePlan
@@ -113,17 +114,6 @@ export function renderManifestSummary(dir: string, m: Manifest): string {
     `  manifest:   ${path.join(dir, "manifest.json")}; dataset card: ${path.join(dir, "README.md")}`
   ]
   return lines.join("\n")
-}
-
-/** A bundle's manifest, validated; or why it cannot be shown (missing, not JSON, another format). */
-export function readManifest(dir: string): Manifest | string {
-  const file = path.join(dir, "manifest.json")
-  if (!fs.existsSync(file)) return `no bundle at ${dir} (manifest.json missing)`
-  try {
-    return Schema.decodeUnknownSync(Manifest)(JSON.parse(fs.readFileSync(file, "utf8")))
-  } catch (e) {
-    return `${file}: not a scicurate-bundle/2 manifest (${(e as Error).message.split("\n")[0]}); run scicurate verify for details`
-  }
 }
 
 /** After a run: one line per bundle in an output folder. */
