@@ -9,6 +9,8 @@ import { fmtBytes, fmtInt } from "../executors/progress.ts"
 import { createRelease, ReleaseError, type ReleaseOutcome } from "../release/create.ts"
 import { RELEASE_SIGNATURE } from "../release/schema.ts"
 import { loadPrivateKey } from "../release/sign.ts"
+import type { ReleaseVerifyReport } from "../release/verify.ts"
+import { renderVerify } from "./report.ts"
 import { namingFile } from "./review.ts"
 
 export function renderReleaseOutcome(o: ReleaseOutcome): string {
@@ -52,3 +54,24 @@ export const releaseCommand = Command.make(
       yield* Console.log(renderReleaseOutcome(outcome))
     })
 ).pipe(Command.withDescription("Assemble the approved bundles into a release: hard links or copies, release.json with every file's sha256, the mixing table, an optional Ed25519 signature; never changes once made"))
+
+/** `verify RELEASE_DIR`: the signature, then only the files that do not match (a release may list thousands), then each bundle. */
+export function renderReleaseVerify(r: ReleaseVerifyReport): string {
+  const lines: string[] = []
+  const sig = r.signature
+  lines.push(sig.checked ? `${sig.ok ? "ok      " : "FAILED  "} signature: ${sig.detail}` : `         signature: ${sig.detail}`)
+  for (const f of r.files) if (!f.ok) lines.push(`MISMATCH ${f.path}: ${f.problems.join("; ")}`)
+  for (const u of r.unlisted) lines.push(`UNLISTED ${u}: not in release.json`)
+  for (const o of r.other) lines.push(`PROBLEM  ${o}`)
+  const good = r.files.filter((f) => f.ok).length
+  lines.push(`${good === r.files.length ? "ok      " : "MISMATCH"} ${good}/${r.files.length} listed file(s) match release.json (size and sha256)`)
+  for (const b of r.bundles) {
+    if (b.skipped !== null) lines.push(`skipped  bundle ${b.name}: ${b.skipped}`)
+    else if (b.error !== null) lines.push(`FAILED   bundle ${b.name}: ${b.error}`)
+    else if (b.report !== null) lines.push(renderVerify(b.dir, b.report))
+  }
+  const bad = r.files.filter((f) => !f.ok).length + r.unlisted.length + r.other.length + (sig.checked && !sig.ok ? 1 : 0) + r.bundles.filter((b) => b.error !== null || (b.report !== null && !b.report.ok)).length
+  const name = r.index === null ? r.dir : `release ${r.index.name} (${r.dir})`
+  lines.push(r.ok ? `verified ${name}: ${r.files.length} file(s), ${r.bundles.length} bundle(s)${sig.checked ? ", signature good" : ""}` : `FAILED ${name}: ${bad} problem(s)`)
+  return lines.join("\n")
+}
