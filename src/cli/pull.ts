@@ -2,13 +2,15 @@
  * `scicurate pull URL_OR_PATH --to DIR`: fetch a release for training (see src/pull/pull.ts). Exit 1
  * when the signature fails or a file cannot be pulled intact; 2 for a wrong command line.
  */
-import { Console, Effect, Option } from "effect"
+import { Console, Data, Effect, Option } from "effect"
 import { Argument, Command, Flag } from "effect/cli"
 import { ConfigError, UsageError } from "../core/errors.ts"
 import { fmtBytes } from "../executors/progress.ts"
 import { PullFailed, PullUsage, pull } from "../pull/pull.ts"
 import { loadPublicKey } from "../release/sign.ts"
-import { Data } from "effect"
+import { verifyRelease } from "../release/verify.ts"
+import { makeDuckDBLayer } from "../core/duckdb.ts"
+import { renderReleaseVerify } from "./release.ts"
 
 class PullError extends Data.TaggedError("PullError")<{ readonly message: string }> {}
 
@@ -36,9 +38,17 @@ export const pullCommand = Command.make(
         catch: (e) => (e instanceof PullUsage ? new UsageError({ message: e.message }) : new PullError({ message: e instanceof PullFailed ? e.message : `internal error: ${(e as Error).stack ?? e}` }))
       })
       const { outcomes, plan } = report
+      // The last word: the release verify of what now sits in DIR (files from disk, each pulled bundle's own check).
+      const verified = yield* verifyRelease(report.dir, { publicKey, bundles: plan.bundles.map((b) => b.name), ...(split !== null ? { split } : {}) }).pipe(
+        Effect.provide(makeDuckDBLayer({ threads: 2 }))
+      )
+      if (!verified.ok) {
+        yield* Console.error(renderReleaseVerify(verified))
+        return yield* new PullError({ message: `${report.dir}: the pulled release does not verify (see above); rerun the pull to fetch the damaged files again` })
+      }
       yield* Console.log(
         [
-          `pulled release ${report.release} into ${report.dir}: ${plan.bundles.length} bundle(s), ${plan.files.length} files, ${fmtBytes(plan.bytes)} (${outcomes.fetched} fetched, ${outcomes.resumed} resumed, ${outcomes.present} already in place); every file verified against release.json`,
+          `pulled release ${report.release} into ${report.dir}: ${plan.bundles.length} bundle(s), ${plan.files.length} files, ${fmtBytes(plan.bytes)} (${outcomes.fetched} fetched, ${outcomes.resumed} resumed, ${outcomes.present} already in place); verified (${verified.files.length} files, ${verified.bundles.filter((b) => b.report !== null).length} bundle check(s))`,
           `signature: ${report.signature}`,
           ...(report.blend !== null
             ? [`Megatron: --data-args-path ${report.blend.text}  (train blend)`, `          --per-split-data-args-path ${report.blend.json}  (train and valid)`]

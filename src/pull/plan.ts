@@ -9,6 +9,7 @@
  * an index that points elsewhere is refused whole.
  */
 import * as path from "node:path"
+import { staysInside } from "../release/create.ts"
 import type { MixEntry, ReleaseBundle, ReleaseFile, ReleaseIndex } from "../release/schema.ts"
 
 export type Split = "train" | "validation"
@@ -28,14 +29,6 @@ export interface PullPlan {
   readonly refused: ReadonlyArray<string>
 }
 
-/** Why a path from the index may not be written under the destination, or null when it may. */
-export function unsafeRelativePath(p: string): string | null {
-  if (p === "" || p.includes("\\") || p.includes("\0")) return "empty, or holds a backslash or NUL"
-  if (p.startsWith("/") || /^[a-zA-Z]:/.test(p)) return "absolute"
-  if (p.split("/").some((s) => s === "" || s === "." || s === "..")) return "has an empty, '.' or '..' segment"
-  return null
-}
-
 /**
  * The files to fetch for a selection, or an error message (an index pointing outside the destination,
  * or a bundle name the release does not know).
@@ -43,9 +36,8 @@ export function unsafeRelativePath(p: string): string | null {
 export function planPull(index: ReleaseIndex, selection: PullSelection): PullPlan | { readonly error: string } {
   for (const b of index.bundles) {
     for (const f of b.files) {
-      const why = unsafeRelativePath(f.path)
-      if (why !== null) return { error: `release.json: file ${JSON.stringify(f.path)} of bundle ${b.name} is ${why}: refusing the whole index` }
-      if (!f.path.startsWith(`${b.path}/`)) return { error: `release.json: file ${f.path} is outside its bundle's folder ${b.path}: refusing the whole index` }
+      if (!staysInside(f.path) || f.path.includes("\0") || !f.path.startsWith(`${b.path}/`))
+        return { error: `release.json: file ${JSON.stringify(f.path)} of bundle ${b.name} is outside its bundle's folder: refusing the whole index` }
     }
   }
   const refused: string[] = []
@@ -100,7 +92,8 @@ export function megatronBlend(mixing: ReadonlyArray<MixEntry>, plan: PullPlan, s
     if (split !== null && split !== s) return null
     const pairs: Array<readonly [number, string]> = []
     for (const m of mixing) {
-      if (!pulled.has(m.bundle)) continue
+      // A bundle with weight 0 (the unrouted set, usually) is pulled but not mixed: Megatron would build its dataset for nothing.
+      if (!pulled.has(m.bundle) || m.weight <= 0) continue
       const prefixes = m.token_prefixes.filter((p) => p.split === s)
       const bundleTokens = prefixes.reduce((a, p) => a + p.tokens, 0)
       if (bundleTokens === 0) continue

@@ -3,7 +3,8 @@
  * release.json (and its signature); with a public key, stop unless the signature holds; plan the files
  * (src/pull/plan.ts: approved bundles only, the selected bundles and split); fetch them in parallel
  * (src/pull/transfer.ts: resumable, verified while streaming); then write the index and signature into
- * DIR, check every pulled file against the index once more from disk, and write the Megatron blend.
+ * DIR and the Megatron blend. The command then runs the release verify on DIR (src/release/verify.ts,
+ * limited to the pulled bundles and split): every file once more from disk, and each bundle's own check.
  *
  * DIR mirrors the release folder (DIR/release.json, DIR/bundles/<name>/...), so a pulled release can be
  * served or pulled again. A DIR holding another release is refused: its files would mix.
@@ -14,10 +15,11 @@ import { Schema } from "effect"
 import { lockDir, writeFileAtomic } from "../core/layout.ts"
 import { RELEASE_INDEX, RELEASE_SIGNATURE, ReleaseIndex } from "../release/schema.ts"
 import { checkIndexSignature } from "../release/sign.ts"
+import { indexProblems } from "../release/verify.ts"
 import type { KeyObject } from "node:crypto"
 import { blendText, megatronBlend, perSplitDataArgs, planPull, type PullPlan, type PullSelection } from "./plan.ts"
 import { openSource, SourceError } from "./source.ts"
-import { eachInParallel, FileFailed, fetchFile, hashFile, pullProgress, type FileOutcome } from "./transfer.ts"
+import { eachInParallel, FileFailed, fetchFile, pullProgress, type FileOutcome } from "./transfer.ts"
 
 export const BLEND_FILE = "megatron-blend.txt"
 export const DATA_ARGS_FILE = "megatron-data-args.json"
@@ -85,6 +87,11 @@ async function pullFrom(source: Exclude<ReturnType<typeof openSource>, SourceErr
     throw new PullFailed(`${source.label}${RELEASE_INDEX}: not a scicurate release index: ${(e as Error).message.split("\n")[0]}`)
   }
 
+  // An index that contradicts itself (a bundle released on a decision other than an approval of its
+  // content, paths out of the release, totals that do not add up) is not pulled at all.
+  const problems = indexProblems(index)
+  if (problems.length > 0) throw new PullFailed(`${source.label}${RELEASE_INDEX}: the index contradicts itself; nothing was fetched:\n${problems.map((p) => `  ${p}`).join("\n")}`)
+
   const existing = path.join(dir, RELEASE_INDEX)
   if (fs.existsSync(existing) && !fs.readFileSync(existing).equals(indexBytes)) {
     const other = (() => {
@@ -141,17 +148,6 @@ async function pullInto(
   writeFileAtomic(existing, indexBytes)
   if (signatureBytes !== null) writeFileAtomic(path.join(dir, RELEASE_SIGNATURE), signatureBytes)
   else fs.rmSync(path.join(dir, RELEASE_SIGNATURE), { force: true })
-
-  // The last word: every pulled file as it now sits in DIR, against the index.
-  const bad: string[] = []
-  await eachInParallel(plan.files, Math.min(opts.parallel, 4), async (f) => {
-    const file = path.join(dir, ...f.path.split("/"))
-    const got = fs.existsSync(file) ? await hashFile(file) : null
-    if (got === null) bad.push(`${f.path}: missing`)
-    else if (got.bytes !== f.bytes) bad.push(`${f.path}: ${got.bytes} bytes, release.json lists ${f.bytes}`)
-    else if (got.hash.digest("hex") !== f.sha256) bad.push(`${f.path}: sha256 differs from release.json`)
-  })
-  if (bad.length > 0) throw new PullFailed(`verify of ${dir} failed:\n${bad.map((b) => `  ${b}`).join("\n")}`)
 
   const blend = megatronBlend(index.mixing, plan, opts.split, dir)
   let written: PullReport["blend"] = null

@@ -1,12 +1,8 @@
 /**
  * What the pull tests serve: a real demo work folder (the sample corpus through the real CLI, small
- * shards and a large validation share so bundles have several shards in both splits), made into a
- * release folder, and a test proxy between pullers and the server that can log, throttle, cut and
- * corrupt.
- *
- * `buildRelease` is a stand-in for `scicurate release` (src/release/create.ts, being written on another
- * branch): it writes release.json per src/release/schema.ts and signs it. It goes once that command is on
- * main.
+ * shards and a large validation share so bundles have several shards in both splits), reviewed and
+ * released with the real `scicurate review` and `scicurate release`, and a test proxy between pullers
+ * and the server that can log, throttle, cut and corrupt.
  */
 import { spawn, type ChildProcess } from "node:child_process"
 import * as fs from "node:fs"
@@ -14,11 +10,8 @@ import * as http from "node:http"
 import type { AddressInfo } from "node:net"
 import * as path from "node:path"
 import { serve } from "@hono/node-server"
-import { canonicalJson } from "../../src/core/layout.ts"
-import { sha256Hex } from "../../src/core/text.ts"
 import { writeSampleCorpus } from "../../src/demo/sample-corpus.ts"
-import type { Manifest } from "../../src/bundle/manifest.ts"
-import { RELEASE_INDEX, RELEASE_SIGNATURE, type ReleaseBundle, type ReleaseIndex, type MixEntry, type ReleaseFile } from "../../src/release/schema.ts"
+import { RELEASE_INDEX, RELEASE_SIGNATURE, type ReleaseIndex } from "../../src/release/schema.ts"
 import { loadPrivateKey, signIndex } from "../../src/release/sign.ts"
 import { makeApp } from "../../src/serve/app.ts"
 import { resolveServeContext } from "../../src/serve/context.ts"
@@ -43,95 +36,36 @@ export async function makeDemoWork(root: string): Promise<string> {
   return path.join(work, "bundles")
 }
 
-const walk = (dir: string, rel = ""): string[] =>
-  fs
-    .readdirSync(path.join(dir, rel), { withFileTypes: true })
-    .sort((a, b) => (a.name < b.name ? -1 : 1))
-    .flatMap((e) => (e.isDirectory() ? walk(dir, path.posix.join(rel, e.name)) : [path.posix.join(rel, e.name)]))
+/**
+ * A release of the bundles in `bundlesDir` at `<releasesDir>/<name>`, made as a curator and a data
+ * engineer make one: `scicurate review` of every bundle (approve, or reject the ones named in
+ * `reject`), then `scicurate release` (signed when `keyFile` is given). Returns the release folder.
+ */
+export function releaseBundles(bundlesDir: string, releasesDir: string, name: string, opts: { keyFile?: string; reject?: ReadonlyArray<string> } = {}): string {
+  const env = { SOURCE_DATE_EPOCH: "1700000000" }
+  for (const b of fs.readdirSync(bundlesDir).filter((d) => fs.existsSync(path.join(bundlesDir, d, "manifest.json"))).sort()) {
+    const decision = opts.reject?.includes(b) ? "--reject" : "--approve"
+    const r = cli(["review", path.join(bundlesDir, b), decision, "--note", `${decision.slice(2)} for the pull tests`, "--curator", "ada"], env)
+    if (r.status !== 0) throw new Error(`review ${b} failed:\n${r.stderr}`)
+  }
+  const r = cli(["release", bundlesDir, "--name", name, "--to", releasesDir, ...(opts.keyFile !== undefined ? ["--key", opts.keyFile] : [])], env)
+  if (r.status !== 0) throw new Error(`release failed:\n${r.stderr}`)
+  return path.join(releasesDir, name)
+}
 
 /**
- * A release of the bundles in `bundlesDir` at `<releasesDir>/<name>`: each bundle copied, release.json
- * with every file's sha256, size and split, approvals bound to each manifest's content_sha256, a mixing
- * table, and a signature when `keyFile` is given. `decision` lets a test put in a bundle whose approval
- * is not an approval (a release that lies).
+ * Rewrite a release's index (and re-sign it with `keyFile`): a release whose signer vouches for what
+ * `scicurate release` would never write, such as a bundle on a "reject" decision.
  */
-export function buildRelease(
-  bundlesDir: string,
-  releasesDir: string,
-  name: string,
-  opts: { keyFile?: string; decision?: (bundle: string) => "approve" | "reject"; leftOut?: ReadonlyArray<string> } = {}
-): string {
-  const dir = path.join(releasesDir, name)
-  fs.mkdirSync(dir, { recursive: true })
-  const at = "2023-11-14T22:13:20.000Z"
-  const names = fs.readdirSync(bundlesDir).filter((b) => fs.existsSync(path.join(bundlesDir, b, "manifest.json"))).sort()
-  const bundles: ReleaseBundle[] = []
-  const mixing: MixEntry[] = []
-  const leftOut: ReleaseIndex["left_out"][number][] = []
-  let tokenizer: ReleaseIndex["tokenizer"] = { name: "o200k_base", eos_token_id: 199999, vocabulary_size: 200019 }
-  for (const b of names) {
-    const src = path.join(bundlesDir, b)
-    const manifestBytes = fs.readFileSync(path.join(src, "manifest.json"))
-    const m = JSON.parse(manifestBytes.toString("utf8")) as Manifest
-    if (opts.leftOut?.includes(b)) {
-      leftOut.push({ name: b, content_sha256: m.content_sha256, state: "needs-review", reason: "no decision on this content yet" })
-      continue
-    }
-    tokenizer = m.tokenizer
-    fs.cpSync(src, path.join(dir, "bundles", b), { recursive: true })
-    const splitOf = new Map<string, "train" | "validation">()
-    for (const s of m.shards) splitOf.set(s.path, s.split)
-    for (const t of m.token_shards) for (const f of [t.bin, t.idx]) splitOf.set(f.path, t.split)
-    const files: ReleaseFile[] = walk(src).map((rel) => {
-      const bytes = fs.readFileSync(path.join(src, rel))
-      return { path: `bundles/${b}/${rel}`, sha256: sha256Hex(bytes), bytes: bytes.length, split: splitOf.get(rel) ?? null }
-    })
-    const approval = { decision: opts.decision?.(b) ?? "approve", curator: "ada", note: "fine", at, via: "cli", content_sha256: m.content_sha256 } as const
-    bundles.push({
-      name: b,
-      path: `bundles/${b}`,
-      manifest_sha256: sha256Hex(manifestBytes),
-      content_sha256: m.content_sha256,
-      approval,
-      reviews: [approval],
-      documents: m.totals.documents,
-      tokens: m.totals.tokens,
-      files
-    })
-    mixing.push({
-      bundle: b,
-      weight: m.definition?.sampling_weight ?? 0.01,
-      sampling_weight: m.definition?.sampling_weight ?? 0.01,
-      tokens: { train: m.totals.train.tokens, validation: m.totals.validation.tokens },
-      token_prefixes: m.token_shards.map((t) => ({ prefix: `bundles/${b}/${t.prefix}`, split: t.split, tokens: t.tokens }))
-    })
-  }
-  const sum = mixing.reduce((a, x) => a + x.sampling_weight, 0)
-  const index: ReleaseIndex = {
-    format: "scicurate-release/1",
-    name,
-    created_at: at,
-    scicurate_version: "test",
-    tokenizer,
-    bundles,
-    left_out: leftOut,
-    mixing: mixing.map((x) => ({ ...x, weight: x.sampling_weight / sum })),
-    totals: {
-      bundles: bundles.length,
-      files: bundles.reduce((a, b) => a + b.files.length, 0),
-      bytes: bundles.reduce((a, b) => a + b.files.reduce((n, f) => n + f.bytes, 0), 0),
-      documents: bundles.reduce((a, b) => a + b.documents, 0),
-      tokens: bundles.reduce((a, b) => a + b.tokens, 0)
-    }
-  }
-  const indexText = `${canonicalJson(index, 2)}\n`
-  fs.writeFileSync(path.join(dir, RELEASE_INDEX), indexText)
-  if (opts.keyFile !== undefined) {
-    const key = loadPrivateKey(opts.keyFile)
+export function rewriteIndex(releaseDir: string, change: (index: ReleaseIndex) => ReleaseIndex, keyFile?: string): void {
+  const file = path.join(releaseDir, RELEASE_INDEX)
+  const text = `${JSON.stringify(change(JSON.parse(fs.readFileSync(file, "utf8")) as ReleaseIndex), null, 2)}\n`
+  fs.writeFileSync(file, text)
+  if (keyFile !== undefined) {
+    const key = loadPrivateKey(keyFile)
     if (key instanceof Error) throw key
-    fs.writeFileSync(path.join(dir, RELEASE_SIGNATURE), signIndex(Buffer.from(indexText), key))
+    fs.writeFileSync(path.join(releaseDir, RELEASE_SIGNATURE), signIndex(Buffer.from(text), key))
   }
-  return dir
 }
 
 export interface RunningServer {

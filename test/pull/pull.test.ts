@@ -11,7 +11,7 @@ import * as fs from "node:fs"
 import * as path from "node:path"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { generateKeyPairFiles } from "../../src/release/sign.ts"
-import { buildRelease, cliAsync, makeDemoWork, startProxy, startServer, type Proxy, type RunningServer } from "./fixture.ts"
+import { cliAsync, makeDemoWork, releaseBundles, rewriteIndex, startProxy, startServer, type Proxy, type RunningServer } from "./fixture.ts"
 import { filesUnder, hasPythonModule, PYTHON, repoRoot, requirePresent, tempDir } from "../helpers.ts"
 
 const hasNumpy = requirePresent("numpy (Debian python3-numpy; make system-deps)", hasPythonModule("numpy"), "the numpy read of a pulled token shard")
@@ -51,7 +51,7 @@ beforeAll(async () => {
   if (made instanceof Error || other instanceof Error) throw new Error("keygen failed")
   keys = made
   otherKeys = other
-  buildRelease(bundles, releases, "r1", { keyFile: keys.privateFile })
+  releaseBundles(bundles, releases, "r1", { keyFile: keys.privateFile })
   index = readIndex("r1")
   server = await startServer(releases)
   proxy = await startProxy(server.url)
@@ -77,7 +77,8 @@ describe("scicurate pull from scicurate serve", () => {
     // megatron-blend.txt: "weight prefix" pairs Megatron's --data-args-path splits on whitespace.
     const words = fs.readFileSync(path.join(to, "megatron-blend.txt"), "utf8").split(/\s+/).filter(Boolean)
     const pairs = Array.from({ length: words.length / 2 }, (_, i) => [Number(words[2 * i]), words[2 * i + 1]!] as const)
-    const trainPrefixes = index.mixing.flatMap((m) => m.token_prefixes.filter((p) => p.split === "train" && p.tokens > 0).map((p) => path.join(to, p.prefix)))
+    // Every train prefix of a bundle with a weight (a bundle of weight 0, such as unrouted, is pulled but not mixed).
+    const trainPrefixes = index.mixing.filter((m) => m.weight > 0).flatMap((m) => m.token_prefixes.filter((p) => p.split === "train" && p.tokens > 0).map((p) => path.join(to, p.prefix)))
     expect(pairs.map(([, p]) => p).sort()).toEqual(trainPrefixes.sort())
     expect(pairs.reduce((a, [w]) => a + w, 0)).toBeCloseTo(1, 9)
     for (const [w, p] of pairs) {
@@ -85,9 +86,9 @@ describe("scicurate pull from scicurate serve", () => {
       expect(fs.existsSync(`${p}.bin`) && fs.existsSync(`${p}.idx`)).toBe(true)
     }
     // Weight of a prefix = its bundle's weight x its share of the bundle's train tokens (normalised).
-    const m0 = index.mixing.find((m) => m.token_prefixes.some((p) => p.split === "train" && p.tokens > 0))!
+    const m0 = index.mixing.find((m) => m.weight > 0 && m.token_prefixes.some((p) => p.split === "train" && p.tokens > 0))!
     const trainOf = (m: Index["mixing"][number]) => m.token_prefixes.filter((p) => p.split === "train").reduce((a, p) => a + p.tokens, 0)
-    const norm = index.mixing.filter((m) => trainOf(m) > 0).reduce((a, m) => a + m.weight, 0)
+    const norm = index.mixing.filter((m) => trainOf(m) > 0 && m.weight > 0).reduce((a, m) => a + m.weight, 0)
     const p0 = m0.token_prefixes.find((p) => p.split === "train" && p.tokens > 0)!
     expect(pairs.find(([, p]) => p === path.join(to, p0.prefix))![0]).toBeCloseTo((m0.weight * p0.tokens) / trainOf(m0) / norm, 9)
 
@@ -241,7 +242,7 @@ describe("scicurate pull from scicurate serve", () => {
     const tampered = path.join(releases, "r-tampered")
     fs.cpSync(path.join(releases, "r1"), tampered, { recursive: true })
     const file = path.join(tampered, "release.json")
-    fs.writeFileSync(file, fs.readFileSync(file, "utf8").replace(/"note": "fine"/, '"note": "fine!"'))
+    fs.writeFileSync(file, fs.readFileSync(file, "utf8").replace(/"note": "approve for the pull tests"/, '"note": "approve for the pull tests!"'))
     const from = proxy.requests.length
     const to = path.join(root, "tampered")
     const r = await cliAsync(["pull", url("r-tampered"), "--to", to, "--public-key", keys.publicFile])
@@ -255,20 +256,34 @@ describe("scicurate pull from scicurate serve", () => {
     expect(stranger.stderr).toMatch(/signed by key .* not by the given key/)
   })
 
-  it("does not fetch a bundle whose approval is not an approval of its content, nor a left-out bundle asked for by name", async () => {
-    const names = index.bundles.map((b) => b.name)
-    const [rejected, leftOut] = [names[0]!, names[1]!]
-    buildRelease(bundles, releases, "r-mixed", { keyFile: keys.privateFile, decision: (b) => (b === rejected ? "reject" : "approve"), leftOut: [leftOut] })
+  it("fetches nothing from a signed index that releases a bundle on a decision other than an approval of its content", async () => {
+    const dir = path.join(releases, "r-unapproved")
+    fs.cpSync(path.join(releases, "r1"), dir, { recursive: true })
+    const victim = index.bundles[0]!.name
+    rewriteIndex(dir, (i) => ({ ...i, bundles: i.bundles.map((b) => (b.name === victim ? { ...b, approval: { ...b.approval, decision: "reject" as const } } : b)) }), keys.privateFile)
     const from = proxy.requests.length
-    const to = path.join(root, "mixed")
-    const r = await cliAsync(["pull", url("r-mixed"), "--to", to, "--public-key", keys.publicFile, "--bundles", [rejected, leftOut, names[2]!].join(",")])
+    const to = path.join(root, "unapproved")
+    const r = await cliAsync(["pull", url("r-unapproved"), "--to", to, "--public-key", keys.publicFile])
+    expect(r.status).toBe(1)
+    expect(r.stderr).toContain(`bundle ${victim}: released on a "reject" decision, not an approval`)
+    expect(r.stderr).toContain("nothing was fetched")
+    expect(fileRequests(from)).toEqual([])
+    expect(fs.existsSync(path.join(to, "bundles"))).toBe(false)
+  })
+
+  it("never fetches a bundle the release left out, even asked for by name", async () => {
+    const names = index.bundles.map((b) => b.name)
+    const [leftOut, kept] = [names[1]!, names[2]!]
+    releaseBundles(bundles, releases, "r-left", { keyFile: keys.privateFile, reject: [leftOut] })
+    const from = proxy.requests.length
+    const to = path.join(root, "left")
+    const r = await cliAsync(["pull", url("r-left"), "--to", to, "--public-key", keys.publicFile, "--bundles", [leftOut, kept].join(",")])
     expect(r.status, r.stderr).toBe(0)
-    expect(r.stderr).toContain(`${rejected}: its approval in release.json is a decision to reject, not to approve; not fetched`)
-    expect(r.stderr).toContain(`${leftOut}: left out of release r-mixed (needs-review`)
+    expect(r.stderr).toContain(`${leftOut}: left out of release r-left (rejected`)
     const asked = fileRequests(from).map((q) => q.path)
-    expect(asked.some((p) => p.includes(`/bundles/${rejected}/`) || p.includes(`/bundles/${leftOut}/`))).toBe(false)
-    expect(asked.some((p) => p.includes(`/bundles/${names[2]}/`))).toBe(true)
-    expect(fs.existsSync(path.join(to, "bundles", rejected))).toBe(false)
+    expect(asked.some((p) => p.includes(`/bundles/${leftOut}/`))).toBe(false)
+    expect(asked.some((p) => p.includes(`/bundles/${kept}/`))).toBe(true)
+    expect(fs.existsSync(path.join(to, "bundles", leftOut))).toBe(false)
   })
 
   it("pulls from a release folder on disk too, and refuses a destination holding another release", async () => {
@@ -276,7 +291,7 @@ describe("scicurate pull from scicurate serve", () => {
     const r = await cliAsync(["pull", path.join(releases, "r1"), "--to", to])
     expect(r.status, r.stderr).toBe(0)
     for (const f of filesOf(index)) expect(fs.readFileSync(path.join(to, f.path)).equals(fs.readFileSync(path.join(releases, "r1", f.path))), f.path).toBe(true)
-    const other = await cliAsync(["pull", url("r-mixed"), "--to", to])
+    const other = await cliAsync(["pull", url("r-left"), "--to", to])
     expect(other.status).toBe(2)
     expect(other.stderr).toContain("holds release r1")
   })

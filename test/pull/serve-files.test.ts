@@ -10,7 +10,7 @@ import * as fs from "node:fs"
 import * as http from "node:http"
 import * as path from "node:path"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
-import { buildRelease, makeDemoWork } from "./fixture.ts"
+import { makeDemoWork, releaseBundles, rewriteIndex } from "./fixture.ts"
 import { commandWorks, repoRoot, requirePresent, tempDir } from "../helpers.ts"
 
 const hasCurl = requirePresent("curl (Debian curl; make system-deps)", commandWorks("curl"), "the HTTP tests of the release file tree")
@@ -45,7 +45,7 @@ describe.runIf(hasCurl)("the release file tree under /releases, read with curl",
   let releaseDir: string
   let base: string
   let server: ChildProcess
-  let index: { bundles: Array<{ name: string; files: Array<{ path: string; sha256: string; bytes: number; split: string | null }> }> }
+  let index: { totals: { bytes: number }; bundles: Array<{ name: string; files: Array<{ path: string; sha256: string; bytes: number; split: string | null }> }> }
   const filesOf = () => index.bundles.flatMap((b) => b.files)
   const parquet = () => filesOf().find((f) => f.path.endsWith(".parquet"))!
   const largest = () => [...filesOf()].sort((a, b) => b.bytes - a.bytes)[0]!
@@ -54,11 +54,16 @@ describe.runIf(hasCurl)("the release file tree under /releases, read with curl",
     const root = tempDir()
     const bundles = await makeDemoWork(root)
     releases = path.join(root, "releases")
-    // One large file, so a client can leave while the server still has most of it to send.
-    const firstBundle = fs.readdirSync(bundles).sort()[0]!
-    fs.mkdirSync(path.join(bundles, firstBundle, "extra"))
-    fs.writeFileSync(path.join(bundles, firstBundle, "extra", "large.bin"), Buffer.alloc(24 << 20, 7))
-    releaseDir = buildRelease(bundles, releases, "r1")
+    releaseDir = releaseBundles(bundles, releases, "r1")
+    // One large file listed in the index, so a client can leave while the server still has most of it to send.
+    const first = fs.readdirSync(path.join(releaseDir, "bundles")).sort()[0]!
+    const large = Buffer.alloc(24 << 20, 7)
+    fs.mkdirSync(path.join(releaseDir, "bundles", first, "extra"))
+    fs.writeFileSync(path.join(releaseDir, "bundles", first, "extra", "large.bin"), large)
+    rewriteIndex(releaseDir, (i) => ({
+      ...i,
+      bundles: i.bundles.map((b) => (b.name !== first ? b : { ...b, files: [...b.files, { path: `bundles/${first}/extra/large.bin`, sha256: sha256(large), bytes: large.length, split: null }] }))
+    }))
     index = JSON.parse(fs.readFileSync(path.join(releaseDir, "release.json"), "utf8"))
     // A file in the release folder that release.json does not list, and a secret beside the releases.
     fs.writeFileSync(path.join(releaseDir, "bundles", index.bundles[0]!.name, "unlisted.txt"), "not in the index")
@@ -84,7 +89,7 @@ describe.runIf(hasCurl)("the release file tree under /releases, read with curl",
     expect(r.headers["content-type"]).toMatch(/^application\/json/)
     const list = JSON.parse(r.body.toString()) as { releases: Array<{ name: string; bundles: string[]; bytes: number; signed: boolean; created_at: string }> }
     expect(list.releases).toEqual([
-      { name: "r1", created_at: "2023-11-14T22:13:20.000Z", bundles: index.bundles.map((b) => b.name), bytes: filesOf().reduce((a, f) => a + f.bytes, 0), signed: false, url: "/releases/r1/" }
+      { name: "r1", created_at: "2023-11-14T22:13:20.000Z", bundles: index.bundles.map((b) => b.name), bytes: index.totals.bytes, signed: false, url: "/releases/r1/" }
     ])
   })
 
