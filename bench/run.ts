@@ -21,13 +21,14 @@ import { benchFamilies } from "./families.ts"
 import { benchGeneralisation } from "./generalisation.ts"
 import { benchPdf } from "./pdf.ts"
 import { benchRelease } from "./release.ts"
+import { benchServePull } from "./serve-pull.ts"
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..")
 const corpus = path.resolve(repoRoot, process.env.SCICURATE_CORPUS ?? "../shared/corpus")
 const benchDir = path.join(repoRoot, ".bench")
 const scale = Number(process.argv.find((a) => a.startsWith("--scale="))?.split("=")[1] ?? 10)
 const STAGES = ["ingest", "dedup", "tokenize", "classify", "bundle"] as const
-/** `--only=text|pdf|families|dedup|bundles|release|generalisation` (families: code and simulation; release: ingest against the previous release; generalisation: routing accuracy on held-out files) runs one section; the default runs all. */
+/** `--only=text|pdf|families|dedup|bundles|release|generalisation|serve-pull` (families: code and simulation; release: ingest against the previous release; generalisation: routing accuracy on held-out files; serve-pull: a 1 GB release pulled over localhost against cp) runs one section; the default runs all. */
 const only = process.argv.find((a) => a.startsWith("--only="))?.split("=")[1]
 
 if (!fs.existsSync(path.join(corpus, "text"))) {
@@ -217,6 +218,7 @@ if (only === undefined || only === "dedup") Object.assign(results, await benchDe
 if (only === undefined || only === "bundles") Object.assign(results, await benchBundles({ repoRoot, corpus, benchDir, say }))
 if (only === undefined || only === "release") Object.assign(results, await benchRelease({ repoRoot, corpus, benchDir, say }))
 if (only === undefined || only === "generalisation") Object.assign(results, await benchGeneralisation({ repoRoot, benchDir, say }))
+if (only === undefined || only === "serve-pull") Object.assign(results, await benchServePull({ repoRoot, corpus, benchDir, say }))
 fs.writeFileSync(path.join(benchDir, "results.json"), JSON.stringify(results, null, 2))
 fs.writeFileSync(path.join(benchDir, "results.txt"), lines.join("\n") + "\n")
 console.log(`\nwritten to ${path.relative(repoRoot, path.join(benchDir, "results.txt"))}`)

@@ -38,17 +38,19 @@ export const pullCommand = Command.make(
         catch: (e) => (e instanceof PullUsage ? new UsageError({ message: e.message }) : new PullError({ message: e instanceof PullFailed ? e.message : `internal error: ${(e as Error).stack ?? e}` }))
       })
       const { outcomes, plan } = report
+      const verifyStarted = performance.now()
       // The last word: the release verify of what now sits in DIR (files from disk, each pulled bundle's own check).
       const verified = yield* verifyRelease(report.dir, { publicKey, bundles: plan.bundles.map((b) => b.name), ...(split !== null ? { split } : {}) }).pipe(
         Effect.provide(makeDuckDBLayer({ threads: 2 }))
       )
+      const verifySeconds = (performance.now() - verifyStarted) / 1000
       if (!verified.ok) {
         yield* Console.error(renderReleaseVerify(verified))
         return yield* new PullError({ message: `${report.dir}: the pulled release does not verify (see above); rerun the pull to fetch the damaged files again` })
       }
       yield* Console.log(
         [
-          `pulled release ${report.release} into ${report.dir}: ${plan.bundles.length} bundle(s), ${plan.files.length} files, ${fmtBytes(plan.bytes)} (${outcomes.fetched} fetched, ${outcomes.resumed} resumed, ${outcomes.present} already in place); verified (${verified.files.length} files, ${verified.bundles.filter((b) => b.report !== null).length} bundle check(s))`,
+          `pulled release ${report.release} into ${report.dir}: ${plan.bundles.length} bundle(s), ${plan.files.length} files, ${fmtBytes(plan.bytes)} (${outcomes.fetched} fetched, ${outcomes.resumed} resumed, ${outcomes.present} already in place); verified (${verified.files.length} files, ${verified.bundles.filter((b) => b.report !== null).length} bundle check(s)); transfer ${report.transferSeconds.toFixed(2)} s, verify ${verifySeconds.toFixed(2)} s`,
           `signature: ${report.signature}`,
           ...(report.blend !== null
             ? [`Megatron: --data-args-path ${report.blend.text}  (train blend)`, `          --per-split-data-args-path ${report.blend.json}  (train and valid)`]

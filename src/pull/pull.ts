@@ -16,10 +16,11 @@ import { lockDir, writeFileAtomic } from "../core/layout.ts"
 import { RELEASE_INDEX, RELEASE_SIGNATURE, ReleaseIndex } from "../release/schema.ts"
 import { checkIndexSignature } from "../release/sign.ts"
 import { indexProblems } from "../release/verify.ts"
+import { filesUnder } from "../release/create.ts"
 import type { KeyObject } from "node:crypto"
 import { blendText, megatronBlend, perSplitDataArgs, planPull, type PullPlan, type PullSelection } from "./plan.ts"
 import { openSource, SourceError } from "./source.ts"
-import { eachInParallel, FileFailed, fetchFile, pullProgress, type FileOutcome } from "./transfer.ts"
+import { eachInParallel, FileFailed, fetchFile, PART_SUFFIX, pullProgress, type FileOutcome } from "./transfer.ts"
 
 export const BLEND_FILE = "megatron-blend.txt"
 export const DATA_ARGS_FILE = "megatron-data-args.json"
@@ -44,6 +45,8 @@ export interface PullReport {
   readonly outcomes: Readonly<Record<FileOutcome, number>>
   readonly signature: string
   readonly blend: { readonly text: string; readonly json: string } | null
+  /** Seconds spent fetching (and checking files already in place), index and blend aside. */
+  readonly transferSeconds: number
 }
 
 const decodeIndex = Schema.decodeUnknownSync(ReleaseIndex)
@@ -132,6 +135,7 @@ async function pullInto(
     `scicurate pull: release ${index.name} from ${source.label}: ${plan.bundles.length} bundle(s) (${plan.bundles.map((b) => b.name).join(", ")}), ${plan.files.length} files${opts.split !== null ? ` (split ${opts.split} and every bundle's manifest and card)` : ""}, ${opts.parallel} at a time; signature ${signature}`
   )
 
+  const started = performance.now()
   const progress = pullProgress(plan.bytes, plan.files.length)
   const outcomes: Record<FileOutcome, number> = { present: 0, fetched: 0, resumed: 0 }
   const failures = await eachInParallel(plan.files, opts.parallel, async (file) => {
@@ -140,9 +144,20 @@ async function pullInto(
     progress.fileDone()
   })
   progress.finish()
+  const transferSeconds = (performance.now() - started) / 1000
   if (failures.length > 0) {
     const lines = failures.map((f) => `  ${f instanceof FileFailed ? f.message : `internal: ${(f as Error).stack ?? String(f)}`}`)
     throw new PullFailed(`${failures.length} file(s) not pulled (rerun to resume the rest):\n${lines.join("\n")}`)
+  }
+
+  // Parts of files this pull did not select (an earlier pull of other bundles or splits, stopped midway)
+  // are not files of the release: verify would report them. Their bytes go; a pull selecting them refetches.
+  const planned = new Set(plan.files.map((f) => `${f.path}${PART_SUFFIX}`))
+  for (const p of filesUnder(path.join(dir, "bundles")).map((f) => `bundles/${f}`)) {
+    if (p.endsWith(PART_SUFFIX) && !planned.has(p)) {
+      log(`scicurate pull: ${p}: partial file of a file not selected now; removed`)
+      fs.rmSync(path.join(dir, ...p.split("/")), { force: true })
+    }
   }
 
   writeFileAtomic(existing, indexBytes)
@@ -157,5 +172,5 @@ async function pullInto(
     writeFileAtomic(written.json, perSplitDataArgs(blend))
     if (/\s/.test(dir)) log(`scicurate pull: ${dir} contains whitespace: ${BLEND_FILE} cannot be read by Megatron's --data-args-path (it splits on whitespace); use ${DATA_ARGS_FILE}`)
   }
-  return { release: index.name, source: source.label, dir, plan, outcomes, signature, blend: written }
+  return { release: index.name, source: source.label, dir, plan, outcomes, signature, blend: written, transferSeconds }
 }

@@ -126,7 +126,12 @@ export async function fetchFile(
       fs.renameSync(part, target)
       return resumed ? "resumed" : "fetched"
     }
-    const what = have === file.bytes ? `sha256 ${digest!.slice(0, 16)}… is not the ${file.sha256.slice(0, 16)}… release.json lists` : `the source sent more than the ${file.bytes} bytes release.json lists`
+    const what =
+      have === file.bytes
+        ? `sha256 ${digest!.slice(0, 16)}… is not the ${file.sha256.slice(0, 16)}… release.json lists`
+        : have < 0
+          ? `the source sent more than the ${file.bytes} bytes release.json lists`
+          : `the source's copy ends after ${have} of the ${file.bytes} bytes release.json lists`
     fs.rmSync(part, { force: true })
     account(0)
     if (round === 2) throw new FileFailed(`${file.path}: ${what}, again after fetching it anew: the source's copy is damaged`)

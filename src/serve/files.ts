@@ -15,13 +15,13 @@
  * ETag is the file's sha256 from release.json (strong: the bytes are named by their hash); for the index
  * and its signature, the sha256 of their bytes, computed once per mtime and size. Range: one range gets
  * 206 with Content-Range; an unsatisfiable one 416; several ranges (`bytes=0-9,20-29`) get 200 and the
- * whole file, which RFC 9110 allows and every client handles. Bodies stream from disk (fs.createReadStream)
- * and the file is closed when the client goes away.
+ * whole file, which RFC 9110 allows and every client handles. Bodies stream from disk a chunk at a time,
+ * as the client takes them, and the file is closed when the client goes away.
  */
 import { createHash } from "node:crypto"
 import * as fs from "node:fs"
 import * as path from "node:path"
-import { Readable } from "node:stream"
+import type { FileHandle } from "node:fs/promises"
 import { Schema } from "effect"
 import { Hono, type Context } from "hono"
 import { RELEASE_INDEX, RELEASE_SIGNATURE, ReleaseIndex, type ReleaseFile } from "../release/schema.ts"
@@ -223,7 +223,7 @@ export function releaseFiles(ctx: ServeContext): Hono {
  */
 async function serveFile(c: Context, file: string, releaseDir: string, sha256: string, shownName: string): Promise<Response> {
   let real: string
-  let handle: fs.promises.FileHandle
+  let handle: FileHandle
   let size: number
   try {
     real = await fs.promises.realpath(file)
@@ -249,7 +249,8 @@ async function serveFile(c: Context, file: string, releaseDir: string, sha256: s
     "Content-Type": contentTypeOf(shownName),
     ETag: etag,
     "Accept-Ranges": "bytes",
-    // Release files never change under their hash; the index may be replaced only by a new release name.
+    // Caches keep the bytes but ask again each time: a damaged file on disk may be repaired under the
+    // same name, and the strong ETag makes asking again one 304.
     "Cache-Control": "no-cache"
   }
   if (noneMatch(c.req.header("If-None-Match"), etag)) {
@@ -275,7 +276,42 @@ async function serveFile(c: Context, file: string, releaseDir: string, sha256: s
     await handle.close()
     return new Response(null, { status, headers })
   }
-  // The read stream owns the handle (autoClose): ended, failed or cancelled by a client that left, it closes the file.
-  const stream = fs.createReadStream("", { fd: handle, start, end, highWaterMark: 256 * 1024, autoClose: true })
-  return new Response(Readable.toWeb(stream) as ReadableStream<Uint8Array>, { status, headers })
+  return new Response(fileBody(handle, start, end), { status, headers })
+}
+
+const CHUNK_BYTES = 256 * 1024
+
+/**
+ * The bytes start..end (inclusive) of an open file as a web stream that reads one chunk only when the
+ * response asks for the next: memory stays at a chunk or two per client however slow the client is
+ * (Readable.toWeb over fs.createReadStream read whole files ahead for a slow client). The stream owns
+ * the handle: at the end, on a read error, or cancelled by a client that left, it closes the file.
+ */
+function fileBody(handle: FileHandle, start: number, end: number): ReadableStream<Uint8Array> {
+  let position = start
+  const close = () => handle.close().catch(() => {})
+  return new ReadableStream<Uint8Array>(
+    {
+      async pull(controller) {
+        const want = Math.min(CHUNK_BYTES, end + 1 - position)
+        try {
+          const buffer = Buffer.allocUnsafe(Math.max(0, want))
+          const { bytesRead } = want > 0 ? await handle.read(buffer, 0, want, position) : { bytesRead: 0 }
+          if (bytesRead === 0) {
+            // The end, or a file that shrank since its size was sent: the client sees a short body and says so.
+            await close()
+            controller.close()
+            return
+          }
+          position += bytesRead
+          controller.enqueue(bytesRead === want ? buffer : buffer.subarray(0, bytesRead))
+        } catch (e) {
+          await close()
+          controller.error(e)
+        }
+      },
+      cancel: close
+    },
+    { highWaterMark: 1 }
+  )
 }

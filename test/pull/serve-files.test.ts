@@ -12,6 +12,7 @@ import * as path from "node:path"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { makeDemoWork, releaseBundles, rewriteIndex } from "./fixture.ts"
 import { commandWorks, repoRoot, requirePresent, tempDir } from "../helpers.ts"
+import { spawnServe } from "../serve-process.ts"
 
 const hasCurl = requirePresent("curl (Debian curl; make system-deps)", commandWorks("curl"), "the HTTP tests of the release file tree")
 
@@ -68,16 +69,7 @@ describe.runIf(hasCurl)("the release file tree under /releases, read with curl",
     // A file in the release folder that release.json does not list, and a secret beside the releases.
     fs.writeFileSync(path.join(releaseDir, "bundles", index.bundles[0]!.name, "unlisted.txt"), "not in the index")
     fs.writeFileSync(path.join(root, "secret.txt"), "server secret")
-    server = spawn(process.execPath, [path.join(repoRoot, "bin/scicurate.mjs"), "serve", releases, "--port", "0"], { cwd: repoRoot, stdio: ["ignore", "pipe", "pipe"] })
-    base = await new Promise<string>((resolve, reject) => {
-      let out = ""
-      server.stdout!.on("data", (d: Buffer) => {
-        out += d.toString()
-        const m = /http:\/\/127\.0\.0\.1:(\d+)\//.exec(out)
-        if (m) resolve(`http://127.0.0.1:${m[1]}`)
-      })
-      server.on("exit", (code) => reject(new Error(`serve exited ${code}: ${out}`)))
-    })
+    ;({ child: server, url: base } = await spawnServe(repoRoot, releases))
   })
   afterAll(() => {
     server?.kill("SIGTERM")
