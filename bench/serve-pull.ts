@@ -117,6 +117,8 @@ export async function benchServePull(opts: { repoRoot: string; corpus: string; b
 
   // The server, as a trainer's machine would reach it.
   const { child: server, url: base } = await spawnServe(repoRoot, releases)
+  const rssOf = (field: "VmRSS" | "VmHWM") => Number(new RegExp(`${field}:\\s+(\\d+) kB`).exec(fs.readFileSync(`/proc/${server.pid}/status`, "utf8"))?.[1] ?? 0) * 1024
+  const serverStart = rssOf("VmRSS")
   const rows: Array<{ how: string; wall: number; transfer: number | null; verify: number | null }> = []
   let serverPeak = 0
   try {
@@ -133,7 +135,7 @@ export async function benchServePull(opts: { repoRoot: string; corpus: string; b
       rows.push({ how: `pull --parallel ${parallel}`, wall: r.wall, transfer: m ? Number(m[1]) : null, verify: m ? Number(m[2]) : null })
       fs.rmSync(to, { recursive: true, force: true })
     }
-    serverPeak = Number(/VmHWM:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${server.pid}/status`, "utf8"))?.[1] ?? 0) * 1024
+    serverPeak = rssOf("VmHWM")
   } finally {
     server.kill("SIGTERM")
   }
@@ -148,7 +150,7 @@ export async function benchServePull(opts: { repoRoot: string; corpus: string; b
       `${r.how.padEnd(18)} ${pad(r.wall.toFixed(2), 7)} ${pad((bytes / 1e6 / r.wall).toFixed(1), 7)} ${pad(r.transfer === null ? "-" : r.transfer.toFixed(2), 10)} ${pad((bytes / 1e6 / t).toFixed(1), 13)} ${pad(r.verify === null ? "-" : r.verify.toFixed(2), 8)} ${pad(`${(cpWall / t).toFixed(2)}x`, 14)}`
     )
   }
-  say(`server peak RSS (VmHWM of the scicurate serve process): ${mb(serverPeak)} MB for ${mb(bytes)} MB streamed twice`)
+  say(`server peak RSS (VmHWM of the scicurate serve process): ${mb(serverPeak)} MB, ${mb(serverStart)} MB of it at start (the CLI loaded), for ${mb(bytes)} MB streamed twice`)
   say(`(wall: the whole pull command: index, transfer with sha256 while streaming, then the release verify of every file and bundle; transfer vs cp above 1 is faster than cp -r)`)
-  return { "serve-pull": { bytes, files: index.totals.files, bundles: index.totals.bundles, rows, serverPeakBytes: serverPeak } }
+  return { "serve-pull": { bytes, files: index.totals.files, bundles: index.totals.bundles, rows, serverPeakBytes: serverPeak, serverStartBytes: serverStart } }
 }

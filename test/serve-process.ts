@@ -6,8 +6,10 @@
 import { spawn, type ChildProcess } from "node:child_process"
 import * as path from "node:path"
 
-export async function spawnServe(repoRoot: string, dir: string): Promise<{ child: ChildProcess; url: string }> {
-  const child = spawn(process.execPath, [path.join(repoRoot, "bin/scicurate.mjs"), "serve", dir, "--port", "0"], { cwd: repoRoot, stdio: ["ignore", "pipe", "inherit"] })
+export async function spawnServe(repoRoot: string, dir: string): Promise<{ child: ChildProcess; url: string; stderr: () => string }> {
+  const child = spawn(process.execPath, [path.join(repoRoot, "bin/scicurate.mjs"), "serve", dir, "--port", "0"], { cwd: repoRoot, stdio: ["ignore", "pipe", "pipe"] })
+  let stderr = ""
+  child.stderr!.on("data", (d: Buffer) => (stderr += d.toString()))
   const url = await new Promise<string>((resolve, reject) => {
     let out = ""
     child.stdout!.on("data", (d: Buffer) => {
@@ -17,5 +19,5 @@ export async function spawnServe(repoRoot: string, dir: string): Promise<{ child
     })
     child.on("exit", (code) => reject(new Error(`scicurate serve exited ${code}: ${out}`)))
   })
-  return { child, url }
+  return { child, url, stderr: () => stderr }
 }

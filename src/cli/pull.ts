@@ -11,6 +11,7 @@ import { loadPublicKey } from "../release/sign.ts"
 import { verifyRelease } from "../release/verify.ts"
 import { makeDuckDBLayer } from "../core/duckdb.ts"
 import { renderReleaseVerify } from "./release.ts"
+import { namingFile } from "./review.ts"
 
 class PullError extends Data.TaggedError("PullError")<{ readonly message: string }> {}
 
@@ -31,7 +32,7 @@ export const pullCommand = Command.make(
       if (args.parallel < 1) return yield* new UsageError({ message: `--parallel ${args.parallel}: give at least 1` })
       const keyFile = Option.getOrUndefined(args.publicKey)
       const publicKey = keyFile === undefined ? null : loadPublicKey(keyFile)
-      if (publicKey instanceof ConfigError) return yield* publicKey
+      if (publicKey instanceof ConfigError) return yield* namingFile(publicKey)
       const bundles = Option.match(args.bundles, { onNone: () => null, onSome: (b) => b.split(",").map((s) => s.trim()).filter(Boolean) })
       const report = yield* Effect.tryPromise({
         try: () => pull({ source: args.source, to: args.to, bundles, split, parallel: args.parallel, publicKey }),

@@ -119,7 +119,7 @@ function localSource(spec: string): ReleaseSource | SourceError {
     }
   }
   return {
-    label: root,
+    label: `${root}${path.sep}`,
     async readSmall(relative) {
       const file = resolve(relative)
       return file === null ? null : fs.promises.readFile(file)

@@ -177,22 +177,28 @@ describe("scicurate pull from scicurate serve", () => {
     expect(fs.readFileSync(path.join(to, target.path)).equals(fs.readFileSync(path.join(releases, "r1", target.path)))).toBe(true)
   })
 
-  it("continues from the .part after a kill -9 mid-file: the rerun asks for the rest with Range, it does not restart", async () => {
+  /** A pull into `to` (a slow network for the largest file), sent `signal` once that file's .part has bytes. */
+  async function pullStoppedMidFile(to: string, signal: NodeJS.Signals) {
     const target = [...filesOf(index)].sort((x, y) => y.bytes - x.bytes)[0]!
-    const to = path.join(root, "killed")
     const part = path.join(to, `${target.path}.part`)
     proxy.behaviour = { throttle: { suffix: target.path, bytesPerSecond: Math.max(1024, Math.floor(target.bytes / 8)) } }
-    const first = await cliAsync(["pull", url("r1"), "--to", to, "--parallel", "4"], (child) => {
+    const r = await cliAsync(["pull", url("r1"), "--to", to, "--parallel", "4"], (child) => {
       const poll = setInterval(() => {
         if (fs.existsSync(part) && fs.statSync(part).size > 0) {
           clearInterval(poll)
-          child.kill("SIGKILL")
+          child.kill(signal)
         }
       }, 20)
       child.on("close", () => clearInterval(poll))
     })
     proxy.behaviour = {}
-    expect(first.status).toBeNull() // killed
+    return { ...r, target, part }
+  }
+
+  it("continues from the .part after a kill -9 mid-file: the rerun asks for the rest with Range, it does not restart", async () => {
+    const to = path.join(root, "killed")
+    const { status, target, part } = await pullStoppedMidFile(to, "SIGKILL")
+    expect(status).toBeNull() // killed
     const kept = fs.statSync(part).size
     expect(kept).toBeGreaterThan(0)
     expect(kept).toBeLessThan(target.bytes)
@@ -203,6 +209,15 @@ describe("scicurate pull from scicurate serve", () => {
     expect(asks.map((q) => q.range)).toEqual([`bytes=${kept}-`])
     expect(r.stdout).toMatch(/[1-9]\d* resumed/)
     expect(fs.readFileSync(path.join(to, target.path)).equals(fs.readFileSync(path.join(releases, "r1", target.path)))).toBe(true)
+  })
+
+  it("stops on SIGTERM mid-file with exit 143, keeping the .part and saying that a rerun resumes it", async () => {
+    const to = path.join(root, "term")
+    const r = await pullStoppedMidFile(to, "SIGTERM")
+    expect(r.status).toBe(143)
+    expect(r.stderr).toContain("partial files (.part) resume where they stopped. To resume, run again:")
+    expect(r.stderr).toContain(`scicurate pull ${url("r1")} --to ${to} --parallel 4`)
+    expect(fs.statSync(r.part).size).toBeGreaterThan(0)
   })
 
   it("refetches a file that arrives with a flipped byte, and fails naming the file when the served copy stays wrong", async () => {

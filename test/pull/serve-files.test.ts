@@ -46,6 +46,7 @@ describe.runIf(hasCurl)("the release file tree under /releases, read with curl",
   let releaseDir: string
   let base: string
   let server: ChildProcess
+  let serverStderr: () => string
   let index: { totals: { bytes: number }; bundles: Array<{ name: string; files: Array<{ path: string; sha256: string; bytes: number; split: string | null }> }> }
   const filesOf = () => index.bundles.flatMap((b) => b.files)
   const parquet = () => filesOf().find((f) => f.path.endsWith(".parquet"))!
@@ -69,7 +70,7 @@ describe.runIf(hasCurl)("the release file tree under /releases, read with curl",
     // A file in the release folder that release.json does not list, and a secret beside the releases.
     fs.writeFileSync(path.join(releaseDir, "bundles", index.bundles[0]!.name, "unlisted.txt"), "not in the index")
     fs.writeFileSync(path.join(root, "secret.txt"), "server secret")
-    ;({ child: server, url: base } = await spawnServe(repoRoot, releases))
+    ;({ child: server, url: base, stderr: serverStderr } = await spawnServe(repoRoot, releases))
   })
   afterAll(() => {
     server?.kill("SIGTERM")
@@ -230,5 +231,14 @@ describe.runIf(hasCurl)("the release file tree under /releases, read with curl",
       })
     })
     for (const r of await Promise.all(runs)) expect(sha256(r.body), `from ${r.from}: ${r.body.length} bytes`).toBe(sha256(bytes.subarray(r.from)))
+  })
+
+  it("stops on SIGTERM saying how to serve again (not that tasks are kept)", async () => {
+    const exited = new Promise<number | null>((resolve) => server.on("exit", (code) => resolve(code)))
+    server.kill("SIGTERM")
+    expect(await exited).toBe(143)
+    expect(serverStderr()).toContain("SIGTERM received: closing the server")
+    expect(serverStderr()).toMatch(/stopped by SIGTERM\. To serve again, run:\n  scicurate serve .* --port 0\n/)
+    expect(serverStderr()).not.toContain("tasks")
   })
 })
