@@ -81,14 +81,15 @@ ${csrfField(session)}
 
 /**
  * The decision panel for one bundle: its state on the content `manifest` describes, the history of
- * decisions, and the form when a curator is signed in. The bundle page puts it where decisions belong.
+ * decisions, and the form when a curator is signed in. The bundle page puts it in its `<section id="decision">`
+ * (a recorded decision redirects back to `#decision`).
  */
 export function decisionPanel(ctx: ServeContext, c: Context, bundleName: string, manifest: Pick<Manifest, "content_sha256">): SafeHtml {
   if (ctx.reviewDir === null) return html``
   const log = readReviewLog(ctx.reviewDir)
   const review = reviewState(log, bundleName, manifest.content_sha256)
   const current = review.current
-  return html`<section class="decision-panel" id="decision">
+  return html`<div class="decision-panel">
 <h2>Decision</h2>
 <p>State: <span class="state ${review.state}" data-state="${review.state}">${STATE_WORDS[review.state]}</span>
 ${review.changedSinceReview ? html` <span class="state needs-review changed">changed since the last review</span>` : ""}
@@ -98,7 +99,7 @@ ${log.problems.length === 0 ? "" : html`<p class="error" role="alert">The review
 ${decisionForm(ctx, c, bundleName, manifest.content_sha256)}
 <h3>History</h3>
 ${historyTable(review.history, manifest.content_sha256)}
-</section>`
+</div>`
 }
 
 /** GET /bundles/<name>/review (the panel on a page of its own) and POST /bundles/<name>/decision, under /ui. */
@@ -110,7 +111,7 @@ export function decisionRoutes(ctx: ServeContext): Hono {
     const hash = dir === null ? null : currentContentSha256(dir)
     if (dir === null || hash === null) return refusal(c, 404, "No such bundle", `No bundle called ${name} is served here.`)
     return c.html(
-      page(`Review ${name}`, html`<p><a href="/ui/bundles/${encodeURIComponent(name)}">The bundle's page</a></p>${decisionPanel(ctx, c, name, { content_sha256: hash })}`, {
+      page(`Review ${name}`, html`<p><a href="/ui/bundles/${encodeURIComponent(name)}">The bundle's page</a></p><section id="decision">${decisionPanel(ctx, c, name, { content_sha256: hash })}</section>`, {
         nav: signInStatus(ctx, c)
       })
     )
