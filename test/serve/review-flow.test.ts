@@ -12,15 +12,25 @@ import * as path from "node:path"
 import { type Browser, chromium, type Page } from "playwright-core"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { writeSampleCorpus } from "../../src/demo/sample-corpus.ts"
-import { generateKeyPairFiles } from "../../src/release/sign.ts"
-import { newCuratorToken } from "../../src/review/curators.ts"
-import { appendDecision, readReviewLog } from "../../src/review/log.ts"
-import { cli, repoRoot, requirePresent, tempDir } from "../helpers.ts"
-import { writeReleaseFromSchema } from "./release-fixture.ts"
+import { readReviewLog } from "../../src/review/log.ts"
+import { cli, type CliResult, repoRoot, requirePresent, tempDir } from "../helpers.ts"
 import { type ServeProcess, startServe } from "./serve-process.ts"
 
 const CHROMIUM = "/usr/bin/chromium"
 const hasChromium = requirePresent(`Chromium (${CHROMIUM}; apt-get install chromium)`, fs.existsSync(CHROMIUM), "the browser test of the review flow")
+// TODO(ui-pages merged): the bundle, documents and duplicate-cluster pages come from the ui-pages branch and
+// the trainers' file tree (/releases/<name>/release.json) from the pull branch. Until each is on main its
+// steps are skipped loudly (recorded as missing, which fails a CI run); once merged they run on their own.
+const hasUiPages = requirePresent(
+  "the curators' read-only pages (src/serve/ui/bundles.ts from the ui-pages branch)",
+  fs.existsSync(path.join(repoRoot, "src/serve/ui/bundles.ts")),
+  "the bundle, sample document and duplicate cluster steps of the review-flow browser test"
+)
+const hasReleaseFiles = requirePresent(
+  "the trainers' release file tree (src/serve/files.ts from the pull branch)",
+  !fs.readFileSync(path.join(repoRoot, "src/serve/files.ts"), "utf8").includes("(Placeholder: the pull helper builds this.)"),
+  "fetching release.json from the release page's link in the review-flow browser test"
+)
 const SHOTS = path.join(repoRoot, ".test-results", "ui")
 /** Reviewed in the browser. */
 const BUNDLE = "chemistry"
@@ -38,10 +48,11 @@ let page: Page
 const consoleErrors: string[] = []
 
 const env = { SOURCE_DATE_EPOCH: "1700000000" }
-const runPipeline = () => {
-  const r = cli(["run", path.join(repoRoot, "pipelines/demo.yaml"), "--work", work], { ...env, SCICURATE_SAMPLE: sample })
+const ok = (r: CliResult): CliResult => {
   expect(r.status, r.stderr).toBe(0)
+  return r
 }
+const runPipeline = () => ok(cli(["run", path.join(repoRoot, "pipelines/demo.yaml"), "--work", work], { ...env, SCICURATE_SAMPLE: sample }))
 const contentSha256 = (bundle: string): string => JSON.parse(fs.readFileSync(path.join(work, "bundles", bundle, "manifest.json"), "utf8")).content_sha256
 
 /** Open `url` (or stay), check it loaded without console errors, and save its screenshot as NAME.png. */
@@ -67,17 +78,15 @@ describe.skipIf(!hasChromium)("the review flow in a browser", () => {
     await writeSampleCorpus(sample)
     runPipeline()
 
-    const curator = newCuratorToken("alice")
-    token = curator.token
     const curatorsFile = path.join(root, "curators.txt")
-    fs.writeFileSync(curatorsFile, `${curator.line}\n`)
+    const added = ok(cli(["curators", "add", "alice", "--file", curatorsFile]))
+    token = /^token: (\S+)$/m.exec(added.stdout)?.[1] ?? ""
+    expect(token, added.stdout).not.toBe("")
 
-    // A release of one bundle approved from the shell.
-    // TODO(release merged): `scicurate review` and `scicurate release` through cli() instead.
-    appendDecision(work, { bundle: RELEASED, content_sha256: contentSha256(RELEASED), decision: "approve", note: "approved from the shell", curator: "bob", via: "cli" })
-    const key = generateKeyPairFiles(path.join(root, "release-key"))
-    if ("_tag" in key) throw new Error(key.message)
-    writeReleaseFromSchema(work, "demo-1", path.join(work, "releases"), key.privateFile)
+    // A signed release of one bundle approved from the shell.
+    ok(cli(["review", path.join(work, "bundles", RELEASED), "--approve", "--note", "approved from the shell", "--curator", "bob"]))
+    ok(cli(["keygen", "--out", path.join(root, "release-key")]))
+    ok(cli(["release", work, "--name", "demo-1", "--to", path.join(work, "releases"), "--key", path.join(root, "release-key.key")], env))
 
     server = await startServe([work, "--curators", curatorsFile])
     browser = await chromium.launch({
@@ -106,12 +115,16 @@ describe.skipIf(!hasChromium)("the review flow in a browser", () => {
     expect(await text("table.release-bundles")).toContain(RELEASED)
     expect(await text("table.release-bundles")).toContain("approved from the shell")
     expect(await text("table.left-out")).toContain(BUNDLE)
-    const index = await page.request.get(`${server.url}/releases/demo-1/release.json`)
-    expect(index.status()).toBe(200)
-    expect((await index.json()).bundles.map((b: { name: string }) => b.name)).toEqual([RELEASED])
+    const indexHref = await page.locator("a:has-text('release.json')").first().getAttribute("href")
+    expect(indexHref).toBe("/releases/demo-1/release.json")
+    if (hasReleaseFiles) {
+      const index = await page.request.get(`${server.url}${indexHref}`)
+      expect(index.status()).toBe(200)
+      expect((await index.json()).bundles.map((b: { name: string }) => b.name)).toEqual([RELEASED])
+    }
   })
 
-  it("opens a bundle, a sample document and a duplicate cluster", async () => {
+  it.skipIf(!hasUiPages)("opens a bundle, a sample document and a duplicate cluster", async () => {
     await visit("03-bundle", `/ui/bundles/${BUNDLE}`)
     expect(await text("h1")).toMatch(/chemistry/i)
     expect(await page.locator("#decision [data-state]").first().getAttribute("data-state")).toBe("needs-review")
@@ -179,7 +192,9 @@ describe.skipIf(!hasChromium)("the review flow in a browser", () => {
     expect(await stateShown()).toBe("needs-review")
     expect(await text(".decision-panel")).toContain("changed since the last review")
     expect(await text("table.history")).toContain("other content")
-    await visit("14-bundle-needs-review", `/ui/bundles/${BUNDLE}`)
-    expect(await page.locator("#decision [data-state]").first().getAttribute("data-state")).toBe("needs-review")
+    if (hasUiPages) {
+      await visit("14-bundle-needs-review", `/ui/bundles/${BUNDLE}`)
+      expect(await page.locator("#decision [data-state]").first().getAttribute("data-state")).toBe("needs-review")
+    }
   })
 })
