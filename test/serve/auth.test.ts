@@ -97,6 +97,24 @@ describe("signing in", () => {
     expect(page).toContain('class="decision-form"')
   })
 
+  it("sends a signed-in curator back only to a page of /ui, whatever `next` says", async () => {
+    for (const next of ["//evil.example/", "https://evil.example/ui", "/ui\\evil", "/ui/x\r\nSet-Cookie: a=b", "/elsewhere"]) {
+      const res = await post(rw, "/ui/sign-in", { token: aliceToken, next })
+      expect(res.status, next).toBe(303)
+      expect(res.headers.get("location"), next).toBe("/ui/")
+    }
+  })
+
+  it("pages refuse to be framed by another site, and a signed-in curator's pages (with their CSRF token) are not cached", async () => {
+    const anonymous = await get(rw, `/ui/bundles/${BUNDLE}/review`)
+    expect(anonymous.headers.get("x-frame-options")).toBe("DENY")
+    expect(anonymous.headers.get("content-security-policy")).toContain("frame-ancestors 'none'")
+    const { cookie } = await signIn(aliceToken)
+    const signedIn = await get(rw, `/ui/bundles/${BUNDLE}/review`, cookie)
+    expect(signedIn.headers.get("cache-control")).toBe("no-store")
+    expect(signedIn.headers.get("x-frame-options")).toBe("DENY")
+  })
+
   it("refuses a sign-in posted from another site", async () => {
     const res = await post(rw, "/ui/sign-in", { token: aliceToken }, { origin: "http://evil.example" })
     expect(res.status).toBe(403)

@@ -103,7 +103,8 @@ const sameToken = (given: string, expected: string): boolean => {
 
 /** A same-site path to return to after a form, or null: only our own pages, never `//host` or `/\host`. */
 export function localReturnPath(value: unknown): string | null {
-  return typeof value === "string" && /^\/ui(?:[/?#][^\\]*)?$/.test(value) && !value.startsWith("//") ? value : null
+  // Printable ASCII only (no CR/LF for a header, no backslash some browsers read as "/").
+  return typeof value === "string" && /^\/ui(?:[/?#][\x21-\x5b\x5d-\x7e]*)?$/.test(value) ? value : null
 }
 
 /** A page that refuses a request and says why, with its status. */
@@ -133,6 +134,20 @@ const WRITE_METHODS_EXEMPT = new Set(["GET", "HEAD", "OPTIONS"])
 const SIGN_IN_PATH = /\/ui\/sign-in\/?$/
 
 /**
+ * Every page: never inside another site's frame (a framed Approve button could be clicked through a
+ * decoy), and a page made for a signed-in curator (it holds their CSRF token) is not kept in caches.
+ */
+function protectPage(ctx: ServeContext, c: Context): void {
+  try {
+    c.res.headers.set("X-Frame-Options", "DENY")
+    c.res.headers.append("Content-Security-Policy", "frame-ancestors 'none'")
+    if (sessionOf(ctx, c) !== null) c.res.headers.set("Cache-Control", "no-store")
+  } catch {
+    // a response with immutable headers (a file stream): not a page
+  }
+}
+
+/**
  * Mounted before every /ui route (`app.use("*", ...writeGuards(ctx))`): what every write must pass. The
  * sign-in form is exempt from the session and CSRF checks only (there is no session yet); the Origin
  * check guards it against another site signing a browser in as someone else.
@@ -140,7 +155,7 @@ const SIGN_IN_PATH = /\/ui\/sign-in\/?$/
 export function writeGuards(ctx: ServeContext): ReadonlyArray<MiddlewareHandler> {
   const limit = bodyLimit({ maxSize: MAX_FORM_BYTES, onError: (c) => refusal(c, 413, "Form too large", `A form may hold at most ${MAX_FORM_BYTES} bytes.`) })
   const guard: MiddlewareHandler = async (c, next) => {
-    if (WRITE_METHODS_EXEMPT.has(c.req.method)) return next()
+    if (WRITE_METHODS_EXEMPT.has(c.req.method)) return next().then(() => protectPage(ctx, c))
     if (ctx.curators === null) return refusal(c, 403, "Read-only server", READ_ONLY_REASON)
     const origin = sameHost(c)
     if (!origin.ok) return refusal(c, 403, "Refused", `Refused: ${origin.why}.`)
@@ -181,6 +196,8 @@ function tooManyFailures(state: AuthState, client: string, now: number): boolean
 }
 
 function countFailure(state: AuthState, client: string, now: number): void {
+  // Forget windows that are over, so many clients cannot grow the table without bound.
+  if (state.failures.size > 1000) for (const [k, v] of state.failures) if (now - v.since > FAILURE_WINDOW_MS) state.failures.delete(k)
   const f = state.failures.get(client)
   if (f === undefined || now - f.since > FAILURE_WINDOW_MS) state.failures.set(client, { count: 1, since: now })
   else f.count++
