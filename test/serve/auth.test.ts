@@ -181,6 +181,17 @@ describe("recording a decision", () => {
     expect(logLines().length).toBe(before)
   })
 
+  it("records nothing for a bundle that is not served, however its name is spelled", async () => {
+    const { cookie } = await signIn(aliceToken)
+    const { csrf, seen } = await formOf(cookie)
+    const before = logLines().length
+    for (const name of ["no-such-bundle", "..%2Fbundles%2Fchemistry", "chemistry%2F..%2Fchemistry"]) {
+      const res = await post(rw, `/ui/bundles/${name}/decision`, { decision: "approve", note: "", content_sha256: seen, csrf }, { cookie })
+      expect(res.status, name).toBe(404)
+    }
+    expect(logLines().length).toBe(before)
+  })
+
   it("refuses a decision on content the curator did not see", async () => {
     const { cookie } = await signIn(aliceToken)
     const { csrf } = await formOf(cookie)

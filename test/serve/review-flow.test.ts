@@ -5,7 +5,7 @@
  * and a duplicate cluster; sign in with a curator token; approve with a note; reload and see
  * "approved" and the line in reviews.jsonl; rerun the pipeline on a changed input so the bundle's
  * content_sha256 changes, and see "needs review". Every page is saved as a screenshot under
- * .test-results/ui/, and any console error or uncaught page error fails the test.
+ * .test-results/ui/review-flow/, and any console error or uncaught page error fails the test.
  */
 import * as fs from "node:fs"
 import * as path from "node:path"
@@ -31,7 +31,7 @@ const hasReleaseFiles = requirePresent(
   !fs.readFileSync(path.join(repoRoot, "src/serve/files.ts"), "utf8").includes("(Placeholder: the pull helper builds this.)"),
   "fetching release.json from the release page's link in the review-flow browser test"
 )
-const SHOTS = path.join(repoRoot, ".test-results", "ui")
+const SHOTS = path.join(repoRoot, ".test-results", "ui", "review-flow")
 /** Reviewed in the browser. */
 const BUNDLE = "chemistry"
 /** Approved from the shell before the release, so the release has a bundle in it. */

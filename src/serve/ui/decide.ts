@@ -121,8 +121,8 @@ export function decisionRoutes(ctx: ServeContext): Hono {
     const name = c.req.param("name")
     const session = sessionOf(ctx, c)
     const dir = servedBundleDir(ctx, name)
-    if (session === null || ctx.reviewDir === null) return refusal(c, 403, "Sign in first", "Recording a decision needs a signed-in curator.")
-    if (dir === null) return refusal(c, 404, "No such bundle", `No bundle called ${name} is served here.`)
+    if (dir === null || ctx.reviewDir === null) return refusal(c, 404, "No such bundle", `No bundle called ${name} is served here.`)
+    if (session === null) return refusal(c, 403, "Sign in first", "Recording a decision needs a signed-in curator.")
     const body = await c.req.parseBody()
     const decision = body.decision
     const note = typeof body.note === "string" ? body.note.trim() : ""
