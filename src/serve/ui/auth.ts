@@ -172,7 +172,7 @@ export function writeGuards(ctx: ServeContext): ReadonlyArray<MiddlewareHandler>
   return [limit, guard]
 }
 
-/** For the page header: who is signed in and a sign-out button, or a sign-in link; nothing when read-only. */
+/** For the page header: who is signed in and a sign-out button, a sign-in link, or "read-only" on a server without curators. */
 export function signInStatus(ctx: ServeContext, c: Context): SafeHtml {
   if (ctx.curators === null) return html`<span class="muted">read-only</span>`
   const s = sessionOf(ctx, c)
