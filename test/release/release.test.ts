@@ -11,10 +11,12 @@ import { createHash } from "node:crypto"
 import * as fs from "node:fs"
 import * as os from "node:os"
 import * as path from "node:path"
-import { Schema } from "effect"
+import { Effect, Schema } from "effect"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { writeSampleCorpus } from "../../src/demo/sample-corpus.ts"
+import { makeDuckDBLayer } from "../../src/core/duckdb.ts"
 import { ReleaseIndex } from "../../src/release/schema.ts"
+import { checkReleaseFiles, verifyRelease } from "../../src/release/verify.ts"
 import { checkIndexSignature, loadPublicKey } from "../../src/release/sign.ts"
 import { readReviewLog } from "../../src/review/log.ts"
 import { cli, PYTHON, repoRoot, requirePresent, tempDir } from "../helpers.ts"
@@ -302,6 +304,20 @@ print(json.dumps({"checked": len(listed), "bad": bad, "unlisted": sorted(present
     expect(r.stdout).toMatch(/^FAILED release r1 .*problem\(s\)$/m)
   })
 
+  it("verifies a partial pull (some bundles, one split) through the function pull calls", async () => {
+    const copy = path.join(root, "partial")
+    fs.cpSync(path.join(releases, "r1"), copy, { recursive: true })
+    fs.rmSync(path.join(copy, "bundles/chemistry"), { recursive: true })
+    for (const f of readIndex(copy).bundles[1]!.files) if (f.split === "train") fs.rmSync(path.join(copy, f.path))
+    const whole = checkReleaseFiles(copy)
+    expect(whole.ok).toBe(false)
+    expect(whole.files.filter((f) => !f.ok).map((f) => f.problems)).toContainEqual(["missing"])
+    const part = await Effect.runPromise(verifyRelease(copy, { bundles: ["materials-science"], split: "validation" }).pipe(Effect.provide(makeDuckDBLayer({ threads: 1 }))))
+    expect(part.files.map((f) => f.path)).toEqual(["bundles/materials-science/README.md", "bundles/materials-science/manifest.json"])
+    expect(part.bundles).toMatchObject([{ name: "materials-science", skipped: "only its validation split is expected" }])
+    expect(part.ok).toBe(true)
+  })
+
   it("copies and checks each file when the releases folder is on another file system", () => {
     if (!requirePresent("a second file system (tmpfs /dev/shm)", otherFs !== null, "the copy fallback of release")) return
     const r = cli(["release", work, "--name", "r2", "--to", otherFs!], env)
@@ -353,6 +369,20 @@ print(json.dumps({"checked": len(listed), "bad": bad, "unlisted": sorted(present
     expect(mix.chemistry!.weight).toBe(1)
   })
 
+  it("refuses to release on a review log whose chain is broken (an edited decision)", () => {
+    const logFile = path.join(work, "reviews.jsonl")
+    const intact = fs.readFileSync(logFile, "utf8")
+    fs.writeFileSync(logFile, intact.replace('"note":"reads well"', '"note":"reads well!"'))
+    try {
+      const r = cli(["release", work, "--name", "r5", "--to", releases], env)
+      expect(r.status).toBe(1)
+      expect(r.stderr).toMatch(/reviews\.jsonl: the review log is damaged \(line 2: chain broken/)
+      expect(fs.existsSync(path.join(releases, "r5"))).toBe(false)
+    } finally {
+      fs.writeFileSync(logFile, intact)
+    }
+  })
+
   it("keygen refuses to overwrite a key; curators add prints a token once and refuses a duplicate name", () => {
     const before = fs.readFileSync(`${key}.key`)
     const again = cli(["keygen", "--out", key])
@@ -371,7 +401,7 @@ print(json.dumps({"checked": len(listed), "bad": bad, "unlisted": sorted(present
     expect(text).toContain(`alice ${createHash("sha256").update(token).digest("hex")}`)
     const dup = cli(["curators", "add", "alice", "--file", file])
     expect(dup.status).toBe(2)
-    expect(dup.stderr).toMatch(/curator alice listed twice/)
+    expect(dup.stderr).toMatch(/curators: curator alice is already listed/)
     expect(fs.readFileSync(file, "utf8")).toBe(text)
   })
 })
