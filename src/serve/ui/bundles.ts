@@ -8,7 +8,7 @@ import type { Context } from "hono"
 import type { Manifest } from "../../bundle/manifest.ts"
 import { readReviewLog, reviewState, type ReviewLog, type ReviewState } from "../../review/log.ts"
 import type { ServeContext } from "../context.ts"
-import { barChart, columnChart, log2Bins, type Bar } from "./charts.ts"
+import { barChart, CHART_GRID_STYLE, columnChart, log2Bins, type Bar } from "./charts.ts"
 import { bundleHref, documentHref, href, num, uiPage } from "./common.ts"
 import { bundleSource, findBundle, latestReleaseWith, listBundles, memoized, query, removedSource, rootRelative, type BundleRef } from "./data.ts"
 import { decisionPanel } from "./decide.ts"
@@ -121,7 +121,7 @@ export async function bundlePage(ctx: ServeContext, c: Context, name: string): P
     .sort((a, b) => b[1] - a[1])
     .map(([label, value]) => ({ label, value }))
   const q = m.routing.score
-  const charts = html`<div class="grid" id="charts">
+  const charts = html`<div id="charts" style="${CHART_GRID_STYLE}">
     ${columnChart("Document length (characters)", stats.lengths, { xLabel: "characters (power-of-two bins)" })}
     ${columnChart("Tokens per document", stats.tokens, { xLabel: `${m.tokenizer.name} tokens (power-of-two bins)` })}
     ${barChart("By kind (documents)", breakdownBars(m.by_kind))}

@@ -14,6 +14,9 @@ export interface Bar {
 
 const fmt = (n: number): string => (Number.isInteger(n) ? n.toLocaleString("en-US") : n.toLocaleString("en-US", { maximumFractionDigits: 2 }))
 
+/** Inline style for a block of charts: columns wide enough for a chart at its natural size. */
+export const CHART_GRID_STYLE = "display:grid;grid-template-columns:repeat(auto-fill,minmax(520px,1fr));gap:1rem"
+
 /** A column chart (histograms): one column per bin, its count above it, its label below. */
 export function columnChart(title: string, bars: ReadonlyArray<Bar>, options: { readonly xLabel?: string } = {}): SafeHtml {
   if (bars.length === 0) return raw(`<figure class="chart"><figcaption>${escapeHtml(title)}</figcaption><p class="muted">No data.</p></figure>`)
@@ -32,7 +35,7 @@ export function columnChart(title: string, bars: ReadonlyArray<Bar>, options: { 
     const w = slot * 0.8
     parts.push(
       `<g><title>${escapeHtml(b.detail ?? `${b.label}: ${fmt(b.value)}`)}</title>` +
-        `<rect class="bar" x="${x.toFixed(1)}" y="${y.toFixed(1)}" width="${w.toFixed(1)}" height="${h.toFixed(1)}" fill="#1f5fae"></rect>` +
+        `<rect class="bar" data-label="${escapeHtml(b.label)}" data-value="${b.value}" x="${x.toFixed(1)}" y="${y.toFixed(1)}" width="${w.toFixed(1)}" height="${h.toFixed(1)}" fill="#1f5fae"></rect>` +
         `<text x="${(x + w / 2).toFixed(1)}" y="${(y - 3).toFixed(1)}" font-size="10" text-anchor="middle">${fmt(b.value)}</text>` +
         `<text x="${(x + w / 2).toFixed(1)}" y="${height - bottom + 12}" font-size="9" text-anchor="end" transform="rotate(-35 ${(x + w / 2).toFixed(1)} ${height - bottom + 12})">${escapeHtml(b.label)}</text></g>`
     )
@@ -41,7 +44,7 @@ export function columnChart(title: string, bars: ReadonlyArray<Bar>, options: { 
   const xLabel = options.xLabel === undefined ? "" : `<text x="${width / 2}" y="${height - 2}" font-size="10" text-anchor="middle" fill="#5b6673">${escapeHtml(options.xLabel)}</text>`
   return raw(
     `<figure class="chart"><figcaption>${escapeHtml(title)}</figcaption>` +
-      `<svg role="img" aria-label="${escapeHtml(title)}" viewBox="0 0 ${width} ${height}" width="${width}" height="${height}" xmlns="http://www.w3.org/2000/svg">${axis}${parts.join("")}${xLabel}</svg></figure>`
+      `<svg role="img" aria-label="${escapeHtml(title)}" viewBox="0 0 ${width} ${height}" width="${width}" height="${height}" style="max-width:100%;height:auto" xmlns="http://www.w3.org/2000/svg">${axis}${parts.join("")}${xLabel}</svg></figure>`
   )
 }
 
@@ -60,14 +63,14 @@ export function barChart(title: string, bars: ReadonlyArray<Bar>, options: { rea
     return (
       `<g><title>${escapeHtml(b.detail ?? `${b.label}: ${fmt(b.value)}${options.unit ? ` ${options.unit}` : ""}`)}</title>` +
       `<text x="${labelWidth - 6}" y="${y + 13}" font-size="11" text-anchor="end">${escapeHtml(label)}</text>` +
-      `<rect class="bar" x="${labelWidth}" y="${y + 2}" width="${w.toFixed(1)}" height="${row - 6}" fill="#1f5fae"></rect>` +
+      `<rect class="bar" data-label="${escapeHtml(b.label)}" data-value="${b.value}" x="${labelWidth}" y="${y + 2}" width="${w.toFixed(1)}" height="${row - 6}" fill="#1f5fae"></rect>` +
       `<text x="${(labelWidth + w + 4).toFixed(1)}" y="${y + 13}" font-size="11">${fmt(b.value)}</text></g>`
     )
   })
   const width = labelWidth + barWidth + 70
   return raw(
     `<figure class="chart"><figcaption>${escapeHtml(title)}</figcaption>` +
-      `<svg role="img" aria-label="${escapeHtml(title)}" viewBox="0 0 ${width} ${height}" width="${width}" height="${height}" xmlns="http://www.w3.org/2000/svg">${rows.join("")}</svg></figure>`
+      `<svg role="img" aria-label="${escapeHtml(title)}" viewBox="0 0 ${width} ${height}" width="${width}" height="${height}" style="max-width:100%;height:auto" xmlns="http://www.w3.org/2000/svg">${rows.join("")}</svg></figure>`
   )
 }
 

@@ -236,11 +236,13 @@ export function servedRoots(ctx: ServeContext): Record<string, string> {
 
 /** The root-relative name of a folder under a served root (for links), or null when it is under none. */
 export function rootRelative(ctx: ServeContext, dir: string): string | null {
-  for (const [name, root] of Object.entries(servedRoots(ctx))) {
-    const rel = path.relative(root, dir)
-    if (!rel.startsWith("..") && !path.isAbsolute(rel)) return rel === "" ? name : `${name}/${rel.split(path.sep).join("/")}`
-  }
-  return null
+  // The innermost root wins: a work folder's own releases/ is named releases/..., not work/releases/...
+  const holding = Object.entries(servedRoots(ctx))
+    .map(([name, root]) => ({ name, root, rel: path.relative(root, dir) }))
+    .filter((r) => !r.rel.startsWith("..") && !path.isAbsolute(r.rel))
+    .sort((a, b) => b.root.length - a.root.length)[0]
+  if (holding === undefined) return null
+  return holding.rel === "" ? holding.name : `${holding.name}/${holding.rel.split(path.sep).join("/")}`
 }
 
 /**

@@ -87,7 +87,7 @@ async function duplicateSection(ctx: ServeContext, bundle: string | undefined): 
   const clusters = await query(
     `SELECT cluster_id, any_value(method) AS method, max(cluster_size) AS cluster_size, min(similarity) AS similarity, count(*) AS removed,
             any_value(kept_id) AS kept_id, any_value(kept_source_path) AS kept_source_path, any_value(kept_source_index) AS kept_source_index,
-            min(source_path) AS source_path
+            arg_min(source_path, source_path) AS source_path, arg_min(source_index, source_path) AS source_index
      FROM ${removed} ${filter} GROUP BY cluster_id ORDER BY (any_value(method) = 'exact'), min(similarity), cluster_id LIMIT ${CLUSTERS_SHOWN}`
   )
   const total = byMethod.reduce((n, r) => n + Number(r.clusters), 0)
@@ -98,7 +98,7 @@ async function duplicateSection(ctx: ServeContext, bundle: string | undefined): 
     <table id="clusters"><thead><tr><th>cluster</th><th>method</th><th class="num">similarity</th><th class="num">size</th><th>kept copy</th><th>a removed copy</th></tr></thead><tbody>${clusters.map(
       (r) => html`<tr><td><a href="/ui/duplicates/${encodeURIComponent(String(r.cluster_id))}">${String(r.cluster_id).slice(0, 12)}…</a></td><td>${String(r.method)}</td>
         <td class="num">${num(Number(r.similarity))}</td><td class="num">${num(Number(r.cluster_size))}</td>
-        <td>${clip(String(r.kept_source_path), 80)} <span class="muted">#${String(r.kept_source_index)}</span></td><td>${clip(String(r.source_path), 80)}</td></tr>`
+        <td>${clip(String(r.kept_source_path), 80)} <span class="muted">#${String(r.kept_source_index)}</span></td><td>${clip(String(r.source_path), 80)} <span class="muted">#${String(r.source_index)}</span></td></tr>`
     )}</tbody></table></section>`
 }
 

@@ -36,7 +36,8 @@ export function curatorPages(ctx: ServeContext): Hono {
   app.get("/left-out", async (c) => c.html(await leftOutPage(ctx, c)))
   app.get("/duplicates/:key", async (c) => c.html(await duplicatePage(ctx, c.req.param("key"))))
   app.get("/compare", async (c) => c.html(await comparePage(ctx, c)))
-  app.notFound((c) => errorPage(c, 404, "Not found", `Nothing at ${c.req.path}.`))
+  // A catch-all rather than notFound(): a mounted app's notFound is not consulted by the app it is mounted in.
+  app.all("*", (c) => errorPage(c, 404, "Not found", `Nothing at ${c.req.path}.`))
   app.onError((err, c) => {
     if (err instanceof NotFound) return errorPage(c, 404, "Not found", err.message)
     if (err instanceof BadRequest) return errorPage(c, 400, "Bad request", err.message)
