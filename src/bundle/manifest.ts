@@ -4,6 +4,8 @@
  * split; the accounting of the stages that led here; and a content hash a review can cite.
  * Same inputs + same config + same SOURCE_DATE_EPOCH = the same manifest bytes.
  */
+import * as fs from "node:fs"
+import * as path from "node:path"
 import { Schema } from "effect"
 import { canonicalJson } from "../core/layout.ts"
 import { sha256Hex } from "../core/text.ts"
@@ -125,4 +127,15 @@ export function manifestContentHash(m: Omit<Manifest, "content_sha256"> | Manife
   const { content_sha256: _hash, created_at: _created, pipeline, ...rest } = m as Manifest
   const { file: _file, ...hashedPipeline } = pipeline
   return sha256Hex(canonicalJson({ ...rest, pipeline: hashedPipeline }))
+}
+
+/** A bundle's manifest, validated; or why it cannot be shown (missing, not JSON, another format). */
+export function readManifest(dir: string): Manifest | string {
+  const file = path.join(dir, "manifest.json")
+  if (!fs.existsSync(file)) return `no bundle at ${dir} (manifest.json missing)`
+  try {
+    return Schema.decodeUnknownSync(Manifest)(JSON.parse(fs.readFileSync(file, "utf8")))
+  } catch (e) {
+    return `${file}: not a scicurate-bundle/2 manifest (${(e as Error).message.split("\n")[0]}); run scicurate verify for details`
+  }
 }

@@ -24,6 +24,7 @@ import * as path from "node:path"
 import { Effect } from "effect"
 import { DuckDB } from "../core/duckdb.ts"
 import { DatasetError } from "../core/errors.ts"
+import { linkOrCopy } from "../core/files.ts"
 import { canonicalJson, readJson, stageLayout, writeFileAtomic } from "../core/layout.ts"
 import { readParquetSql } from "../core/parquet.ts"
 import { taskReceipt, type Stage, type StagePlan, type TaskContext } from "../core/stage.ts"
@@ -212,17 +213,7 @@ function countWritten(ctx: TaskContext, s: TaskStats): void {
  * stays for a rebuild. A file system without hard links between the two folders gets a copy.
  */
 function linkStaged(from: string, buildDir: string, files: ReadonlyArray<string>): void {
-  for (const rel of files) {
-    const target = path.join(buildDir, rel)
-    fs.mkdirSync(path.dirname(target), { recursive: true })
-    try {
-      fs.linkSync(path.join(from, rel), target)
-    } catch (e) {
-      const code = (e as NodeJS.ErrnoException).code
-      if (code !== "EXDEV" && code !== "EPERM" && code !== "ENOTSUP") throw e
-      fs.copyFileSync(path.join(from, rel), target)
-    }
-  }
+  for (const rel of files) linkOrCopy(path.join(from, rel), path.join(buildDir, rel))
 }
 
 /** The classifier's threshold the documents were routed with (from the classify plan), for the unrouted set's summary. */

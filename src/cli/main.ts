@@ -11,7 +11,7 @@ import { NodeRuntime, NodeServices } from "@effect/platform-node"
 import { Cause, Console, Data, Effect, Exit, Option, Runtime } from "effect"
 import { Argument, CliOutput, Command, Flag } from "effect/cli"
 import { makeDuckDBLayer } from "../core/duckdb.ts"
-import { UsageError } from "../core/errors.ts"
+import { ConfigError, UsageError } from "../core/errors.ts"
 import { SCICURATE_VERSION } from "../core/version.ts"
 import { bundleFoldersIn, verifyBundle } from "../bundle/verify.ts"
 import { loadPipeline, type StageName } from "../pipeline/config.ts"
@@ -20,13 +20,20 @@ import { planSingleStage } from "../pipeline/single.ts"
 import { STAGE_NAMES, STAGES, stageNamed } from "../pipeline/stages.ts"
 import type { StageDefinition } from "../core/stage.ts"
 import { formats } from "./formats.ts"
+import { loadPublicKey } from "../release/sign.ts"
+import { isReleaseFolder, verifyRelease } from "../release/verify.ts"
+import { releaseCommand, renderReleaseVerify } from "./release.ts"
+import { curatorsCommand, keygenCommand, namingFile, reviewCommand } from "./review.ts"
 import { serveCommand } from "./serve.ts"
 import { sqlCommand } from "./sql.ts"
-import { readManifest, readWorkStatus, renderBundleTable, renderLock, renderManifestSummary, renderStatus, renderVerify } from "./report.ts"
+import { readManifest, readWorkStatus, renderBundleTable, renderLock, renderManifestSummary, renderReviewTable, renderStatus, renderVerify } from "./report.ts"
+import { bundlesOf } from "../release/create.ts"
+import { readReviewLog, workDirOfBundle } from "../review/log.ts"
+import { reviewOfBundle } from "../review/states.ts"
 
 function bundleSummary(dir: string): string {
   const m = readManifest(dir)
-  return typeof m === "string" ? m : renderManifestSummary(dir, m)
+  return typeof m === "string" ? m : renderManifestSummary(dir, m, reviewOfBundle(dir, readReviewLog(workDirOfBundle(dir))))
 }
 
 /** A bundle that does not match its manifest: already reported line by line, so only the exit code is left. */
@@ -126,15 +133,31 @@ const status = Command.make(
       // A run holds the work folder; a single-stage command holds its stage folder.
       const locks = [work, ...stages.map((s) => s.plan.dir)].flatMap((d) => renderLock(d) ?? [])
       if (stages.length === 0 && locks.length === 0) return yield* new UsageError({ message: `${work}: no stage plans found (not a scicurate work folder)` })
-      yield* Console.log([...new Set(locks), ...(stages.length > 0 ? [renderStatus(stages)] : [])].join("\n\n"))
+      // The curators' side: each bundle's review state, when the folder holds bundles.
+      const bundles = stages.length > 0 ? bundlesOf(work) : null
+      const reviews = bundles === null || bundles instanceof UsageError ? [] : [renderReviewTable(bundles.bundlesDir)]
+      yield* Console.log([...new Set(locks), ...(stages.length > 0 ? [renderStatus(stages)] : []), ...reviews].join("\n\n"))
     })
-).pipe(Command.withDescription("What each stage did: tasks done, counts in/out/filtered/duplicates/rejected, time; and whether a run is active (pid, since when, which stage)"))
+).pipe(Command.withDescription("What each stage did: tasks done, counts in/out/filtered/duplicates/rejected, time; whether a run is active (pid, since when, which stage); and each bundle's review state"))
 
 const verify = Command.make(
   "verify",
-  { bundle: Argument.String("bundle").pipe(Argument.withDescription("A bundle folder (holding manifest.json), or a folder of bundles")) },
+  {
+    bundle: Argument.String("bundle").pipe(Argument.withDescription("A bundle folder (holding manifest.json), a folder of bundles, or a release folder (holding release.json)")),
+    publicKey: Flag.String("public-key").pipe(Flag.withDescription("A release's signer's public key (scicurate keygen): release.json.sig must be its good signature"), Flag.optional)
+  },
   (args) =>
     Effect.gen(function* () {
+      const keyFile = Option.getOrUndefined(args.publicKey)
+      if (isReleaseFolder(args.bundle)) {
+        const publicKey = keyFile === undefined ? null : loadPublicKey(keyFile)
+        if (publicKey instanceof ConfigError) return yield* namingFile(publicKey)
+        const report = yield* verifyRelease(args.bundle, { publicKey }).pipe(Effect.provide(makeDuckDBLayer({ threads: 2 })))
+        yield* Console.log(renderReleaseVerify(report))
+        if (!report.ok) return yield* new VerifyFailed()
+        return
+      }
+      if (keyFile !== undefined) return yield* new UsageError({ message: `--public-key: ${args.bundle} is not a release folder (no release.json); bundles are not signed` })
       const folders = bundleFoldersIn(args.bundle)
       // Not a bundle and no bundles inside: let verifyBundle say so with its usual error.
       let ok = true
@@ -145,7 +168,7 @@ const verify = Command.make(
       }
       if (!ok) return yield* new VerifyFailed()
     })
-).pipe(Command.withDescription("Recompute every shard's checksum, size, rows and tokens (Parquet and token shards) against manifest.json"))
+).pipe(Command.withDescription("Recompute every shard's checksum, size, rows and tokens (Parquet and token shards) against manifest.json; for a release, every file against release.json and its signature"))
 
 const inspect = Command.make(
   "inspect",
@@ -161,7 +184,7 @@ const inspect = Command.make(
 
 const scicurate = Command.make("scicurate").pipe(
   Command.withDescription("Curate scientific papers, code and simulation outputs into training bundles"),
-  Command.withSubcommands([run, ...STAGES.map(singleStage), status, verify, inspect, formats, sqlCommand, serveCommand])
+  Command.withSubcommands([run, ...STAGES.map(singleStage), status, verify, inspect, formats, sqlCommand, serveCommand, reviewCommand, curatorsCommand, keygenCommand, releaseCommand])
 )
 
 /** effect/cli's own parse errors: already shown to the user, one line each (see tersePresenter). */

@@ -4,11 +4,13 @@ import * as path from "node:path"
 import { readJson, readLock, stageLayout } from "../core/layout.ts"
 import type { StagePlan } from "../core/stage.ts"
 import { sumStats } from "../core/stats.ts"
-import { Schema } from "effect"
-import { Manifest } from "../bundle/manifest.ts"
+import { readManifest, type Manifest } from "../bundle/manifest.ts"
 import { fmtBytes, fmtInt } from "../executors/progress.ts"
 import type { VerifyReport } from "../bundle/verify.ts"
 import { readStageStats, type StageTiming } from "../pipeline/run.ts"
+import { bundleReviews, describeReview, type BundleReview } from "../review/states.ts"
+
+export { readManifest }
 
 export interface StageStatus {
   readonly plan: StagePlan
@@ -87,7 +89,7 @@ export function renderStatus(stages: ReadonlyArray<StageStatus>): string {
 }
 
 /** `scicurate inspect`: a bundle's manifest as one screen for a curator. */
-export function renderManifestSummary(dir: string, m: Manifest): string {
+export function renderManifestSummary(dir: string, m: Manifest, review: BundleReview | null = null): string {
   const list = (b: Manifest["by_kind"]) =>
     Object.entries(b)
       .sort((x, y) => y[1].documents - x[1].documents || (x[0] < y[0] ? -1 : 1))
@@ -96,6 +98,7 @@ export function renderManifestSummary(dir: string, m: Manifest): string {
   const r = m.routing
   const lines = [
     `bundle ${m.name} ${m.version} (${m.title}): ${dir}`,
+    ...(review === null ? [] : [`  review: ${review.manifest === null ? `unknown: ${review.problem}` : describeReview(review.review)}`]),
     `  content sha256 ${m.content_sha256}, created ${m.created_at} by scicurate ${m.scicurate_version}, pipeline ${m.pipeline.name}`,
     `  ${fmtInt(m.totals.documents)} documents, ${fmtInt(m.totals.tokens)} tokens (${m.tokenizer.name}), ${fmtBytes(m.totals.text_bytes)} of text`,
     `  train ${fmtInt(m.totals.train.documents)} docs / ${fmtInt(m.totals.train.tokens)} tokens; validation ${fmtInt(m.totals.validation.documents)} docs / ${fmtInt(m.totals.validation.tokens)} tokens (fraction ${m.split.validation_fraction})`,
@@ -113,17 +116,6 @@ export function renderManifestSummary(dir: string, m: Manifest): string {
     `  manifest:   ${path.join(dir, "manifest.json")}; dataset card: ${path.join(dir, "README.md")}`
   ]
   return lines.join("\n")
-}
-
-/** A bundle's manifest, validated; or why it cannot be shown (missing, not JSON, another format). */
-export function readManifest(dir: string): Manifest | string {
-  const file = path.join(dir, "manifest.json")
-  if (!fs.existsSync(file)) return `no bundle at ${dir} (manifest.json missing)`
-  try {
-    return Schema.decodeUnknownSync(Manifest)(JSON.parse(fs.readFileSync(file, "utf8")))
-  } catch (e) {
-    return `${file}: not a scicurate-bundle/2 manifest (${(e as Error).message.split("\n")[0]}); run scicurate verify for details`
-  }
 }
 
 /** After a run: one line per bundle in an output folder. */
@@ -150,4 +142,20 @@ export function renderVerify(dir: string, report: VerifyReport): string {
   const bad = report.shards.filter((s) => !s.ok).length + report.other.length
   lines.push(report.ok ? `verified ${dir}: ${report.shards.length} shard(s) match the manifest` : `FAILED ${dir}: ${bad} problem(s)`)
   return lines.join("\n")
+}
+
+/**
+ * `status`: where each bundle stands with the curators (state of its current content), so the data
+ * engineer sees what a release would take before running it.
+ */
+export function renderReviewTable(bundlesDir: string): string {
+  const reviews = bundleReviews(bundlesDir)
+  if (reviews.length === 0) return `no bundles in ${bundlesDir}`
+  const rows = reviews.map((r) =>
+    r.manifest === null
+      ? [r.name, "unknown", "-", r.problem]
+      : [r.name, r.review.state, `${r.manifest.content_sha256.slice(0, 12)}…`, describeReview(r.review)]
+  )
+  const approved = reviews.filter((r) => r.manifest !== null && r.review.state === "approved").length
+  return [`reviews of the bundles in ${bundlesDir} (${approved} of ${reviews.length} approved for release):`, table(["bundle", "review", "content", "decision"], rows)].join("\n")
 }

@@ -3,12 +3,10 @@
  * Without --curators the server is read-only and may bind only to a loopback address: decisions need a
  * curator token, and an open read-only server on a shared network is refused rather than assumed safe.
  */
-import { serve } from "@hono/node-server"
 import { Console, Effect, Option } from "effect"
 import { Argument, Command, Flag } from "effect/cli"
 import { ConfigError, UsageError } from "../core/errors.ts"
 import { loadCurators } from "../review/curators.ts"
-import { makeApp } from "../serve/app.ts"
 import { isLoopbackHost, resolveServeContext } from "../serve/context.ts"
 
 export const serveCommand = Command.make(
@@ -29,6 +27,8 @@ export const serveCommand = Command.make(
         return yield* new UsageError({ message: `--host ${args.host}: refusing to serve beyond this machine without --curators (decisions need curator tokens)` })
       const ctx = resolveServeContext(args.dir, { releases: Option.getOrUndefined(args.releases), curators })
       if (ctx instanceof UsageError) return yield* ctx
+      // The web stack loads only here: every other command starts without paying for it.
+      const [{ serve }, { makeApp }] = yield* Effect.promise(() => Promise.all([import("@hono/node-server"), import("../serve/app.ts")]))
       const app = makeApp(ctx)
       const server = yield* Effect.callback<ReturnType<typeof serve>, UsageError>((resume) => {
         const s = serve({ fetch: app.fetch, hostname: args.host, port: args.port }, () => resume(Effect.succeed(s)))

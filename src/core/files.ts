@@ -24,3 +24,20 @@ export function isInside(child: string, parent: string): boolean {
   const rel = path.relative(parent, child)
   return rel === "" || (!rel.startsWith("..") && !path.isAbsolute(rel))
 }
+
+/**
+ * Put `from` at `to` as a hard link (no copy; the release or build folder keeps the inode even when the
+ * source is later replaced by rename), or as a copy when the two are on file systems that cannot link.
+ */
+export function linkOrCopy(from: string, to: string): "linked" | "copied" {
+  fs.mkdirSync(path.dirname(to), { recursive: true })
+  try {
+    fs.linkSync(from, to)
+    return "linked"
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code
+    if (code !== "EXDEV" && code !== "EPERM" && code !== "ENOTSUP") throw e
+    fs.copyFileSync(from, to)
+    return "copied"
+  }
+}

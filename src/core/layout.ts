@@ -182,7 +182,8 @@ function removeLockTemporaries(dir: string): void {
   for (const name of fs.readdirSync(dir)) if (leftover.test(name)) fs.rmSync(path.join(dir, name), { force: true })
 }
 
-function isAlive(pid: number): boolean {
+/** Whether a process with this pid exists (EPERM: it does, under another user). */
+export function isAlive(pid: number): boolean {
   if (!Number.isInteger(pid) || pid <= 0) return false
   try {
     process.kill(pid, 0)

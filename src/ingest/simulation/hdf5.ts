@@ -14,7 +14,7 @@
  * missing values (`_FillValue`, `missing_value`, `valid_range`) applied and stated.
  */
 import path from "node:path"
-import { type Attribute, Dataset, File, Group, ready as h5ready, BrokenSoftLink, ExternalLink, type Metadata } from "h5wasm/node"
+import type { Attribute, Dataset, File, Group, Metadata } from "h5wasm/node"
 import {
   accumulate,
   type Accumulator,
@@ -57,10 +57,17 @@ const SAMPLE_COUNT = 6
 const SMALL_ARRAY = 12
 const COMPOUND_BLOCK = 1 << 16
 
+/**
+ * h5wasm, loaded on first use: compiling its WASM costs ~0.2 s of CPU, which every process that imports
+ * the reader registry (the CLI, every task) would otherwise pay whether or not it ever meets an HDF5 file.
+ */
+let h5: typeof import("h5wasm/node")
 let initialised: Promise<void> | null = null
 /** Load the WASM module once and make HDF5 errors throw instead of printing to stderr. */
 async function init(): Promise<void> {
-  initialised ??= h5ready.then((m) => {
+  initialised ??= import("h5wasm/node").then(async (module) => {
+    h5 = module
+    const m = await module.ready
     m.activate_throwing_error_handler()
   })
   await initialised
@@ -290,12 +297,12 @@ function walkFile(file: File): Walk {
         walk.links.push(`${p}: not readable (${hdf5ErrorMessage(err)})`)
         continue
       }
-      if (e instanceof Group) {
+      if (e instanceof h5.Group) {
         const attrs = readAttrs(e)
         const nx = attrs.get("NX_class")?.strings?.[0] ?? null
         walk.groups.push({ path: p, depth, attrs, nxClass: nx })
         if (depth < MAX_DEPTH) visit(e, p, depth + 1)
-      } else if (e instanceof Dataset) {
+      } else if (e instanceof h5.Dataset) {
         let meta: Metadata
         try {
           meta = e.metadata
@@ -304,9 +311,9 @@ function walkFile(file: File): Walk {
           continue
         }
         walk.datasets.push({ path: p, name, ds: e, meta, attrs: readAttrs(e) })
-      } else if (e instanceof ExternalLink) {
+      } else if (e instanceof h5.ExternalLink) {
         walk.links.push(`${p} → external link to ${e.filename}:${e.obj_path} (not followed)`)
-      } else if (e instanceof BrokenSoftLink) {
+      } else if (e instanceof h5.BrokenSoftLink) {
         walk.links.push(`${p} → broken soft link to ${e.target}`)
       }
     }
@@ -821,7 +828,7 @@ export async function extractHdf5(filePath: string, options: ArrayReadOptions = 
   await init()
   let file: File
   try {
-    file = new File(filePath, "r")
+    file = new h5.File(filePath, "r")
   } catch (e) {
     throw new Error(`cannot open as HDF5: ${hdf5ErrorMessage(e)}`)
   }
