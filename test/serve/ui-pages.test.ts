@@ -4,7 +4,7 @@
  * real pipeline: the demo sample (rejects, exact duplicates), plus a near-duplicate pair, a document
  * whose text carries script and markup, a long document, a too-short input, and (when the shared corpus
  * is there) a few real simulation outputs; and an earlier run of the same inputs, slightly different,
- * served as release v1 to compare against. Each page kind is opened, what it shows is checked against
+ * reviewed and released as v1 (`scicurate review`, `scicurate release`) to compare against. Each page kind is opened, what it shows is checked against
  * the files on disk (manifests, shards, rejects, dedup's removed list, read independently with DuckDB),
  * a screenshot is saved under .test-results/ui/, and any console error or failed request fails the test.
  */
@@ -172,13 +172,12 @@ describe.skipIf(!hasChromium)("curators' pages in Chromium against `scicurate se
     fs.writeFileSync(abstracts, lines.join("\n"))
     const v1 = path.join(root, "work-v1")
     await run(earlier, v1)
+    // v1's copy of the compared bundle was approved there and released with the real commands.
+    const approved = cli(["review", path.join(v1, "bundles", nearBundle), "--approve", "--note", "v1 looked fine", "--curator", "ada"])
+    if (approved.status !== 0) throw new Error(`review failed: ${approved.stderr}`)
+    const released = cli(["release", v1, "--name", "v1", "--to", path.join(work, "releases")], { SOURCE_DATE_EPOCH: "1700000000" })
+    if (released.status !== 0) throw new Error(`release failed: ${released.stderr}`)
     const release = path.join(work, "releases", "v1")
-    fs.cpSync(path.join(v1, "bundles"), path.join(release, "bundles"), { recursive: true })
-    // The parts of release.json these pages read (the release command writes the whole index).
-    fs.writeFileSync(
-      path.join(release, "release.json"),
-      JSON.stringify({ format: "scicurate-release/1", name: "v1", created_at: "2023-11-14T22:13:20.000Z", bundles: fs.readdirSync(path.join(release, "bundles")).map((name) => ({ name, path: `bundles/${name}` })) })
-    )
 
     // Review states: the compared bundle was approved as it was in v1 (so it changed since), another approved as it is.
     const approvedNow = fs.readdirSync(bundles).find((n) => n !== nearBundle && n !== "unrouted")!

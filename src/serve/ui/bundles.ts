@@ -10,7 +10,8 @@ import { readReviewLog, reviewState, type ReviewLog, type ReviewState } from "..
 import type { ServeContext } from "../context.ts"
 import { barChart, CHART_GRID_STYLE, columnChart, log2Bins, type Bar } from "./charts.ts"
 import { bundleHref, documentHref, href, num, uiPage } from "./common.ts"
-import { bundleSource, findBundle, latestReleaseWith, listBundles, memoized, query, removedSource, rootRelative, type BundleRef } from "./data.ts"
+import { bundleReviews, manifestHashProblem } from "../../review/states.ts"
+import { bundleSource, findBundle, latestReleaseWith, memoized, query, removedSource, rootRelative, type BundleRef } from "./data.ts"
 import { decisionPanel } from "./decide.ts"
 import { html, type SafeHtml } from "./html.ts"
 import { renderCard } from "./markdown.ts"
@@ -24,25 +25,28 @@ export const stateBadge = (s: ReviewState): SafeHtml =>
   html`<span class="state ${s.state}" data-state="${s.state}">${s.state}</span>${s.changedSinceReview ? html` <span class="state needs-review changed" title="the latest decision was about other content">changed since review</span>` : ""}`
 
 export function bundleListPage(ctx: ServeContext): string {
-  const bundles = listBundles(ctx)
+  if (ctx.bundlesDir === null) return uiPage("Bundles", html`<p class="muted">No bundles are served here.</p>`)
   const log = reviewLogOf(ctx)
-  if (bundles.length === 0) return uiPage("Bundles", html`<p class="muted">No bundles are served here.</p>`)
-  const rows = bundles.map((b) => {
+  const reviews = bundleReviews(ctx.bundlesDir, log)
+  if (reviews.length === 0) return uiPage("Bundles", html`<p class="muted">No bundles are served here.</p>`)
+  const rows = reviews.map((b) => {
+    if (b.manifest === null)
+      return html`<tr data-bundle="${b.name}"><td>${b.name}</td><td colspan="4" class="state rejected">${b.problem}</td><td><span class="state needs-review" data-state="unreadable">cannot be reviewed</span></td></tr>`
     const m = b.manifest
-    const state = reviewState(log, b.name, m.content_sha256)
     return html`<tr data-bundle="${b.name}">
       <td><a href="${bundleHref(b.name)}">${b.name}</a><div class="muted">${m.title}</div></td>
       <td class="num" data-field="documents">${num(m.totals.documents)}</td>
       <td class="num" data-field="tokens">${num(m.totals.tokens)}</td>
       <td class="num" data-field="shards">${num(m.totals.shards)}</td>
       <td>${m.version}</td>
-      <td>${stateBadge(state)}</td></tr>`
+      <td>${stateBadge(b.review)}</td></tr>`
   })
   const problems = log.problems.length === 0 ? html`` : html`<p class="state rejected">The review log ${log.file} has ${log.problems.length} problem line(s): ${log.problems.map((p) => `line ${p.line}: ${p.problem}`).join("; ")}</p>`
-  const total = bundles.reduce((a, b) => ({ documents: a.documents + b.manifest.totals.documents, tokens: a.tokens + b.manifest.totals.tokens }), { documents: 0, tokens: 0 })
+  const readable = reviews.flatMap((b) => (b.manifest === null ? [] : [b.manifest.totals]))
+  const total = readable.reduce((a, t) => ({ documents: a.documents + t.documents, tokens: a.tokens + t.tokens }), { documents: 0, tokens: 0 })
   return uiPage(
     "Bundles",
-    html`${problems}<p class="muted">${bundles.length} bundle(s), ${num(total.documents)} documents, ${num(total.tokens)} tokens, from ${ctx.bundlesDir}.</p>
+    html`${problems}<p class="muted">${reviews.length} bundle(s), ${num(total.documents)} documents, ${num(total.tokens)} tokens, from ${ctx.bundlesDir}.</p>
     <table id="bundles"><thead><tr><th>bundle</th><th class="num">documents</th><th class="num">tokens</th><th class="num">shards</th><th>version</th><th>review</th></tr></thead>
     <tbody>${rows}</tbody></table>`
   )
@@ -94,6 +98,7 @@ export async function bundlePage(ctx: ServeContext, c: Context, name: string): P
   const state = reviewState(reviewLogOf(ctx), b.name, m.content_sha256)
   const stats = await bundleStats(ctx, b)
   const isUnrouted = m.definition === null
+  const hashProblem = manifestHashProblem(m)
   const terms = isUnrouted ? await topTerms(b) : []
   const released = latestReleaseWith(ctx, b.name)
   const here = rootRelative(ctx, b.dir)
@@ -166,7 +171,8 @@ export async function bundlePage(ctx: ServeContext, c: Context, name: string): P
 
   return uiPage(
     m.title,
-    html`<p><code>${b.name}</code> ${m.version} · ${stateBadge(state)} · made ${m.created_at} by scicurate ${m.scicurate_version} from pipeline ${m.pipeline.name}</p>
+    html`${hashProblem === null ? "" : html`<p class="state rejected" id="manifest-problem">${hashProblem}</p>`}
+    <p><code>${b.name}</code> ${m.version} · ${stateBadge(state)} · made ${m.created_at} by scicurate ${m.scicurate_version} from pipeline ${m.pipeline.name}</p>
     <p>${m.description}</p>
     <p class="muted">content_sha256 <code id="content-sha256">${m.content_sha256}</code></p>
     ${compareLinks}

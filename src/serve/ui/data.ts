@@ -11,7 +11,7 @@
 import * as fs from "node:fs"
 import * as path from "node:path"
 import type { DuckDBInstance } from "@duckdb/node-api"
-import type { Manifest } from "../../bundle/manifest.ts"
+import { readManifest, type Manifest } from "../../bundle/manifest.ts"
 import { bundleFoldersIn } from "../../bundle/verify.ts"
 import { openDuckDB, sqlString } from "../../core/duckdb.ts"
 import { RELEASE_INDEX, type ReleaseIndex } from "../../release/schema.ts"
@@ -60,20 +60,27 @@ export interface BundleRef {
   readonly manifest: Manifest
 }
 
-export function readManifest(dir: string): Manifest {
-  return JSON.parse(fs.readFileSync(path.join(dir, "manifest.json"), "utf8")) as Manifest
+/** A bundle's validated manifest; one that cannot be read is an error page naming the file and the cause. */
+export function manifestOf(dir: string): Manifest {
+  const m = readManifest(dir)
+  if (typeof m === "string") throw new Error(m)
+  return m
 }
 
+/** The served bundles whose manifests can be read (the bundle list shows the others with their problem). */
 export function listBundles(ctx: ServeContext): BundleRef[] {
   if (ctx.bundlesDir === null) return []
-  return bundleFoldersIn(ctx.bundlesDir).map((dir) => ({ name: path.basename(dir), dir, manifest: readManifest(dir) }))
+  return bundleFoldersIn(ctx.bundlesDir).flatMap((dir) => {
+    const manifest = readManifest(dir)
+    return typeof manifest === "string" ? [] : [{ name: path.basename(dir), dir, manifest }]
+  })
 }
 
 /** The served bundle called `name`, only ever one of the folders found on disk (never a path built from the URL). */
 export function findBundle(ctx: ServeContext, name: string): BundleRef {
   const dir = ctx.bundlesDir === null ? undefined : bundleFoldersIn(ctx.bundlesDir).find((d) => path.basename(d) === name)
   if (dir === undefined) throw new NotFound(`no bundle named ${name}`)
-  return { name, dir, manifest: readManifest(dir) }
+  return { name, dir, manifest: manifestOf(dir) }
 }
 
 /** The bundle's Parquet shards that exist on disk, as the manifest lists them. */
@@ -264,7 +271,7 @@ export function resolveServedBundle(ctx: ServeContext, spec: string): BundleRef 
   const realRoot = fs.realpathSync(root)
   if (real !== realRoot && !real.startsWith(realRoot + path.sep)) throw new BadRequest(`${spec}: leads outside the served folder`)
   if (!fs.existsSync(path.join(real, "manifest.json"))) throw new NotFound(`${spec}: not a bundle folder (no manifest.json)`)
-  return { name: path.basename(real), dir: real, manifest: readManifest(real) }
+  return { name: path.basename(real), dir: real, manifest: manifestOf(real) }
 }
 
 /** Small results computed from shards, kept per bundle content: a bundle's shards change only with its hash. */
