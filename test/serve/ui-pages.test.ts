@@ -336,6 +336,13 @@ describe.skipIf(!hasChromium)("curators' pages in Chromium against `scicurate se
     expect(await page.locator('[data-field="routing"]').textContent()).toContain(routing!.route_reason)
     expect(await page.locator('[data-field="runner-up"]').textContent()).toContain(routing!.route_second ?? "none")
     expect(JSON.parse((await page.locator("#metadata").textContent())!).reader.id).toBe("jsonl")
+
+    // A document with a runner-up shows it with its score.
+    const second = await one<{ id: string; bundle: string; route_second: string; route_second_score: number }>(
+      `SELECT id, bundle, route_second, route_second_score FROM read_parquet(${sqlString(path.join(work, "classify", "*.parquet"))}) WHERE route_second IS NOT NULL AND bundle <> 'unrouted' ORDER BY id LIMIT 1`
+    )
+    await visit(`/ui/bundles/${second.bundle}/documents/${second.id}`, "document-runner-up")
+    expect(await page.locator('[data-field="runner-up"]').textContent()).toBe(`${second.route_second} (score ${second.route_second_score.toLocaleString("en-US", { maximumFractionDigits: 3 })})`)
   })
 
   it("pages a long document's text in parts of 20,000 characters", async () => {
@@ -390,6 +397,9 @@ describe.skipIf(!hasChromium)("curators' pages in Chromium against `scicurate se
     expect(await page.locator(".pair .removed .diff-add").count()).toBeGreaterThan(0)
     for (const w of ["Zeolite", "Zeolitic", "methane", "propane", "indeed"]) expect(marked, w).toContain(w)
     expect(keptText).not.toBe(otherText)
+    // The kept copy's document page links to the cluster.
+    await visit(`/ui/bundles/${nearBundle}/documents/${cluster!.kept_id}`, "document-kept-copy")
+    expect(await page.locator(`[data-field="duplicates"] a[href="/ui/duplicates/${cluster!.cluster_id}"]`).textContent()).toBe("1 minhash copy")
     // The removed copy's own id leads to the same cluster.
     await visit(`/ui/duplicates/${cluster!.id}`, "duplicate-by-removed-id")
     expect(await page.locator(".pair").count()).toBeGreaterThan(0)

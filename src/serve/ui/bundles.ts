@@ -176,7 +176,7 @@ export async function bundlePage(ctx: ServeContext, c: Context, name: string): P
     <p>${m.description}</p>
     <p class="muted">content_sha256 <code id="content-sha256">${m.content_sha256}</code></p>
     ${compareLinks}
-    <section id="decision">${decisionPanel(ctx, c, b.name, m)}</section>
+    <section id="decision">${await decisionPanel(ctx, c, b.name, m)}</section>
     <h2>Documents</h2>${documentsBlock}
     <h2>Totals</h2>${totals}
     <h2>Splits</h2>${splits}

@@ -32,6 +32,7 @@ export type Row = Record<string, unknown>
 
 /** Run one read-only query with bound parameters; BIGINTs come back as numbers, at most `limit` rows. */
 export async function query(sql: string, params: ReadonlyArray<string | number | boolean | null> = [], limit = MAX_ROWS): Promise<Row[]> {
+  if (!/^\s*(SELECT|WITH)\b/i.test(sql)) throw new Error("the curators' pages run queries only (SELECT or WITH)")
   const connection = await (await duckdb()).connect()
   try {
     const reader = await connection.runAndReadUntil(sql, limit, params as never)
@@ -182,6 +183,14 @@ export function forEachLeftOut(ctx: ServeContext, kind: LeftOutKind, visit: (r: 
 export function removedSource(ctx: ServeContext): string | null {
   const dedup = stageOf(ctx, "dedup")
   return dedup === undefined ? null : parquetSource(parquetFilesIn(path.join(dedup.dir, "_removed")))
+}
+
+/** The duplicate clusters whose kept copy is the document `id` (at most a few: one per method). */
+export async function clustersKeeping(ctx: ServeContext, id: string): Promise<Array<{ cluster_id: string; method: string; removed: number }>> {
+  const removed = removedSource(ctx)
+  if (removed === null) return []
+  const rows = await query(`SELECT cluster_id, any_value(method) AS method, count(*) AS removed FROM ${removed} WHERE kept_id = ? GROUP BY 1 ORDER BY 1 LIMIT 20`, [id])
+  return rows.map((r) => ({ cluster_id: String(r.cluster_id), method: String(r.method), removed: Number(r.removed) }))
 }
 
 /**

@@ -5,7 +5,7 @@
  */
 import type { Context } from "hono"
 import { bundleHref, clip, documentHref, href, intParam, num, pager, uiPage } from "./common.ts"
-import { BadRequest, bundleSource, findBundle, NotFound, query, routingOf } from "./data.ts"
+import { BadRequest, bundleSource, clustersKeeping, findBundle, NotFound, query, routingOf } from "./data.ts"
 import { html } from "./html.ts"
 import type { ServeContext } from "../context.ts"
 
@@ -85,6 +85,7 @@ export async function documentPage(ctx: ServeContext, c: Context, name: string, 
   }
   const reader = metadata.reader as { id?: string; score?: number; reason?: string; via?: string[] } | undefined
   const routing = await routingOf(ctx, id)
+  const clusters = await clustersKeeping(ctx, id)
   const facts = html`<table id="facts"><tbody>
     <tr><th>id</th><td><code>${String(d.id)}</code></td></tr>
     <tr><th>source</th><td data-field="source_path">${String(d.source_path)}${d.source_index !== null ? ` #${String(d.source_index)}` : ""}</td></tr>
@@ -97,6 +98,11 @@ export async function documentPage(ctx: ServeContext, c: Context, name: string, 
       routing === null
         ? html` <span class="muted">(no classify stage served: routing details unavailable)</span>`
         : html`, score ${num(routing.route_score)}: ${routing.route_reason ?? ""}`
+    }</td></tr>
+    <tr><th>duplicates removed</th><td data-field="duplicates">${
+      clusters.length === 0
+        ? "none"
+        : clusters.map((k, i) => html`${i > 0 ? ", " : ""}<a href="/ui/duplicates/${encodeURIComponent(k.cluster_id)}">${num(k.removed)} ${k.method} cop${k.removed === 1 ? "y" : "ies"}</a>`)
     }</td></tr>
     <tr><th>runner-up</th><td data-field="runner-up">${routing === null || routing.route_second === null ? "none" : html`${routing.route_second} (score ${num(routing.route_second_score)})`}</td></tr>
   </tbody></table>`
