@@ -140,10 +140,10 @@ export async function bundlePage(ctx: ServeContext, c: Context, name: string): P
   <p>Routing score: min ${num(q.min)}, p10 ${num(q.p10)}, median ${num(q.p50)}, p90 ${num(q.p90)}, max ${num(q.max)}, mean ${num(q.mean)}; close calls: ${num(m.routing.close_calls)}.</p>`
 
   const termsBlock = isUnrouted
-    ? html`<section id="top-terms"><h2>Top terms</h2><p class="muted">The most frequent words of these documents (stop words, numbers and words under 3 letters left out): candidates for a bundle's lexicon.</p>
-      <table><thead><tr><th>term</th><th class="num">occurrences</th><th class="num">documents</th></tr></thead><tbody>${terms.map(
-        (t) => html`<tr><td>${t.term}</td><td class="num">${num(t.occurrences)}</td><td class="num">${num(t.documents)}</td></tr>`
-      )}</tbody></table></section>`
+    ? html`<section id="top-terms"><h2>Top terms</h2><p class="muted">The most frequent words of these documents by the number of documents using them (then occurrences; stop words, numbers and words under 3 letters left out): candidates for a bundle's lexicon. Shown as documents / occurrences.</p>
+      <ol class="terms" style="columns:4 14rem;padding-left:1.6rem">${terms.map(
+        (t) => html`<li><span class="term">${t.term}</span> <span class="muted" title="documents / occurrences">${num(t.documents)} / ${num(t.occurrences)}</span></li>`
+      )}</ol></section>`
     : html``
 
   const samples = html`<table id="samples"><thead><tr><th>title</th><th>source</th><th>routing reason</th></tr></thead><tbody>${m.samples.map(

@@ -100,6 +100,19 @@ export interface StageFolder {
   readonly lineage: ReadonlyArray<string>
 }
 
+/** Plans read once per version of the file: an ingest plan lists every input and can be large. */
+const planCache = new Map<string, { key: string; plan: { stage?: string; position?: number; lineage?: string[] } }>()
+
+function readPlan(file: string): { stage?: string; position?: number; lineage?: string[] } {
+  const st = fs.statSync(file)
+  const key = `${st.mtimeMs}:${st.size}`
+  const hit = planCache.get(file)
+  if (hit !== undefined && hit.key === key) return hit.plan
+  const { stage, position, lineage } = JSON.parse(fs.readFileSync(file, "utf8")) as { stage?: string; position?: number; lineage?: string[] }
+  planCache.set(file, { key, plan: { stage, position, lineage } })
+  return { stage, position, lineage }
+}
+
 /** The run's stage folders, in pipeline order, read from their plans. */
 export function stageFolders(ctx: ServeContext): StageFolder[] {
   if (ctx.workDir === null) return []
@@ -108,7 +121,7 @@ export function stageFolders(ctx: ServeContext): StageFolder[] {
     const plan = path.join(ctx.workDir, name, "_plan.json")
     if (!fs.existsSync(plan)) continue
     try {
-      const p = JSON.parse(fs.readFileSync(plan, "utf8")) as { stage?: string; position?: number; lineage?: string[] }
+      const p = readPlan(plan)
       found.push({ name, stage: p.stage ?? name, dir: path.join(ctx.workDir, name), lineage: p.lineage ?? [], position: p.position ?? 0 })
     } catch {
       // an unreadable plan: the stage is not shown rather than failing every page
