@@ -457,5 +457,10 @@ describe.skipIf(!hasChromium)("curators' pages in Chromium against `scicurate se
     expect(body).toContain('class="error"')
     expect(body).toContain("zz-broken")
     expect(body).not.toMatch(/\n\s+at /)
+    // A bundle whose shard is gone still has a page, saying which shard is missing.
+    fs.rmSync(path.join(broken, shard))
+    const missing = await fetch(`${base}/ui/bundles/zz-broken`)
+    expect(missing.status).toBe(200)
+    expect(await missing.text()).toMatch(new RegExp(`id="missing-shards">[^<]*${shard.replace(/[.]/g, "\\.")}`))
   })
 })

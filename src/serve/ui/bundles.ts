@@ -99,6 +99,7 @@ export async function bundlePage(ctx: ServeContext, c: Context, name: string): P
   const stats = await bundleStats(ctx, b)
   const isUnrouted = m.definition === null
   const hashProblem = manifestHashProblem(m)
+  const missingShards = m.shards.filter((s) => !fs.existsSync(path.join(b.dir, s.path))).map((s) => s.path)
   const terms = isUnrouted ? await topTerms(b) : []
   const released = latestReleaseWith(ctx, b.name)
   const here = rootRelative(ctx, b.dir)
@@ -172,6 +173,7 @@ export async function bundlePage(ctx: ServeContext, c: Context, name: string): P
   return uiPage(
     m.title,
     html`${hashProblem === null ? "" : html`<p class="state rejected" id="manifest-problem">${hashProblem}</p>`}
+    ${missingShards.length === 0 ? "" : html`<p class="state rejected" id="missing-shards">Shards listed in the manifest are missing (the charts and documents leave them out): ${missingShards.join(", ")}. Run scicurate verify.</p>`}
     <p><code>${b.name}</code> ${m.version} · ${stateBadge(state)} · made ${m.created_at} by scicurate ${m.scicurate_version} from pipeline ${m.pipeline.name}</p>
     <p>${m.description}</p>
     <p class="muted">content_sha256 <code id="content-sha256">${m.content_sha256}</code></p>
