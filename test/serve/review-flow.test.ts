@@ -5,32 +5,18 @@
  * and a duplicate cluster; sign in with a curator token; approve with a note; reload and see
  * "approved" and the line in reviews.jsonl; rerun the pipeline on a changed input so the bundle's
  * content_sha256 changes, and see "needs review". Every page is saved as a screenshot under
- * .test-results/ui/review-flow/, and any console error or uncaught page error fails the test.
+ * .test-results/ui/review-flow/, and any console error, uncaught error or failed request fails the test.
  */
 import * as fs from "node:fs"
 import * as path from "node:path"
-import { type Browser, chromium, type Page } from "playwright-core"
+import type { Browser, Page } from "playwright-core"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { writeSampleCorpus } from "../../src/demo/sample-corpus.ts"
 import { readReviewLog } from "../../src/review/log.ts"
-import { cli, type CliResult, repoRoot, requirePresent, tempDir } from "../helpers.ts"
+import { cli, type CliResult, repoRoot, tempDir } from "../helpers.ts"
+import { hasChromium, openBrowserPage } from "./browser.ts"
 import { type ServeProcess, startServe } from "./serve-process.ts"
 
-const CHROMIUM = "/usr/bin/chromium"
-const hasChromium = requirePresent(`Chromium (${CHROMIUM}; apt-get install chromium)`, fs.existsSync(CHROMIUM), "the browser test of the review flow")
-// TODO(ui-pages merged): the bundle, documents and duplicate-cluster pages come from the ui-pages branch and
-// the trainers' file tree (/releases/<name>/release.json) from the pull branch. Until each is on main its
-// steps are skipped loudly (recorded as missing, which fails a CI run); once merged they run on their own.
-const hasUiPages = requirePresent(
-  "the curators' read-only pages (src/serve/ui/bundles.ts from the ui-pages branch)",
-  fs.existsSync(path.join(repoRoot, "src/serve/ui/bundles.ts")),
-  "the bundle, sample document and duplicate cluster steps of the review-flow browser test"
-)
-const hasReleaseFiles = requirePresent(
-  "the trainers' release file tree (src/serve/files.ts from the pull branch)",
-  !fs.readFileSync(path.join(repoRoot, "src/serve/files.ts"), "utf8").includes("(Placeholder: the pull helper builds this.)"),
-  "fetching release.json from the release page's link in the review-flow browser test"
-)
 const SHOTS = path.join(repoRoot, ".test-results", "ui", "review-flow")
 /** Reviewed in the browser. */
 const BUNDLE = "chemistry"
@@ -45,7 +31,8 @@ let token: string
 let server: ServeProcess
 let browser: Browser
 let page: Page
-const consoleErrors: string[] = []
+/** Console errors, uncaught errors, failed requests and HTTP errors on the pages (browser.ts). */
+let problems: string[]
 
 const env = { SOURCE_DATE_EPOCH: "1700000000" }
 const ok = (r: CliResult): CliResult => {
@@ -62,14 +49,14 @@ async function visit(name: string, url?: string): Promise<void> {
     expect(res?.status(), `${url} status`).toBe(200)
   }
   await page.screenshot({ path: path.join(SHOTS, `${name}.png`), fullPage: true })
-  expect(consoleErrors, `console errors on ${page.url()}`).toEqual([])
+  expect(problems, `console errors or failed requests on ${page.url()}`).toEqual([])
 }
 
 /** The text of the first element `selector` matches on the page. */
 const text = (selector: string): Promise<string> => page.locator(selector).first().innerText()
 const stateShown = async (): Promise<string | null> => page.locator(".decision-panel [data-state]").first().getAttribute("data-state")
 
-describe.skipIf(!hasChromium)("the review flow in a browser", () => {
+describe.skipIf(!hasChromium("the browser test of the review flow"))("the review flow in a browser", () => {
   beforeAll(async () => {
     fs.mkdirSync(SHOTS, { recursive: true })
     root = tempDir()
@@ -89,15 +76,7 @@ describe.skipIf(!hasChromium)("the review flow in a browser", () => {
     ok(cli(["release", work, "--name", "demo-1", "--to", path.join(work, "releases"), "--key", path.join(root, "release-key.key")], env))
 
     server = await startServe([work, "--curators", curatorsFile])
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"]
-    })
-    page = await browser.newPage({ viewport: { width: 1280, height: 900 } })
-    page.on("console", (m) => {
-      if (m.type() === "error") consoleErrors.push(`${m.text()} (${m.location().url})`)
-    })
-    page.on("pageerror", (e) => consoleErrors.push(`uncaught: ${e.message}`))
+    ;({ browser, page, problems } = await openBrowserPage())
   })
 
   afterAll(async () => {
@@ -117,14 +96,12 @@ describe.skipIf(!hasChromium)("the review flow in a browser", () => {
     expect(await text("table.left-out")).toContain(BUNDLE)
     const indexHref = await page.locator("a:has-text('release.json')").first().getAttribute("href")
     expect(indexHref).toBe("/releases/demo-1/release.json")
-    if (hasReleaseFiles) {
-      const index = await page.request.get(`${server.url}${indexHref}`)
-      expect(index.status()).toBe(200)
-      expect((await index.json()).bundles.map((b: { name: string }) => b.name)).toEqual([RELEASED])
-    }
+    const index = await page.request.get(`${server.url}${indexHref}`)
+    expect(index.status()).toBe(200)
+    expect((await index.json()).bundles.map((b: { name: string }) => b.name)).toEqual([RELEASED])
   })
 
-  it.skipIf(!hasUiPages)("opens a bundle, a sample document and a duplicate cluster", async () => {
+  it("opens a bundle, a sample document and a duplicate cluster", async () => {
     await visit("03-bundle", `/ui/bundles/${BUNDLE}`)
     expect(await text("h1")).toMatch(/chemistry/i)
     expect(await page.locator("#decision [data-state]").first().getAttribute("data-state")).toBe("needs-review")
@@ -141,25 +118,29 @@ describe.skipIf(!hasChromium)("the review flow in a browser", () => {
     await visit("07-duplicate-cluster")
   })
 
-  it("signs in with a curator token and approves with a note; a reload shows approved and reviews.jsonl has the line", async () => {
-    await visit("08-review-signed-out", `/ui/bundles/${BUNDLE}/review`)
+  it("signs in with a curator token and approves with a note on the bundle page; a reload shows approved and reviews.jsonl has the line", async () => {
+    await visit("08-bundle-signed-out", `/ui/bundles/${BUNDLE}`)
     expect(await page.locator("form.decision-form").count()).toBe(0)
-    await page.click(".decision-panel a:has-text('Sign in')")
+    await page.click("#decision a:has-text('Sign in')")
     await page.waitForURL(/\/ui\/sign-in/)
     await visit("09-sign-in")
     await page.fill("input[name=token]", token)
     await page.click("button:has-text('Sign in')")
-    await page.waitForURL(`**/ui/bundles/${BUNDLE}/review`)
-    await visit("10-review-signed-in")
-    expect(await text("header")).toContain("Signed in as alice")
-    await page.fill("form.decision-form textarea[name=note]", NOTE)
-    await page.click("form.decision-form button[value=approve]")
-    await page.waitForURL(`**/ui/bundles/${BUNDLE}/review#decision`)
+    await page.waitForURL(`**/ui/bundles/${BUNDLE}`)
+    await visit("10-bundle-signed-in")
+    expect(await text("#decision")).toContain("As alice")
+    await page.fill("#decision textarea[name=note]", NOTE)
+    await page.click("#decision button[value=approve]")
+    await page.waitForURL(`**/ui/bundles/${BUNDLE}#decision`)
     expect(await stateShown()).toBe("approved")
     await page.reload()
-    await visit("11-approved")
+    await visit("11-bundle-approved")
     expect(await stateShown()).toBe("approved")
-    expect(await text("table.history")).toContain(NOTE)
+    expect(await text("#decision table.history")).toContain(NOTE)
+    // The panel on its own page says the same, with who is signed in in the header.
+    await visit("12-review-approved", `/ui/bundles/${BUNDLE}/review`)
+    expect(await stateShown()).toBe("approved")
+    expect(await text("header")).toContain("Signed in as alice")
 
     const log = readReviewLog(work)
     expect(log.problems).toEqual([])
@@ -183,18 +164,16 @@ describe.skipIf(!hasChromium)("the review flow in a browser", () => {
     await page.fill("form.decision-form textarea[name=note]", "approving what I saw before the rerun")
     await page.click("form.decision-form button[value=approve]")
     expect(await text("main")).toContain("the bundle changed while you were reviewing it; reload")
-    await page.screenshot({ path: path.join(SHOTS, "12-stale-form-refused.png"), fullPage: true })
+    await page.screenshot({ path: path.join(SHOTS, "13-stale-form-refused.png"), fullPage: true })
     // The refusal is a 409 page: the browser logs its status, which is the expected outcome here.
-    consoleErrors.splice(0, consoleErrors.length, ...consoleErrors.filter((e) => !/status of 409/.test(e)))
+    problems.splice(0, problems.length, ...problems.filter((e) => !/status of 409|HTTP 409: .*\/decision$/.test(e)))
     expect(readReviewLog(work).decisions.filter((d) => d.bundle === BUNDLE && d.content_sha256 !== before)).toEqual([])
 
-    await visit("13-needs-review", `/ui/bundles/${BUNDLE}/review`)
+    await visit("14-review-needs-review", `/ui/bundles/${BUNDLE}/review`)
     expect(await stateShown()).toBe("needs-review")
     expect(await text(".decision-panel")).toContain("changed since the last review")
     expect(await text("table.history")).toContain("other content")
-    if (hasUiPages) {
-      await visit("14-bundle-needs-review", `/ui/bundles/${BUNDLE}`)
-      expect(await page.locator("#decision [data-state]").first().getAttribute("data-state")).toBe("needs-review")
-    }
+    await visit("15-bundle-needs-review", `/ui/bundles/${BUNDLE}`)
+    expect(await page.locator("#decision [data-state]").first().getAttribute("data-state")).toBe("needs-review")
   })
 })

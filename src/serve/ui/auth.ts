@@ -22,7 +22,8 @@ import { bodyLimit } from "hono/body-limit"
 import { deleteCookie, getCookie, setCookie } from "hono/cookie"
 import { curatorForToken } from "../../review/curators.ts"
 import type { ServeContext } from "../context.ts"
-import { html, page, type SafeHtml } from "./html.ts"
+import { uiPage } from "./common.ts"
+import { html, type SafeHtml } from "./html.ts"
 
 export const SESSION_COOKIE = "scicurate_session"
 export const SESSION_HOURS = 12
@@ -109,7 +110,7 @@ export function localReturnPath(value: unknown): string | null {
 
 /** A page that refuses a request and says why, with its status. */
 export function refusal(c: Context, status: 400 | 403 | 404 | 409 | 413 | 429, title: string, why: string, more: SafeHtml = html``): Response {
-  return c.html(page(title, html`<p>${why}</p>${more}<p><a href="/ui/">Back to the bundles</a></p>`), status)
+  return c.html(uiPage(title, html`<p>${why}</p>${more}<p><a href="/ui/">Back to the bundles</a></p>`), status)
 }
 
 export const READ_ONLY_REASON =
@@ -217,14 +218,14 @@ function signInForm(next: string, problem: string | null): SafeHtml {
 export function authRoutes(ctx: ServeContext): Hono {
   const app = new Hono()
   app.get("/sign-in", (c) => {
-    if (ctx.curators === null) return c.html(page("Read-only server", html`<p>${READ_ONLY_REASON}</p>`))
+    if (ctx.curators === null) return c.html(uiPage("Read-only server", html`<p>${READ_ONLY_REASON}</p>`))
     const next = localReturnPath(c.req.query("next")) ?? "/ui/"
     const s = sessionOf(ctx, c)
     if (s !== null)
       return c.html(
-        page("Signed in", html`<p>Signed in as <b>${s.curator}</b>.</p><form method="post" action="/ui/sign-out">${csrfField(s)}<button type="submit">Sign out</button></form>`)
+        uiPage("Signed in", html`<p>Signed in as <b>${s.curator}</b>.</p><form method="post" action="/ui/sign-out">${csrfField(s)}<button type="submit">Sign out</button></form>`)
       )
-    return c.html(page("Sign in", signInForm(next, null)))
+    return c.html(uiPage("Sign in", signInForm(next, null)))
   })
   app.post("/sign-in", async (c) => {
     const curators = ctx.curators
@@ -238,7 +239,7 @@ export function authRoutes(ctx: ServeContext): Hono {
     const curator = typeof body.token === "string" && body.token.trim() !== "" ? curatorForToken(curators, body.token.trim()) : null
     if (curator === null) {
       countFailure(state, client, now)
-      return c.html(page("Sign in", signInForm(next, "That token belongs to no curator of this server.")), 403)
+      return c.html(uiPage("Sign in", signInForm(next, "That token belongs to no curator of this server.")), 403)
     }
     state.failures.delete(client)
     // A fresh id at every sign-in: an id planted before sign-in never becomes a signed-in session.

@@ -19,7 +19,8 @@ import type { Manifest } from "../../bundle/manifest.ts"
 import { appendDecision, DecisionKind, readReviewLog, type ReviewDecision, reviewState, type ReviewStateName } from "../../review/log.ts"
 import type { ServeContext } from "../context.ts"
 import { csrfField, localReturnPath, READ_ONLY_REASON, refusal, sessionOf, signInStatus } from "./auth.ts"
-import { html, page, type SafeHtml } from "./html.ts"
+import { uiPage } from "./common.ts"
+import { html, type SafeHtml } from "./html.ts"
 
 const STATE_WORDS: Record<ReviewStateName, string> = {
   approved: "approved",
@@ -111,9 +112,7 @@ export function decisionRoutes(ctx: ServeContext): Hono {
     const hash = dir === null ? null : currentContentSha256(dir)
     if (dir === null || hash === null) return refusal(c, 404, "No such bundle", `No bundle called ${name} is served here.`)
     return c.html(
-      page(`Review ${name}`, html`<p><a href="/ui/bundles/${encodeURIComponent(name)}">The bundle's page</a></p><section id="decision">${decisionPanel(ctx, c, name, { content_sha256: hash })}</section>`, {
-        nav: signInStatus(ctx, c)
-      })
+      uiPage(`Review ${name}`, html`<p><a href="/ui/bundles/${encodeURIComponent(name)}">The bundle's page</a></p><section id="decision">${decisionPanel(ctx, c, name, { content_sha256: hash })}</section>`, signInStatus(ctx, c))
     )
   })
   // Session, CSRF and Origin were checked by writeGuards before this runs.
