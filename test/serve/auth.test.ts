@@ -240,11 +240,19 @@ describe("recording a decision", () => {
 })
 
 describe("a read-only server (no --curators)", () => {
-  it("shows no forms and no sign-in", async () => {
+  it("shows no forms that write and no sign-in", async () => {
     const page = await (await get(ro, `/ui/bundles/${BUNDLE}/review`)).text()
     expect(page).toContain('data-state="')
     expect(page).not.toMatch(/<form/)
     expect(page).toContain("read-only")
+    // The bundle page has the decision panel too (and a search form, which only reads).
+    for (const pathname of ["/ui/", `/ui/bundles/${BUNDLE}`, "/ui/releases"]) {
+      const body = await (await get(ro, pathname)).text()
+      expect(body, pathname).not.toMatch(/<form[^>]*method="post"/i)
+    }
+    const bundlePage = await (await get(ro, `/ui/bundles/${BUNDLE}`)).text()
+    expect(bundlePage).toContain('class="decision-panel"')
+    expect(bundlePage).toContain("read-only")
     const signInPage = await (await get(ro, "/ui/sign-in")).text()
     expect(signInPage).not.toMatch(/<form/)
     expect(signInPage).toContain("read-only")
