@@ -129,6 +129,7 @@ describe.skipIf(!hasChromium("the browser test of the review flow"))("the review
     await page.waitForURL(`**/ui/bundles/${BUNDLE}`)
     await visit("10-bundle-signed-in")
     expect(await text("#decision")).toContain("As alice")
+    expect(await text("header")).toContain("Signed in as alice")
     await page.fill("#decision textarea[name=note]", NOTE)
     await page.click("#decision button[value=approve]")
     await page.waitForURL(`**/ui/bundles/${BUNDLE}#decision`)

@@ -23,7 +23,7 @@ import { uiPage } from "./common.ts"
 import { comparePage } from "./compare.ts"
 import { BadRequest, NotFound } from "./data.ts"
 import { documentPage, documentsPage } from "./documents.ts"
-import { authRoutes, writeGuards } from "./auth.ts"
+import { authRoutes, signInStatus, writeGuards } from "./auth.ts"
 import { decisionRoutes } from "./decide.ts"
 import { html } from "./html.ts"
 import { duplicatePage, leftOutPage } from "./left-out.ts"
@@ -40,7 +40,7 @@ export function curatorPages(ctx: ServeContext): Hono {
   app.route("/", authRoutes(ctx))
   app.route("/", decisionRoutes(ctx))
   app.route("/", releasePages(ctx))
-  app.get("/", (c) => c.html(bundleListPage(ctx)))
+  app.get("/", (c) => c.html(bundleListPage(ctx, signInStatus(ctx, c))))
   app.get("/bundles/:name", async (c) => c.html(await bundlePage(ctx, c, c.req.param("name"))))
   app.get("/bundles/:name/documents", (c) => documentsPage(ctx, c, c.req.param("name")))
   app.get("/bundles/:name/documents/:id", async (c) => c.html(await documentPage(ctx, c, c.req.param("name"), c.req.param("id"))))
