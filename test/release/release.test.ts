@@ -367,6 +367,11 @@ print(json.dumps({"checked": len(listed), "bad": bad, "unlisted": sorted(present
     expect(mix.unrouted!.weight).toBe(0)
     expect(mix.unrouted!.token_prefixes.length).toBeGreaterThan(0)
     expect(mix.chemistry!.weight).toBe(1)
+
+    // A folder of releases verifies each release in it.
+    const all = cli(["verify", releases])
+    expect(all.status, all.stdout).toBe(0)
+    expect(all.stdout.match(/^verified release r\d /gm)).toEqual(["verified release r1 ", "verified release r3 ", "verified release r4 "])
   })
 
   it("refuses to release on a review log whose chain is broken (an edited decision)", () => {
