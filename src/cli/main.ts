@@ -28,12 +28,11 @@ import { serveCommand } from "./serve.ts"
 import { sqlCommand } from "./sql.ts"
 import { readManifest, readWorkStatus, renderBundleTable, renderLock, renderManifestSummary, renderReviewTable, renderStatus, renderVerify } from "./report.ts"
 import { bundlesOf } from "../release/create.ts"
-import { readReviewLog, workDirOfBundle } from "../review/log.ts"
-import { reviewOfBundle } from "../review/states.ts"
+import { reviewLineOf } from "../review/states.ts"
 
 function bundleSummary(dir: string): string {
   const m = readManifest(dir)
-  return typeof m === "string" ? m : renderManifestSummary(dir, m, reviewOfBundle(dir, readReviewLog(workDirOfBundle(dir))))
+  return typeof m === "string" ? m : renderManifestSummary(dir, m, reviewLineOf(dir))
 }
 
 /** A bundle that does not match its manifest: already reported line by line, so only the exit code is left. */

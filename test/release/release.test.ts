@@ -195,6 +195,9 @@ describe("review, release and verify through the CLI", () => {
     }
     expect(index.mixing.reduce((a, m) => a + m.weight, 0)).toBeCloseTo(1, 12)
 
+    // A bundle inside the release says what it was released on, not "needs review" from a log it has not got.
+    expect(cli(["inspect", path.join(dir, "bundles/chemistry")]).stdout).toMatch(/^ {2}review: released in r1: approved by alice \(cli, .*\): "reads well"$/m)
+
     const verify = cli(["verify", dir, "--public-key", `${key}.pub`])
     expect(verify.status, verify.stdout + verify.stderr).toBe(0)
     expect(verify.stdout).toMatch(/^ok {7}signature: good signature by key [0-9a-f]{64}$/m)
