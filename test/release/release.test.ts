@@ -330,6 +330,16 @@ print(json.dumps({"checked": len(listed), "bad": bad, "unlisted": sorted(present
     expect(index.bundles.map((b) => b.name)).toEqual(["chemistry", "engineering", "materials-science"])
     for (const f of index.bundles.flatMap((b) => b.files)) expect(sha256Of(path.join(otherFs!, "r2", f.path))).toBe(f.sha256)
     expect(cli(["verify", path.join(otherFs!, "r2")]).status).toBe(0)
+
+    // Same approvals, same SOURCE_DATE_EPOCH: the same release.json bytes, linked or copied. A build folder
+    // that a killed release left (its pid is gone) is cleared on the way.
+    const here = path.join(root, "releases-again")
+    fs.mkdirSync(path.join(here, ".r2.999999999.tmp", "bundles"), { recursive: true })
+    const linked = cli(["release", work, "--name", "r2", "--to", here], env)
+    expect(linked.status, linked.stderr).toBe(0)
+    expect(linked.stdout).toMatch(/files: 15 hard-linked, 0 copied/)
+    expect(fs.readFileSync(path.join(here, "r2", "release.json")).equals(fs.readFileSync(path.join(otherFs!, "r2", "release.json")))).toBe(true)
+    expect(fs.readdirSync(here)).toEqual(["r2"])
   })
 
   it("sends changed bundles back to review after a rerun, while the earlier release keeps its files", () => {
