@@ -52,7 +52,7 @@ form.inline { display:inline; } textarea { width:100%; min-height:4rem; }
 export function page(title: string, body: SafeHtml, options: { readonly nav?: SafeHtml } = {}): string {
   return html`<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<title>${title} · scicurate</title><style>${raw(STYLE)}</style></head>
+<title>${title} · scicurate</title><link rel="icon" href="data:,"><style>${raw(STYLE)}</style></head>
 <body><header><a class="brand" href="/ui/">scicurate</a><a href="/ui/">Bundles</a><a href="/ui/releases">Releases</a>${options.nav ?? ""}</header>
 <main><h1>${title}</h1>${body}</main></body></html>`.value
 }
