@@ -184,7 +184,7 @@ const inspect = Command.make(
       if (folders.length === 0) return yield* new UsageError({ message: `${args.bundle}: no manifest.json here or in its subfolders (not a bundle)` })
       yield* Console.log(folders.map(bundleSummary).join("\n\n"))
     })
-).pipe(Command.withDescription("Print a bundle's manifest as a summary: sizes, splits, breakdowns, routing scores, samples"))
+).pipe(Command.withDescription("Print a bundle's manifest as a summary: review state, sizes, splits, breakdowns, routing scores, samples"))
 
 
 const scicurate = Command.make("scicurate").pipe(
