@@ -69,6 +69,17 @@ export interface ReleaseVerifyReport extends ReleaseFilesReport {
 /** Whether a folder is a release (holds release.json). */
 export const isReleaseFolder = (dir: string): boolean => fs.existsSync(path.join(dir, RELEASE_INDEX))
 
+/** The release itself, or the releases directly inside a folder of releases (sorted); [] for anything else. */
+export function releaseFoldersIn(dir: string): string[] {
+  if (isReleaseFolder(dir)) return [dir]
+  if (!fs.existsSync(dir) || !fs.statSync(dir).isDirectory()) return []
+  return fs
+    .readdirSync(dir)
+    .sort()
+    .filter((d) => !d.startsWith(".") && isReleaseFolder(path.join(dir, d)))
+    .map((d) => path.join(dir, d))
+}
+
 /** Where release.json contradicts itself: paths, approvals, totals, mixing. Pure. */
 export function indexProblems(index: ReleaseIndex): string[] {
   const out: string[] = []

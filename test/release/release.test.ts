@@ -195,6 +195,9 @@ describe("review, release and verify through the CLI", () => {
     }
     expect(index.mixing.reduce((a, m) => a + m.weight, 0)).toBeCloseTo(1, 12)
 
+    // A bundle inside the release says what it was released on, not "needs review" from a log it has not got.
+    expect(cli(["inspect", path.join(dir, "bundles/chemistry")]).stdout).toMatch(/^ {2}review: released in r1: approved by alice \(cli, .*\): "reads well"$/m)
+
     const verify = cli(["verify", dir, "--public-key", `${key}.pub`])
     expect(verify.status, verify.stdout + verify.stderr).toBe(0)
     expect(verify.stdout).toMatch(/^ok {7}signature: good signature by key [0-9a-f]{64}$/m)
@@ -327,6 +330,16 @@ print(json.dumps({"checked": len(listed), "bad": bad, "unlisted": sorted(present
     expect(index.bundles.map((b) => b.name)).toEqual(["chemistry", "engineering", "materials-science"])
     for (const f of index.bundles.flatMap((b) => b.files)) expect(sha256Of(path.join(otherFs!, "r2", f.path))).toBe(f.sha256)
     expect(cli(["verify", path.join(otherFs!, "r2")]).status).toBe(0)
+
+    // Same approvals, same SOURCE_DATE_EPOCH: the same release.json bytes, linked or copied. A build folder
+    // that a killed release left (its pid is gone) is cleared on the way.
+    const here = path.join(root, "releases-again")
+    fs.mkdirSync(path.join(here, ".r2.999999999.tmp", "bundles"), { recursive: true })
+    const linked = cli(["release", work, "--name", "r2", "--to", here], env)
+    expect(linked.status, linked.stderr).toBe(0)
+    expect(linked.stdout).toMatch(/files: 15 hard-linked, 0 copied/)
+    expect(fs.readFileSync(path.join(here, "r2", "release.json")).equals(fs.readFileSync(path.join(otherFs!, "r2", "release.json")))).toBe(true)
+    expect(fs.readdirSync(here)).toEqual(["r2"])
   })
 
   it("sends changed bundles back to review after a rerun, while the earlier release keeps its files", () => {
@@ -367,6 +380,11 @@ print(json.dumps({"checked": len(listed), "bad": bad, "unlisted": sorted(present
     expect(mix.unrouted!.weight).toBe(0)
     expect(mix.unrouted!.token_prefixes.length).toBeGreaterThan(0)
     expect(mix.chemistry!.weight).toBe(1)
+
+    // A folder of releases verifies each release in it.
+    const all = cli(["verify", releases])
+    expect(all.status, all.stdout).toBe(0)
+    expect(all.stdout.match(/^verified release r\d /gm)).toEqual(["verified release r1 ", "verified release r3 ", "verified release r4 "])
   })
 
   it("refuses to release on a review log whose chain is broken (an edited decision)", () => {
