@@ -239,6 +239,19 @@ describe("recording a decision", () => {
   })
 })
 
+describe("a server on a loopback address", () => {
+  it("answers only requests addressed to a loopback name: a rebinding page's own host name gets 421, pages and release files alike", () => {
+    const port = new URL(ro.url).port
+    const status = (host: string, pathname: string) =>
+      spawnSync("curl", ["-s", "-o", "/dev/null", "-w", "%{http_code}", "-H", `Host: ${host}`, `${ro.url}${pathname}`], { encoding: "utf8" }).stdout
+    for (const pathname of ["/ui/", `/ui/bundles/${BUNDLE}`, "/releases/"]) {
+      expect(status(`attacker.example:${port}`, pathname), pathname).toBe("421")
+      expect(status(`127.0.0.1:${port}`, pathname), pathname).not.toBe("421")
+      expect(status(`localhost:${port}`, pathname), pathname).not.toBe("421")
+    }
+  })
+})
+
 describe("a read-only server (no --curators)", () => {
   it("shows no forms that write and no sign-in", async () => {
     const page = await (await get(ro, `/ui/bundles/${BUNDLE}/review`)).text()
