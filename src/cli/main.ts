@@ -22,19 +22,18 @@ import type { StageDefinition } from "../core/stage.ts"
 import { formats } from "./formats.ts"
 import { pullCommand } from "./pull.ts"
 import { loadPublicKey } from "../release/sign.ts"
-import { isReleaseFolder, verifyRelease } from "../release/verify.ts"
+import { releaseFoldersIn, verifyRelease } from "../release/verify.ts"
 import { releaseCommand, renderReleaseVerify } from "./release.ts"
 import { curatorsCommand, keygenCommand, namingFile, reviewCommand } from "./review.ts"
 import { serveCommand } from "./serve.ts"
 import { sqlCommand } from "./sql.ts"
 import { readManifest, readWorkStatus, renderBundleTable, renderLock, renderManifestSummary, renderReviewTable, renderStatus, renderVerify } from "./report.ts"
 import { bundlesOf } from "../release/create.ts"
-import { readReviewLog, workDirOfBundle } from "../review/log.ts"
-import { reviewOfBundle } from "../review/states.ts"
+import { reviewLineOf } from "../review/states.ts"
 
 function bundleSummary(dir: string): string {
   const m = readManifest(dir)
-  return typeof m === "string" ? m : renderManifestSummary(dir, m, reviewOfBundle(dir, readReviewLog(workDirOfBundle(dir))))
+  return typeof m === "string" ? m : renderManifestSummary(dir, m, reviewLineOf(dir))
 }
 
 /** A bundle that does not match its manifest: already reported line by line, so only the exit code is left. */
@@ -144,18 +143,23 @@ const status = Command.make(
 const verify = Command.make(
   "verify",
   {
-    bundle: Argument.String("bundle").pipe(Argument.withDescription("A bundle folder (holding manifest.json), a folder of bundles, or a release folder (holding release.json)")),
+    bundle: Argument.String("bundle").pipe(Argument.withDescription("A bundle folder (holding manifest.json), a folder of bundles, a release folder (holding release.json) or a folder of releases")),
     publicKey: Flag.String("public-key").pipe(Flag.withDescription("A release's signer's public key (scicurate keygen): release.json.sig must be its good signature"), Flag.optional)
   },
   (args) =>
     Effect.gen(function* () {
       const keyFile = Option.getOrUndefined(args.publicKey)
-      if (isReleaseFolder(args.bundle)) {
+      const releases = releaseFoldersIn(args.bundle)
+      if (releases.length > 0) {
         const publicKey = keyFile === undefined ? null : loadPublicKey(keyFile)
         if (publicKey instanceof ConfigError) return yield* namingFile(publicKey)
-        const report = yield* verifyRelease(args.bundle, { publicKey }).pipe(Effect.provide(makeDuckDBLayer({ threads: 2 })))
-        yield* Console.log(renderReleaseVerify(report))
-        if (!report.ok) return yield* new VerifyFailed()
+        let ok = true
+        for (const dir of releases) {
+          const report = yield* verifyRelease(dir, { publicKey }).pipe(Effect.provide(makeDuckDBLayer({ threads: 2 })))
+          yield* Console.log(renderReleaseVerify(report))
+          ok &&= report.ok
+        }
+        if (!ok) return yield* new VerifyFailed()
         return
       }
       if (keyFile !== undefined) return yield* new UsageError({ message: `--public-key: ${args.bundle} is not a release folder (no release.json); bundles are not signed` })
@@ -180,7 +184,7 @@ const inspect = Command.make(
       if (folders.length === 0) return yield* new UsageError({ message: `${args.bundle}: no manifest.json here or in its subfolders (not a bundle)` })
       yield* Console.log(folders.map(bundleSummary).join("\n\n"))
     })
-).pipe(Command.withDescription("Print a bundle's manifest as a summary: sizes, splits, breakdowns, routing scores, samples"))
+).pipe(Command.withDescription("Print a bundle's manifest as a summary: review state, sizes, splits, breakdowns, routing scores, samples"))
 
 
 const scicurate = Command.make("scicurate").pipe(

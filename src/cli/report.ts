@@ -8,7 +8,7 @@ import { readManifest, type Manifest } from "../bundle/manifest.ts"
 import { fmtBytes, fmtInt } from "../executors/progress.ts"
 import type { VerifyReport } from "../bundle/verify.ts"
 import { readStageStats, type StageTiming } from "../pipeline/run.ts"
-import { bundleReviews, describeReview, type BundleReview } from "../review/states.ts"
+import { bundleReviews, describeReview } from "../review/states.ts"
 
 export { readManifest }
 
@@ -53,9 +53,10 @@ export function renderLock(dir: string): string | null {
   return `running: pid ${lock.pid}${since}${stage}`
 }
 
-function table(header: string[], rows: string[][]): string {
+/** Columns of text: the first (a name) and `textColumns` padded on the right, numbers on the left. */
+function table(header: string[], rows: string[][], textColumns: ReadonlyArray<number> = []): string {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)))
-  const line = (cells: string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join("  ")
+  const line = (cells: string[]) => cells.map((c, i) => (i === 0 || textColumns.includes(i) ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join("  ").trimEnd()
   return [line(header), line(widths.map((w) => "-".repeat(w))), ...rows.map(line)].join("\n")
 }
 
@@ -89,7 +90,7 @@ export function renderStatus(stages: ReadonlyArray<StageStatus>): string {
 }
 
 /** `scicurate inspect`: a bundle's manifest as one screen for a curator. */
-export function renderManifestSummary(dir: string, m: Manifest, review: BundleReview | null = null): string {
+export function renderManifestSummary(dir: string, m: Manifest, review: string | null = null): string {
   const list = (b: Manifest["by_kind"]) =>
     Object.entries(b)
       .sort((x, y) => y[1].documents - x[1].documents || (x[0] < y[0] ? -1 : 1))
@@ -98,7 +99,7 @@ export function renderManifestSummary(dir: string, m: Manifest, review: BundleRe
   const r = m.routing
   const lines = [
     `bundle ${m.name} ${m.version} (${m.title}): ${dir}`,
-    ...(review === null ? [] : [`  review: ${review.manifest === null ? `unknown: ${review.problem}` : describeReview(review.review)}`]),
+    ...(review === null ? [] : [`  review: ${review}`]),
     `  content sha256 ${m.content_sha256}, created ${m.created_at} by scicurate ${m.scicurate_version}, pipeline ${m.pipeline.name}`,
     `  ${fmtInt(m.totals.documents)} documents, ${fmtInt(m.totals.tokens)} tokens (${m.tokenizer.name}), ${fmtBytes(m.totals.text_bytes)} of text`,
     `  train ${fmtInt(m.totals.train.documents)} docs / ${fmtInt(m.totals.train.tokens)} tokens; validation ${fmtInt(m.totals.validation.documents)} docs / ${fmtInt(m.totals.validation.tokens)} tokens (fraction ${m.split.validation_fraction})`,
@@ -157,5 +158,5 @@ export function renderReviewTable(bundlesDir: string): string {
       : [r.name, r.review.state, `${r.manifest.content_sha256.slice(0, 12)}…`, describeReview(r.review)]
   )
   const approved = reviews.filter((r) => r.manifest !== null && r.review.state === "approved").length
-  return [`reviews of the bundles in ${bundlesDir} (${approved} of ${reviews.length} approved for release):`, table(["bundle", "review", "content", "decision"], rows)].join("\n")
+  return [`reviews of the bundles in ${bundlesDir} (${approved} of ${reviews.length} approved for release):`, table(["bundle", "review", "content", "decision"], rows, [1, 2, 3])].join("\n")
 }

@@ -282,6 +282,9 @@ export function createRelease(req: ReleaseRequest): ReleaseOutcome | UsageError 
     if (existing !== null) {
       const differences = releaseDifferences(existing, index)
       if (differences.length > 0) return refusedAsDifferent(finalDir, differences)
+      if (req.privateKey && !fs.existsSync(path.join(finalDir, RELEASE_SIGNATURE))) {
+        warnings.push(`${finalDir} was released unsigned and stays so (a release never changes): release under a new --name to sign it`)
+      }
       return { status: "unchanged", dir: finalDir, index: existing, linked: 0, copied: 0, signedBy: null, warnings }
     }
     writeFileAtomic(path.join(buildDir, RELEASE_INDEX), text)

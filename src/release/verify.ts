@@ -69,6 +69,17 @@ export interface ReleaseVerifyReport extends ReleaseFilesReport {
 /** Whether a folder is a release (holds release.json). */
 export const isReleaseFolder = (dir: string): boolean => fs.existsSync(path.join(dir, RELEASE_INDEX))
 
+/** The release itself, or the releases directly inside a folder of releases (sorted); [] for anything else. */
+export function releaseFoldersIn(dir: string): string[] {
+  if (isReleaseFolder(dir)) return [dir]
+  if (!fs.existsSync(dir) || !fs.statSync(dir).isDirectory()) return []
+  return fs
+    .readdirSync(dir)
+    .sort()
+    .filter((d) => !d.startsWith(".") && isReleaseFolder(path.join(dir, d)))
+    .map((d) => path.join(dir, d))
+}
+
 /** Where release.json contradicts itself: paths, approvals, totals, mixing. Pure. */
 export function indexProblems(index: ReleaseIndex): string[] {
   const out: string[] = []
@@ -110,13 +121,7 @@ export function checkReleaseFiles(dir: string, options: ReleaseVerifyOptions = {
   const failed = (problem: string): ReleaseFilesReport => ({ dir: root, index: null, signature: noSignature, files: [], unlisted: [], other: [problem], ok: false })
   if (!fs.existsSync(indexFile)) return failed(`${indexFile}: missing (not a release folder)`)
   const bytes = fs.readFileSync(indexFile)
-  let index: ReleaseIndex
-  try {
-    index = Schema.decodeUnknownSync(ReleaseIndex)(JSON.parse(bytes.toString("utf8")))
-  } catch (e) {
-    return failed(`${indexFile}: not a scicurate release index (${(e as Error).message.split("\n")[0]})`)
-  }
-
+  // The signature first: it covers the exact bytes, so a changed byte is named as such even when it breaks the JSON.
   const signatureFile = path.join(root, RELEASE_SIGNATURE)
   const signatureText = fs.existsSync(signatureFile) ? fs.readFileSync(signatureFile, "utf8") : null
   let signature: SignatureStatus
@@ -131,6 +136,13 @@ export function checkReleaseFiles(dir: string, options: ReleaseVerifyOptions = {
       signer = " (unreadable)"
     }
     signature = { checked: false, ok: false, detail: signatureText === null ? "not signed" : `signed${signer}; not checked (give --public-key)` }
+  }
+
+  let index: ReleaseIndex
+  try {
+    index = Schema.decodeUnknownSync(ReleaseIndex)(JSON.parse(bytes.toString("utf8")))
+  } catch (e) {
+    return { ...failed(`${indexFile}: not a scicurate release index (${(e as Error).message.split("\n")[0]})`), signature }
   }
 
   const other = indexProblems(index)

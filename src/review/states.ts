@@ -2,10 +2,13 @@
  * Where every bundle of a folder of bundles stands with the curators: its manifest and its review state
  * for the content it holds now. `release`, `status` and `inspect` read it; one place so they agree.
  */
+import * as fs from "node:fs"
 import * as path from "node:path"
+import { Schema } from "effect"
 import { bundleFoldersIn } from "../bundle/verify.ts"
 import { manifestContentHash, readManifest, type Manifest } from "../bundle/manifest.ts"
-import { readReviewLog, reviewState, type ReviewLog, type ReviewState } from "./log.ts"
+import { RELEASE_INDEX, ReleaseIndex } from "../release/schema.ts"
+import { readReviewLog, reviewState, workDirOfBundle, type ReviewLog, type ReviewState } from "./log.ts"
 
 export type BundleReview =
   | { readonly name: string; readonly dir: string; readonly manifest: Manifest; readonly review: ReviewState }
@@ -48,4 +51,27 @@ export function describeReview(review: ReviewState): string {
   }
   const what = d.decision === "approve" ? "approved" : d.decision === "reject" ? "rejected" : "changes requested"
   return `${what} by ${d.curator} (${d.via}, ${d.at})${d.note === "" ? "" : `: ${JSON.stringify(d.note)}`}`
+}
+
+/**
+ * One line on where a bundle folder stands, for `inspect`: its review state in the work folder's log;
+ * or, for a bundle inside a release (whose folder holds release.json, not a review log), the approval
+ * it was released on.
+ */
+export function reviewLineOf(dir: string): string {
+  const home = workDirOfBundle(dir)
+  const indexFile = path.join(home, RELEASE_INDEX)
+  if (fs.existsSync(indexFile)) {
+    try {
+      const index = Schema.decodeUnknownSync(ReleaseIndex)(JSON.parse(fs.readFileSync(indexFile, "utf8")))
+      const b = index.bundles.find((x) => x.name === path.basename(dir))
+      return b === undefined
+        ? `inside release ${index.name}, but not listed in its ${RELEASE_INDEX}`
+        : `released in ${index.name}: approved by ${b.approval.curator} (${b.approval.via}, ${b.approval.at})${b.approval.note === "" ? "" : `: ${JSON.stringify(b.approval.note)}`}`
+    } catch (e) {
+      return `inside a release whose ${indexFile} cannot be read: ${(e as Error).message.split("\n")[0]}`
+    }
+  }
+  const r = reviewOfBundle(dir, readReviewLog(home))
+  return r.manifest === null ? `unknown: ${r.problem}` : describeReview(r.review)
 }
