@@ -13,7 +13,7 @@ import { spawnSync } from "node:child_process"
 import * as fs from "node:fs"
 import * as path from "node:path"
 import { appendDecision } from "../src/review/log.ts"
-import { spawnServe } from "../test/serve-process.ts"
+import { startServe } from "../test/serve/serve-process.ts"
 
 const TARGET_BYTES = 1e9
 const mb = (b: number) => (b / 1e6).toFixed(1)
@@ -116,7 +116,8 @@ export async function benchServePull(opts: { repoRoot: string; corpus: string; b
   const bytes = index.totals.bytes
 
   // The server, as a trainer's machine would reach it.
-  const { child: server, url: base } = await spawnServe(repoRoot, releases)
+  const server = await startServe([releases])
+  const base = server.url
   const rssOf = (field: "VmRSS" | "VmHWM") => Number(new RegExp(`${field}:\\s+(\\d+) kB`).exec(fs.readFileSync(`/proc/${server.pid}/status`, "utf8"))?.[1] ?? 0) * 1024
   const serverStart = rssOf("VmRSS")
   const rows: Array<{ how: string; wall: number; transfer: number | null; verify: number | null }> = []
@@ -137,7 +138,7 @@ export async function benchServePull(opts: { repoRoot: string; corpus: string; b
     }
     serverPeak = rssOf("VmHWM")
   } finally {
-    server.kill("SIGTERM")
+    await server.stop()
   }
 
   const cpWall = rows[0]!.wall

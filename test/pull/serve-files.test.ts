@@ -4,15 +4,15 @@
  * (plain, encoded, absolute, backslash, NUL, a symlink out of the release), and 24 clients at once.
  * The server is the real one: `scicurate serve` started as a child process.
  */
-import { spawn, spawnSync, type ChildProcess } from "node:child_process"
+import { spawn, spawnSync } from "node:child_process"
 import { createHash } from "node:crypto"
 import * as fs from "node:fs"
 import * as http from "node:http"
 import * as path from "node:path"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { makeDemoWork, releaseBundles, rewriteIndex } from "./fixture.ts"
-import { commandWorks, repoRoot, requirePresent, tempDir } from "../helpers.ts"
-import { spawnServe } from "../serve-process.ts"
+import { commandWorks, requirePresent, tempDir } from "../helpers.ts"
+import { startServe, type ServeProcess } from "../serve/serve-process.ts"
 
 const hasCurl = requirePresent("curl (Debian curl; make system-deps)", commandWorks("curl"), "the HTTP tests of the release file tree")
 
@@ -45,8 +45,7 @@ describe.runIf(hasCurl)("the release file tree under /releases, read with curl",
   let releases: string
   let releaseDir: string
   let base: string
-  let server: ChildProcess
-  let serverStderr: () => string
+  let server: ServeProcess
   let index: { totals: { bytes: number }; bundles: Array<{ name: string; files: Array<{ path: string; sha256: string; bytes: number; split: string | null }> }> }
   const filesOf = () => index.bundles.flatMap((b) => b.files)
   const parquet = () => filesOf().find((f) => f.path.endsWith(".parquet"))!
@@ -70,10 +69,11 @@ describe.runIf(hasCurl)("the release file tree under /releases, read with curl",
     // A file in the release folder that release.json does not list, and a secret beside the releases.
     fs.writeFileSync(path.join(releaseDir, "bundles", index.bundles[0]!.name, "unlisted.txt"), "not in the index")
     fs.writeFileSync(path.join(root, "secret.txt"), "server secret")
-    ;({ child: server, url: base, stderr: serverStderr } = await spawnServe(repoRoot, releases))
+    server = await startServe([releases])
+    base = server.url
   })
-  afterAll(() => {
-    server?.kill("SIGTERM")
+  afterAll(async () => {
+    await server?.stop()
   })
 
   it("lists the releases as JSON", () => {
@@ -234,11 +234,9 @@ describe.runIf(hasCurl)("the release file tree under /releases, read with curl",
   })
 
   it("stops on SIGTERM saying how to serve again (not that tasks are kept)", async () => {
-    const exited = new Promise<number | null>((resolve) => server.on("exit", (code) => resolve(code)))
-    server.kill("SIGTERM")
-    expect(await exited).toBe(143)
-    expect(serverStderr()).toContain("SIGTERM received: closing the server")
-    expect(serverStderr()).toMatch(/stopped by SIGTERM\. To serve again, run:\n  scicurate serve .* --port 0\n/)
-    expect(serverStderr()).not.toContain("tasks")
+    await server.stop()
+    expect(server.output()).toContain("SIGTERM received: closing the server")
+    expect(server.output()).toMatch(/stopped by SIGTERM\. To serve again, run:\n  scicurate serve --port 0 .*\n/)
+    expect(server.output()).not.toContain("tasks")
   })
 })

@@ -9,6 +9,8 @@ import { repoRoot } from "../helpers.ts"
 export interface ServeProcess {
   /** e.g. http://127.0.0.1:40123 (no trailing slash) */
   readonly url: string
+  /** The server's process id (the bench reads its peak memory from /proc/PID/status). */
+  readonly pid: number
   readonly output: () => string
   readonly stop: () => Promise<void>
 }
@@ -32,7 +34,7 @@ export function startServe(args: ReadonlyArray<string>, env: Record<string, stri
     const onData = (chunk: Buffer) => {
       output += chunk.toString("utf8")
       const m = /scicurate serve: (http:\/\/\S+?)\/?\s/.exec(output)
-      if (m !== null) resolve({ url: m[1]!, output: () => output, stop })
+      if (m !== null) resolve({ url: m[1]!, pid: child.pid!, output: () => output, stop })
     }
     child.stdout.on("data", onData)
     child.stderr.on("data", onData)
