@@ -54,7 +54,10 @@ export const pullCommand = Command.make(
           `pulled release ${report.release} into ${report.dir}: ${plan.bundles.length} bundle(s), ${plan.files.length} files, ${fmtBytes(plan.bytes)} (${outcomes.fetched} fetched, ${outcomes.resumed} resumed, ${outcomes.present} already in place); verified (${verified.files.length} files, ${verified.bundles.filter((b) => b.report !== null).length} bundle check(s)); transfer ${report.transferSeconds.toFixed(2)} s, verify ${verifySeconds.toFixed(2)} s`,
           `signature: ${report.signature}`,
           ...(report.blend !== null
-            ? [`Megatron: --data-args-path ${report.blend.text}  (train blend)`, `          --per-split-data-args-path ${report.blend.json}  (train and valid)`]
+            ? [
+                ...(report.blend.text !== null ? [`Megatron: --data-args-path ${report.blend.text}  (the train blend)`] : []),
+                `${report.blend.text !== null ? "         " : "Megatron:"} --per-split-data-args-path ${report.blend.json}  (${report.blend.splits.join(" and ")})`
+              ]
             : ["Megatron: no token shards pulled, no blend written"])
         ].join("\n")
       )

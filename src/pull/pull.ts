@@ -44,7 +44,8 @@ export interface PullReport {
   readonly plan: PullPlan
   readonly outcomes: Readonly<Record<FileOutcome, number>>
   readonly signature: string
-  readonly blend: { readonly text: string; readonly json: string } | null
+  /** The blend files written: the train list (null when no train shard was pulled) and the per-split JSON, with its splits. */
+  readonly blend: { readonly text: string | null; readonly json: string; readonly splits: ReadonlyArray<string> } | null
   /** Seconds spent fetching (and checking files already in place), index and blend aside. */
   readonly transferSeconds: number
 }
@@ -167,8 +168,11 @@ async function pullInto(
   const blend = megatronBlend(index.mixing, plan, opts.split, dir)
   let written: PullReport["blend"] = null
   if (blend.train !== null || blend.valid !== null) {
-    written = { text: path.join(dir, BLEND_FILE), json: path.join(dir, DATA_ARGS_FILE) }
-    writeFileAtomic(written.text, blendText(blend))
+    const text = path.join(dir, BLEND_FILE)
+    // The train list only when there is a train blend: an empty file would read as "no data" to Megatron.
+    if (blend.train !== null) writeFileAtomic(text, blendText(blend))
+    else fs.rmSync(text, { force: true })
+    written = { text: blend.train !== null ? text : null, json: path.join(dir, DATA_ARGS_FILE), splits: blend.train !== null ? (blend.valid !== null ? ["train", "valid"] : ["train"]) : ["valid"] }
     writeFileAtomic(written.json, perSplitDataArgs(blend))
     if (/\s/.test(dir)) log(`scicurate pull: ${dir} contains whitespace: ${BLEND_FILE} cannot be read by Megatron's --data-args-path (it splits on whitespace); use ${DATA_ARGS_FILE}`)
   }

@@ -154,6 +154,7 @@ describe("scicurate pull from scicurate serve", () => {
     const args = JSON.parse(fs.readFileSync(path.join(to, "megatron-data-args.json"), "utf8"))
     expect(args.valid).toBeNull()
     expect(args.train.length).toBeGreaterThan(0)
+    expect(r.stdout).toMatch(/--per-split-data-args-path \S+ {2}\(train\)$/m)
 
     const unknown = await cliAsync(["pull", url("r1"), "--to", path.join(root, "unknown"), "--bundles", "no-such-bundle"])
     expect(unknown.status).toBe(2)
