@@ -115,9 +115,11 @@ export async function fetchFile(
         }
         const gained = (sizeOf(part) ?? 0) > have
         failures = gained ? 1 : failures + 1
-        if (!isRetryable(e) || failures > MAX_RETRIES) throw new FileFailed(`${file.path}: ${(e as Error).message}${failures > MAX_RETRIES ? ` (gave up after ${MAX_RETRIES} retries)` : ""}`)
+        // Source errors name the file already; network errors do not.
+        const message = (e as Error).message.startsWith(`${file.path}: `) ? (e as Error).message : `${file.path}: ${(e as Error).message}`
+        if (!isRetryable(e) || failures > MAX_RETRIES) throw new FileFailed(`${message}${failures > MAX_RETRIES ? ` (gave up after ${MAX_RETRIES} retries)` : ""}`)
         const wait = 200 * 2 ** (failures - 1)
-        say(`${file.path}: ${(e as Error).message}; retrying in ${(wait / 1000).toFixed(1)} s`)
+        say(`${message}; retrying in ${(wait / 1000).toFixed(1)} s`)
         await sleep(wait)
       }
     }

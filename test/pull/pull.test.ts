@@ -254,6 +254,22 @@ describe("scicurate pull from scicurate serve", () => {
     }
   })
 
+  it("fails naming a file the server does not have (404, not retried), after fetching the others; nothing is written as finished", async () => {
+    const dir = path.join(releases, "r-missing")
+    fs.cpSync(path.join(releases, "r1"), dir, { recursive: true })
+    const gone = filesOf(index).find((f) => f.split === "validation")!
+    fs.rmSync(path.join(dir, gone.path))
+    const from = proxy.requests.length
+    const to = path.join(root, "missing")
+    const r = await cliAsync(["pull", url("r-missing"), "--to", to, "--public-key", keys.publicFile])
+    expect(r.status).toBe(1)
+    expect(r.stderr).toContain(`1 file(s) not pulled (rerun to resume the rest):\n  ${gone.path}: not found on the server (404)\n`)
+    expect(proxy.requests.slice(from).filter((q) => q.path.endsWith(gone.path)).length).toBe(1)
+    const others = filesOf(index).filter((f) => f.path !== gone.path)
+    for (const f of others) expect(fs.existsSync(path.join(to, f.path)), f.path).toBe(true)
+    expect(fs.existsSync(path.join(to, "release.json"))).toBe(false)
+  })
+
   it("stops before fetching anything when release.json was changed after signing, or was signed by another key", async () => {
     const tampered = path.join(releases, "r-tampered")
     fs.cpSync(path.join(releases, "r1"), tampered, { recursive: true })
