@@ -139,6 +139,18 @@ describe("scicurate pull from scicurate serve", () => {
     expect(again.status, again.stderr).toBe(0)
     expect(again.stdout).toMatch(new RegExp(`0 fetched, 0 resumed, ${filesOf(index).length} already in place`))
     expect(fileRequests(before)).toEqual([])
+
+    // A pulled file damaged on the training machine (same size): the next pull fetches that one again.
+    const damaged = filesOf(index).find((f) => f.path.endsWith(".bin"))!
+    const bytes = fs.readFileSync(path.join(to, damaged.path))
+    bytes[0]! ^= 0xff
+    fs.writeFileSync(path.join(to, damaged.path), bytes)
+    const from = proxy.requests.length
+    const repaired = await cliAsync(["pull", url("r1"), "--to", to])
+    expect(repaired.status, repaired.stderr).toBe(0)
+    expect(repaired.stderr).toContain(`${damaged.path}: the copy in place does not match release.json, fetching it again`)
+    expect(fileRequests(from).map((q) => q.path)).toEqual([`/releases/r1/${damaged.path}`])
+    expect(fs.readFileSync(path.join(to, damaged.path)).equals(fs.readFileSync(path.join(releases, "r1", damaged.path)))).toBe(true)
   })
 
   it("fetches only the bundles and the split asked for (manifests and cards always), and never a left-out bundle", async () => {

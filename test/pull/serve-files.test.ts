@@ -190,6 +190,24 @@ describe.runIf(hasCurl)("the release file tree under /releases, read with curl",
     expect(curl(["-X", "PUT", "--data", "x"], `${base}/releases/r1/release.json`).status).toBe(405)
   })
 
+  it("gives release.json a new ETag when the file is replaced (the cached hash follows mtime and size)", () => {
+    const file = path.join(releaseDir, "release.json")
+    const original = fs.readFileSync(file)
+    const before = curl(["-I"], `${base}/releases/r1/release.json`).headers.etag
+    expect(before).toBe(`"${sha256(original)}"`)
+    const replaced = Buffer.concat([original, Buffer.from("\n")])
+    fs.writeFileSync(`${file}.new`, replaced)
+    fs.renameSync(`${file}.new`, file)
+    try {
+      const after = curl([], `${base}/releases/r1/release.json`)
+      expect(after.headers.etag).toBe(`"${sha256(replaced)}"`)
+      expect(after.body.equals(replaced)).toBe(true)
+    } finally {
+      fs.writeFileSync(`${file}.new`, original)
+      fs.renameSync(`${file}.new`, file)
+    }
+  })
+
   it("closes the file when a client leaves mid-body", async () => {
     const large = filesOf().find((f) => f.path.endsWith("large.bin"))!
     const openOnServer = () =>
