@@ -22,7 +22,7 @@ export const pullCommand = Command.make(
     to: Flag.String("to").pipe(Flag.withDescription("Destination folder (mirrors the release folder; rerun to resume)")),
     bundles: Flag.String("bundles").pipe(Flag.withDescription("Only these bundles, comma-separated (default: every bundle of the release)"), Flag.optional),
     split: Flag.String("split").pipe(Flag.withDescription("Only this split's shards: train or validation (manifests and cards always)"), Flag.optional),
-    parallel: Flag.Int("parallel").pipe(Flag.withDescription("Files fetched at once"), Flag.withDefault(4)),
+    parallel: Flag.Int("parallel").pipe(Flag.withDescription("Files fetched at once (default 4)"), Flag.withDefault(4)),
     publicKey: Flag.String("public-key").pipe(Flag.withDescription("Check release.json's signature with this Ed25519 public key (scicurate keygen); stop if it fails"), Flag.optional)
   },
   (args) =>

@@ -54,7 +54,8 @@ const decodeIndex = Schema.decodeUnknownSync(ReleaseIndex)
 
 export async function pull(opts: PullOptions, log: (line: string) => void = (l) => process.stderr.write(`${l}\n`)): Promise<PullReport> {
   const source = openSource(opts.source, opts.parallel)
-  if (source instanceof SourceError) throw new PullFailed(source.message)
+  // Only a local folder can fail to open here (a URL fails when first read): a wrong argument.
+  if (source instanceof SourceError) throw new PullUsage(source.message)
   try {
     return await pullFrom(source, opts, log)
   } finally {
@@ -72,7 +73,7 @@ async function pullFrom(source: Exclude<ReturnType<typeof openSource>, SourceErr
     }
   }
   const indexBytes = await read(RELEASE_INDEX)
-  if (indexBytes === null) throw new PullFailed(`${source.label}: no ${RELEASE_INDEX} (not a release)`)
+  if (indexBytes === null) throw new PullUsage(`${source.label}: no ${RELEASE_INDEX} (not a release: give http(s)://HOST:PORT/releases/NAME/ or a release folder)`)
   const signatureBytes = await read(RELEASE_SIGNATURE)
 
   let signature = "not checked (no --public-key)"

@@ -335,8 +335,18 @@ describe("scicurate pull from scicurate serve", () => {
     const r = await cliAsync(["pull", path.join(releases, "r1"), "--to", to])
     expect(r.status, r.stderr).toBe(0)
     for (const f of filesOf(index)) expect(fs.readFileSync(path.join(to, f.path)).equals(fs.readFileSync(path.join(releases, "r1", f.path))), f.path).toBe(true)
-    const other = await cliAsync(["pull", url("r-left"), "--to", to])
+    const otherDir = path.join(releases, "r-other")
+    fs.cpSync(path.join(releases, "r1"), otherDir, { recursive: true })
+    rewriteIndex(otherDir, (i) => ({ ...i, name: "r-other" }))
+    const other = await cliAsync(["pull", url("r-other"), "--to", to])
     expect(other.status).toBe(2)
-    expect(other.stderr).toContain("holds release r1")
+    expect(other.stderr).toContain("holds release r1; pull release r-other into another folder")
+    // Sources that are not releases are wrong arguments (exit 2), said in one line.
+    for (const notRelease of [path.join(root, "no-such-folder"), releases, `${proxy.url}/releases/no-such-release/`]) {
+      const r2 = await cliAsync(["pull", notRelease, "--to", path.join(root, "never")])
+      expect(r2.status, notRelease).toBe(2)
+      expect(r2.stderr.trim().split("\n"), notRelease).toHaveLength(1)
+    }
+    expect(fs.existsSync(path.join(root, "never"))).toBe(false)
   })
 })
