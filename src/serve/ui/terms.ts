@@ -9,14 +9,30 @@ import { sqlString } from "../../core/duckdb.ts"
 import { bundleSource, memoized, query, type BundleRef } from "./data.ts"
 
 const STOP_WORDS =
-  "the and for are but not you all any can had her was one our out day get has him his how man new now old see two way who boy did its let put say she too use that with have this will your from they know want been good much some time very when come here just like long make many over such take than them well were what which their there these those into only other also more most then then where while would could should about after again being below between both during each further once same under until whose why because before above through does doing having itself himself herself themselves ourselves yours theirs this that using used based show shows shown results result study paper data method methods model models however within without across among upon whether thus may might must shall per via can cannot".split(
-    " "
-  )
+  `the and for are but not you all any can had her was one our out day get has him his how man new
+  now old see two way who boy did its let put say she too use that with have this will your from
+  they know want been good much some time very when come here just like long make many over such
+  take than them well were what which their there these those into only other also more most then
+  then where while would could should about after again being below between both during each
+  further once same under until whose why because before above through does doing having itself
+  himself herself themselves ourselves yours theirs this that using used based show shows shown
+  results result study paper data method methods model models however within without across among
+  upon whether thus may might must shall per via can cannot`.split(/\s+/)
   .concat(
     // The vocabulary of scientific writing in any field: frequent everywhere, so it names no domain.
-    "present presents presented approach approaches different compared compare comparison work works propose proposed objective objectives level levels system systems demonstrate demonstrated demonstrates information type types lower higher high low year years improve improved improves often provide provides provided therefore common complete evaluated evaluate evaluation existing experimental experiment experiments few first second third future important made measured missing point position potential sample samples space three four five several various number numbers total large small new based effect effects analysis analyses significant significantly found find findings conclusion conclusions background purpose aim aims including include includes included associated use uses related well used overall approximately respectively although however moreover furthermore indicate indicates indicated suggest suggests suggested observed observe obtained compared study studies studied research problem problems task tasks set sets case cases test tests tested performance better best state art recent recently known way ways able given main general end".split(
-      " "
-    )
+    `present presents presented approach approaches different compared compare comparison work works
+    propose proposed objective objectives level levels system systems demonstrate demonstrated
+    demonstrates information type types lower higher high low year years improve improved improves
+    often provide provides provided therefore common complete evaluated evaluate evaluation existing
+    experimental experiment experiments few first second third future important made measured
+    missing point position potential sample samples space three four five several various number
+    numbers total large small new based effect effects analysis analyses significant significantly
+    found find findings conclusion conclusions background purpose aim aims including include
+    includes included associated use uses related well used overall approximately respectively
+    although however moreover furthermore indicate indicates indicated suggest suggests suggested
+    observed observe obtained compared study studies studied research problem problems task tasks
+    set sets case cases test tests tested performance better best state art recent recently known
+    way ways able given main general end`.split(/\s+/)
   )
 
 export interface Term {
