@@ -408,7 +408,11 @@ export function viewSubmission(submission: Submission): SubmissionView | SlurmEr
         const log = job.kind === "plan" ? path.join(job.logDir, "plan.log") : path.join(job.logDir, `${rank}.log`)
         const base = { job: job.name, rank, world: job.world, slurmId, log }
         const seen = live.get(chunk.id)?.get(key) ?? ended.get(chunk.id)?.get(key) ?? null
-        const planDone = job.kind === "plan" && seen?.state === "COMPLETED"
+        // A planning job leaves no marker: done when Slurm says so, or, once Slurm has forgotten it, when
+        // the plan it writes is newer than the submission.
+        const planDone =
+          job.kind === "plan" &&
+          (seen?.state === "COMPLETED" || (seen === null && fs.existsSync(job.planFile) && fs.statSync(job.planFile).mtime.toISOString() > submission.submitted_at))
         if ((plan !== null && isTaskDone(plan, rank)) || planDone) {
           tasks.push({ ...base, status: "done", detail: "" })
         } else if (seen === null) {
@@ -449,17 +453,22 @@ export function renderSubmission(view: SubmissionView): string {
     line(widths.map((w) => "-".repeat(w))),
     ...rows.map(line)
   ]
-  const problems = view.tasks.filter((t) => t.status === "failed" || t.status === "cancelled" || t.status === "unknown")
-  for (const t of problems) {
-    const what = t.job.startsWith("plan-") ? `${t.job} (job ${t.slurmId})` : `${t.job} task ${t.rank + 1} of ${t.world} (job ${t.slurmId})`
-    out.push(`${t.status}: ${what}: ${t.detail}; log ${t.log}`)
-    const last = t.status === "failed" ? lastLogLine(t.log) : null
+  const what = (t: TaskView) => (t.job.startsWith("plan-") ? `${t.job} (job ${t.slurmId})` : `${t.job} task ${t.rank + 1} of ${t.world} (job ${t.slurmId})`)
+  // A task that ran has a log, and what it said last is usually why it failed.
+  for (const t of view.tasks.filter((t) => t.status === "failed" || ((t.status === "cancelled" || t.status === "unknown") && fs.existsSync(t.log)))) {
+    out.push(`${t.status}: ${what(t)}: ${t.detail}; log ${t.log}`)
+    const last = lastLogLine(t.log)
     if (last) out.push(`  last line of the log: ${last}`)
   }
-  for (const t of view.tasks.filter((t) => t.status === "pending" && t.detail)) {
-    out.push(`pending: ${t.job} task ${t.rank + 1} of ${t.world} (job ${t.slurmId}): ${t.detail}`)
-    break
+  // Tasks that never started: one line per job and reason.
+  const unstarted = new Map<string, TaskView[]>()
+  for (const t of view.tasks.filter((t) => (t.status === "cancelled" || t.status === "unknown") && !fs.existsSync(t.log))) {
+    const key = `${t.status}: ${t.job} (job ${t.slurmId.split("_")[0]}): ${t.detail}`
+    unstarted.set(key, [...(unstarted.get(key) ?? []), t])
   }
+  for (const [key, ts] of unstarted) out.push(`${key.replace(/\): /, `, ${ts.length} task(s) never started): `)}`)
+  const waiting = view.tasks.find((t) => t.status === "pending" && t.detail)
+  if (waiting) out.push(`pending: ${what(waiting)}: ${waiting.detail}`)
   return out.join("\n")
 }
 
