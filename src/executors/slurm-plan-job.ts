@@ -8,6 +8,7 @@
  * Exit code 0 when planned; 1 with the reason on stderr (the job's log), which makes Slurm cancel the
  * jobs after it (--kill-on-invalid-dep).
  */
+import { spawnSync } from "node:child_process"
 import * as path from "node:path"
 import { ConfigError } from "../core/errors.ts"
 import { readJson, removeStaleTemporaries, stageLayout } from "../core/layout.ts"
@@ -15,7 +16,8 @@ import type { StagePlan } from "../core/stage.ts"
 import { incompleteDataset, planStage, upstreamOf, withRowGroups } from "../pipeline/plan.ts"
 import { settlePlan, stageAccountingProblem } from "../pipeline/run.ts"
 import { stageNamed } from "../pipeline/stages.ts"
-import type { Submission } from "./slurm.ts"
+import { documentsOut, type Submission } from "./slurm.ts"
+import { TASK_BASE_MB, taskMemoryMb } from "./slurm-jobs.ts"
 
 const fail = (message: string): never => {
   process.stderr.write(`scicurate: ${message}\n`)
@@ -48,5 +50,16 @@ const log = (line: string) => process.stdout.write(`${line}\n`)
 for (const p of [planned, ...(stageNamed(planned.stage).phases?.(planned) ?? [])]) {
   settlePlan(p, false, log)
   removeStaleTemporaries(p.dir)
+}
+// The clusters task's memory grows with the documents (see taskMemoryMb), known only now: a job left at
+// the default --mem is raised before it starts (a --mem that was set is left as it is).
+const documents = documentsOut(upstreamPlan)
+for (const job of readJson<Submission>(submissionFile).jobs.filter((j) => j.position === position && j.kind === "tasks")) {
+  const needed = taskMemoryMb(job.name, documents)
+  if (job.settings.mem !== `${TASK_BASE_MB}M` || needed <= TASK_BASE_MB) continue
+  for (const chunk of job.chunks) {
+    const r = spawnSync("scontrol", ["update", `JobId=${chunk.id}`, `MinMemoryNode=${needed}`], { encoding: "utf8" })
+    log(`scicurate: ${job.name} (job ${chunk.id}): --mem ${needed}M for ${documents} documents${r.status === 0 ? "" : `, but scontrol update failed: ${(r.stderr || "").trim()}`}`)
+  }
 }
 log(`scicurate: planned ${planned.stage}: ${planned.world} task(s), plan ${planned.hash.slice(0, 12)} in ${stageLayout(planned.dir).planFile}`)

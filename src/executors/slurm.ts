@@ -111,7 +111,7 @@ interface Chain {
 }
 
 /** Documents the stage after `plan` will read (its stats), when the stage is complete; else null. */
-function documentsOut(plan: StagePlan): number | null {
+export function documentsOut(plan: StagePlan): number | null {
   const stats = readStageStats(plan)
   return stats.length === plan.world ? sumStats(plan.stage, stats).documents_out : null
 }
@@ -415,6 +415,9 @@ export function viewSubmission(submission: Submission): SubmissionView | SlurmEr
           (seen?.state === "COMPLETED" || (seen === null && fs.existsSync(job.planFile) && fs.statSync(job.planFile).mtime.toISOString() > submission.submitted_at))
         if ((plan !== null && isTaskDone(plan, rank)) || planDone) {
           tasks.push({ ...base, status: "done", detail: "" })
+        } else if (seen === null && (live.has(chunk.id) || ended.has(chunk.id))) {
+          // Slurm drops a pending array task that is scancel'led from the array's record, jobcomp included.
+          tasks.push({ ...base, status: "cancelled", detail: "cancelled before it started (Slurm keeps no record of a pending array task that is cancelled)" })
         } else if (seen === null) {
           tasks.push({ ...base, status: "unknown", detail: "not in squeue, scontrol or the jobcomp log" })
         } else if (seen.state === "PENDING") {
