@@ -188,15 +188,19 @@ describe.skipIf(!hasSlurm)("the Slurm executor on a real cluster", () => {
     const script = r.stdout
     expect(script.match(/\$\(sbatch --parsable/g)).toHaveLength(14)
     const block = (name: string) => script.slice(script.indexOf(`# ${name}:`), script.indexOf("SBATCH\n)", script.indexOf(`# ${name}:`)))
-    expect(block("ingest")).toContain("#SBATCH --array=0-3%2")
-    expect(block("ingest")).toContain("#SBATCH --mem=4096M")
-    expect(block("ingest")).toContain("#SBATCH --partition=debug")
-    expect(block("ingest")).toContain("#SBATCH --qos=normal")
-    expect(block("dedup-exact")).toContain("#SBATCH --mem=8G")
-    expect(block("dedup-exact")).toContain("--dependency=afterok:${job2%%;*} --kill-on-invalid-dep=yes")
-    expect(block("minhash-buckets")).toContain("#SBATCH --mem=16G")
-    expect(block("minhash-buckets")).toContain("#SBATCH --constraint=bigmem")
-    expect(block("minhash-buckets")).toContain("#SBATCH --qos=normal")
+    const expected: Array<[string, string]> = [
+      ["ingest", "#SBATCH --array=0-3%2"],
+      ["ingest", "#SBATCH --mem=4096M"],
+      ["ingest", "#SBATCH --partition=debug"],
+      ["ingest", "#SBATCH --time=00:30:00"],
+      ["ingest", "#SBATCH --qos=normal"],
+      ["dedup-exact", "#SBATCH --mem=8G"],
+      ["dedup-exact", "--dependency=afterok:${job2%%;*} --kill-on-invalid-dep=yes"],
+      ["minhash-buckets", "#SBATCH --mem=16G"],
+      ["minhash-buckets", "#SBATCH --constraint=bigmem"],
+      ["minhash-buckets", "#SBATCH --qos=normal"]
+    ]
+    for (const [name, line] of expected) expect(block(name), name).toContain(line)
     expect(block("plan-dedup")).toContain("slurm-plan-job.ts")
   })
 
