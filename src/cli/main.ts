@@ -12,7 +12,7 @@ import { Cause, Console, Data, Effect, Exit, Option, Runtime } from "effect"
 import { Argument, CliOutput, Command, Flag } from "effect/cli"
 import { makeDuckDBLayer } from "../core/duckdb.ts"
 import { ConfigError, SlurmError, UsageError } from "../core/errors.ts"
-import { cancelSubmission, readSubmission, renderSubmission, runOnSlurm, viewSubmission } from "../executors/slurm.ts"
+import { cancelSubmission, liveJobIds, readSubmission, renderSubmission, runOnSlurm, viewSubmission } from "../executors/slurm.ts"
 import { slurmRunFlags, slurmSettingsOf } from "./slurm.ts"
 import { SCICURATE_VERSION } from "../core/version.ts"
 import { bundleFoldersIn, verifyBundle } from "../bundle/verify.ts"
@@ -92,6 +92,12 @@ const run = Command.make(
         return
       }
       if (args.detach || args.dryRun) return yield* new UsageError({ message: "--detach and --dry-run need --executor slurm" })
+      // Jobs submitted to Slurm write into this work folder without holding its lock: do not run beside them.
+      const submitted = readSubmission(pipeline.work)
+      const queued = submitted === null ? [] : liveJobIds(submitted)
+      if (Array.isArray(queued) && queued.length > 0) {
+        return yield* new UsageError({ message: `${pipeline.work}: Slurm jobs ${queued.join(", ")} submitted for it are still queued; wait for them (run --executor slurm attaches) or scicurate cancel ${pipeline.work}` })
+      }
       const w = yield* workerCount(args.workers)
       log(`scicurate ${SCICURATE_VERSION}: pipeline ${pipeline.config.name} (${args.pipeline}), work ${pipeline.work}, ${w} worker(s)`)
       const reports = yield* runPipeline(pipeline, { workers: w, from, only, log })

@@ -537,16 +537,23 @@ export const runOnSlurm = (
 /** Poll until none of the submission's jobs is queued, saying what changes; then say how it ended. */
 const follow = (pipeline: ResolvedPipeline, submission: Submission, options: SlurmRunOptions): Effect.Effect<SlurmOutcome, SlurmError | AccountingError> =>
   Effect.gen(function* () {
-    const poll = options.pollMs ?? (Number(process.env.SCICURATE_SLURM_POLL_MS) || 1000)
+    const poll = options.pollMs ?? (Number(process.env.SCICURATE_SLURM_POLL_MS) || 5000)
+    const tasksJobs = submission.jobs.filter((j) => j.kind === "tasks")
+    const total = tasksJobs.reduce((a, j) => a + j.ranks.length, 0)
     let said = ""
     while (true) {
-      const view = yield* orFail(viewSubmission(submission))
-      const count = (s: TaskView["status"]) => view.tasks.filter((t) => t.status === s).length
-      const running = [...new Set(view.tasks.filter((t) => t.status === "running").map((t) => t.job))]
-      const line = `slurm: ${count("done")}/${view.tasks.length} task(s) done, ${count("running")} running${running.length ? ` (${running.join(", ")})` : ""}, ${count("pending")} pending${count("failed") + count("cancelled") > 0 ? `, ${count("failed")} failed, ${count("cancelled")} cancelled` : ""}`
+      // One squeue and one listing of each job's `_done` folder per poll: cheap for slurmctld and the
+      // metadata server alike; Slurm's records of ended tasks (scontrol, jobcomp) are read once, at the end.
+      const live = yield* orFail(liveTasks())
+      const states = (job: SubmittedJob) => job.chunks.flatMap((c) => [...(live.get(c.id)?.values() ?? [])].map((t) => t.state))
+      const running = tasksJobs.filter((j) => states(j).includes("RUNNING"))
+      const count = (state: string) => tasksJobs.reduce((a, j) => a + states(j).filter((s) => s === state).length, 0)
+      const done = tasksJobs.reduce((a, j) => a + doneRanks(j), 0)
+      const line = `slurm: ${done}/${total} task(s) done, ${count("RUNNING")} running${running.length ? ` (${running.map((j) => j.name).join(", ")})` : ""}, ${count("PENDING")} pending`
       if (line !== said) options.log(line)
       said = line
-      if (view.live === 0) {
+      if (!submission.jobs.some((j) => j.chunks.some((c) => live.has(c.id)))) {
+        const view = yield* orFail(viewSubmission(submission))
         if (view.tasks.every((t) => t.status === "done") && submission.complete) {
           yield* checkFinished(pipeline)
           return { _tag: "Finished" } as const
@@ -559,6 +566,17 @@ const follow = (pipeline: ResolvedPipeline, submission: Submission, options: Slu
       yield* Effect.sleep(poll)
     }
   })
+
+/** How many of a job's ranks have a done marker (counted from one listing; `status` checks markers fully). */
+function doneRanks(job: SubmittedJob): number {
+  const dir = path.dirname(stageLayout(path.dirname(job.planFile)).done(0))
+  const ranks = new Set(job.ranks.map(String))
+  try {
+    return fs.readdirSync(dir).filter((name) => ranks.has(name)).length
+  } catch {
+    return 0
+  }
+}
 
 /** After the last job: every stage complete and accounted for, as the local runner checks after each stage. */
 const checkFinished = (pipeline: ResolvedPipeline): Effect.Effect<void, SlurmError | AccountingError> =>

@@ -24,12 +24,16 @@ import { cli, cliDetached, corpusDir, filesUnder, hasCorpus, repoRoot, requirePr
 
 const START = path.resolve(repoRoot, "../shared/slurm/start-local-slurm.sh")
 
+const STOP = path.resolve(repoRoot, "../shared/slurm/stop-local-slurm.sh")
+/** Set when this file started the cluster: it stops it again when done (a cluster it found running stays). */
+let startedHere = false
+
 /** Whether the local cluster answers; started (idempotently) when it does not. */
 function clusterReady(): boolean {
-  const answers = () => spawnSync("sinfo", ["-h", "-o", "%T"], { encoding: "utf8" })
-  const state = answers()
+  const state = spawnSync("sinfo", ["-h", "-o", "%T"], { encoding: "utf8" })
   if (state.status === 0 && /idle|mix|alloc/.test(state.stdout)) return true
   if (!fs.existsSync(START)) return false
+  startedHere = true
   // More CPUs than the machine has, so that an array's tasks run side by side (the start script's knob).
   const r = spawnSync("bash", [START], { encoding: "utf8", env: { ...process.env, LOCAL_SLURM_CPUS: process.env.LOCAL_SLURM_CPUS ?? "8" }, timeout: 600_000 })
   if (r.status !== 0) console.warn(`[scicurate tests] ${START} failed:\n${r.stderr.split("\n").slice(-8).join("\n")}`)
@@ -82,6 +86,7 @@ describe.skipIf(!hasSlurm)("the Slurm executor on a real cluster", () => {
   afterAll(() => {
     // Nothing of ours left in the queue, whatever a failed test left behind.
     for (const work of works) if (fs.existsSync(path.join(work, "_slurm/submission.json"))) cli(["cancel", work])
+    if (startedHere && fs.existsSync(STOP)) spawnSync("bash", [STOP], { stdio: "ignore", timeout: 120_000 })
   })
 
   it("runs the demo pipeline as job arrays and writes the local executor's bytes, arrays split at MaxArraySize", () => {
@@ -155,6 +160,23 @@ describe.skipIf(!hasSlurm)("the Slurm executor on a real cluster", () => {
     expect(jobs[0]!.name).toBe("dedup-exact")
     expect(jobs[0]!.ranks).toEqual([1])
     expect(filesUnder(path.join(work, "bundles"))).toEqual(filesUnder(path.join(local, "bundles")))
+  })
+
+  it("cancel scancels what the run submitted; a local run refuses the folder while its jobs are queued", async () => {
+    const work = path.join(root, "cancelled")
+    expect(run(work, ["--detach"]).status).toBe(0)
+    const local = cli(["run", demo, "--work", work, "--workers", "1"], { ...env, SCICURATE_SAMPLE: sample })
+    expect(local.status).toBe(2)
+    expect(local.stderr).toMatch(/Slurm jobs [\d, ]+ submitted for it are still queued/)
+    const r = cli(["cancel", work])
+    expect(r.status, r.stderr).toBe(0)
+    // Those still queued (ingest may have ended meanwhile): at least the last stage's.
+    expect(Number(/cancelled (\d+) job\(s\)/.exec(r.stdout)?.[1])).toBeGreaterThanOrEqual(1)
+    await jobsGone(work)
+    const status = cli(["status", work])
+    expect(status.stdout).toMatch(/0 job\(s\) still in the queue/)
+    expect(status.stdout).toMatch(/^bundle\s+\d+\s+2\s+0\s+0\s+0\s+0\s+2$/m)
+    expect(cli(["cancel", work]).stdout).toContain("nothing to cancel")
   })
 
   it("kill -9 of the run following the jobs loses nothing: run again attaches to them", async () => {
