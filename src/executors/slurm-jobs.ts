@@ -141,7 +141,7 @@ function sbatchOptions(job: JobSpec, chunk: ArrayChunk, ctx: ScriptContext): str
  * the local executor's workers run, with the rank from SLURM_ARRAY_TASK_ID (plus the chunk's offset).
  */
 export function jobScript(job: JobSpec, chunk: ArrayChunk, ctx: ScriptContext): string {
-  const lines = ["#!/bin/bash", ...sbatchOptions(job, chunk, ctx).map((o) => `#SBATCH ${shellWord(o)}`)]
+  const lines = ["#!/bin/bash", ...sbatchOptions(job, chunk, ctx).map((o) => `#SBATCH ${o}`)]
   lines.push(`# scicurate ${ctx.version}, pipeline ${ctx.pipelineName}: ${job.kind === "plan" ? `planning of stage ${job.stage}` : `${job.name}, ${job.ranks.length} of ${job.world} task(s)`}`)
   lines.push("set -eu")
   const scratch = job.settings.scratch ? shellWord(job.settings.scratch) : '"${SCICURATE_SCRATCH:-${TMPDIR:-/tmp}}"'
