@@ -29,7 +29,7 @@ export const serveCommand = Command.make(
       if (ctx instanceof UsageError) return yield* ctx
       // The web stack loads only here: every other command starts without paying for it.
       const [{ serve }, { makeApp }] = yield* Effect.promise(() => Promise.all([import("@hono/node-server"), import("../serve/app.ts")]))
-      const app = makeApp(ctx)
+      const app = makeApp(ctx, { loopbackOnly: isLoopbackHost(args.host) })
       const server = yield* Effect.callback<ReturnType<typeof serve>, UsageError>((resume) => {
         const s = serve({ fetch: app.fetch, hostname: args.host, port: args.port }, () => resume(Effect.succeed(s)))
         s.on("error", (e) => resume(Effect.fail(new UsageError({ message: `cannot listen on ${args.host}:${args.port}: ${e.message}` }))))

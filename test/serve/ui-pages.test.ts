@@ -8,18 +8,17 @@
  * the files on disk (manifests, shards, rejects, dedup's removed list, read independently with DuckDB),
  * a screenshot is saved under .test-results/ui/, and any console error or failed request fails the test.
  */
-import { spawn, type ChildProcess } from "node:child_process"
 import * as fs from "node:fs"
 import * as path from "node:path"
-import { chromium, type Browser, type Page } from "playwright-core"
+import type { Browser, Page } from "playwright-core"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { openDuckDB, sqlString } from "../../src/core/duckdb.ts"
 import { writeSampleCorpus } from "../../src/demo/sample-corpus.ts"
 import { appendDecision } from "../../src/review/log.ts"
-import { cli, corpusDir, hasCorpus, readRejects, repoRoot, requirePresent, tempDir } from "../helpers.ts"
+import { cli, corpusDir, hasCorpus, readRejects, repoRoot, tempDir } from "../helpers.ts"
+import { hasChromium, openBrowserPage } from "./browser.ts"
+import { type ServeProcess, startServe } from "./serve-process.ts"
 
-const CHROMIUM = "/usr/bin/chromium"
-const hasChromium = requirePresent("chromium (/usr/bin/chromium)", fs.existsSync(CHROMIUM), "the browser tests of the curators' pages")
 const SHOTS = path.join(repoRoot, ".test-results", "ui")
 const pipeline = path.join(repoRoot, "pipelines/demo.yaml")
 
@@ -88,14 +87,14 @@ const shardsOf = (bundleDir: string) => `read_parquet(${sqlString(path.join(bund
 const manifestOf = (bundleDir: string) => JSON.parse(fs.readFileSync(path.join(bundleDir, "manifest.json"), "utf8"))
 const numberIn = (s: string | null) => Number((s ?? "").replace(/[^\d.-]/g, ""))
 
-describe.skipIf(!hasChromium)("curators' pages in Chromium against `scicurate serve`", () => {
+describe.skipIf(!hasChromium("the browser tests of the curators' pages"))("curators' pages in Chromium against `scicurate serve`", () => {
   let work: string
   let bundles: string
-  let server: ChildProcess
+  let server: ServeProcess
   let base: string
   let browser: Browser
   let page: Page
-  const problems: string[] = []
+  let problems: string[]
   /** The bundle that holds the near duplicate's kept copy (chemistry, by the lexicon), found from the shards. */
   let nearBundle: string
   let injectionBundle: string
@@ -184,42 +183,16 @@ describe.skipIf(!hasChromium)("curators' pages in Chromium against `scicurate se
     appendDecision(work, { bundle: nearBundle, content_sha256: manifestOf(path.join(release, "bundles", nearBundle)).content_sha256, decision: "approve", note: "v1 looked fine", curator: "ada", via: "cli" })
     appendDecision(work, { bundle: approvedNow, content_sha256: manifestOf(path.join(bundles, approvedNow)).content_sha256, decision: "approve", note: "ok", curator: "ada", via: "cli" })
 
-    server = spawn(process.execPath, [path.join(repoRoot, "bin/scicurate.mjs"), "serve", work, "--port", "0"], { cwd: repoRoot, stdio: ["ignore", "pipe", "pipe"] })
-    let stderr = ""
-    server.stderr!.on("data", (d) => (stderr += String(d)))
-    base = await new Promise<string>((resolve, reject) => {
-      let out = ""
-      server.stdout!.on("data", (d) => {
-        out += String(d)
-        const m = /http:\/\/127\.0\.0\.1:(\d+)\//.exec(out)
-        if (m) resolve(`http://127.0.0.1:${m[1]}`)
-      })
-      server.on("exit", (code) => reject(new Error(`scicurate serve exited (${code}): ${stderr}`)))
-    })
+    server = await startServe([work])
+    base = server.url
 
     fs.mkdirSync(SHOTS, { recursive: true })
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"]
-    })
-    page = await browser.newPage({ viewport: { width: 1280, height: 900 } })
-    page.on("console", (m) => {
-      if (m.type() === "error") problems.push(`console: ${m.text()}`)
-    })
-    page.on("pageerror", (e) => problems.push(`page error: ${e.message}`))
-    page.on("requestfailed", (r) => problems.push(`request failed: ${r.url()} ${r.failure()?.errorText}`))
-    page.on("response", (r) => {
-      if (r.status() >= 400) problems.push(`HTTP ${r.status()}: ${r.url()}`)
-    })
+    ;({ browser, page, problems } = await openBrowserPage())
   })
 
   afterAll(async () => {
     await browser?.close()
-    if (server !== undefined && server.exitCode === null) {
-      const exited = new Promise((resolve) => server.once("exit", resolve))
-      server.kill("SIGTERM")
-      await exited
-    }
+    await server?.stop()
   })
 
   it("lists every bundle with the manifest's numbers and its review state", async () => {

@@ -12,6 +12,7 @@ import { barChart, CHART_GRID_STYLE, columnChart, log2Bins, type Bar } from "./c
 import { bundleHref, documentHref, href, num, uiPage } from "./common.ts"
 import { bundleReviews, manifestHashProblem } from "../../review/states.ts"
 import { bundleSource, findBundle, latestReleaseWith, memoized, query, removedSource, rootRelative, type BundleRef } from "./data.ts"
+import { signInStatus } from "./auth.ts"
 import { decisionPanel } from "./decide.ts"
 import { html, type SafeHtml } from "./html.ts"
 import { renderCard } from "./markdown.ts"
@@ -24,11 +25,12 @@ export const reviewLogOf = (ctx: ServeContext): ReviewLog => (ctx.reviewDir === 
 export const stateBadge = (s: ReviewState): SafeHtml =>
   html`<span class="state ${s.state}" data-state="${s.state}">${s.state}</span>${s.changedSinceReview ? html` <span class="state needs-review changed" title="the latest decision was about other content">changed since review</span>` : ""}`
 
-export function bundleListPage(ctx: ServeContext): string {
-  if (ctx.bundlesDir === null) return uiPage("Bundles", html`<p class="muted">No bundles are served here.</p>`)
+/** `status`: the header's sign-in status (auth.ts signInStatus). */
+export function bundleListPage(ctx: ServeContext, status?: SafeHtml): string {
+  if (ctx.bundlesDir === null) return uiPage("Bundles", html`<p class="muted">No bundles are served here.</p>`, status)
   const log = reviewLogOf(ctx)
   const reviews = bundleReviews(ctx.bundlesDir, log)
-  if (reviews.length === 0) return uiPage("Bundles", html`<p class="muted">No bundles are served here.</p>`)
+  if (reviews.length === 0) return uiPage("Bundles", html`<p class="muted">No bundles are served here.</p>`, status)
   const rows = reviews.map((b) => {
     if (b.manifest === null)
       return html`<tr data-bundle="${b.name}"><td>${b.name}</td><td colspan="4" class="state rejected">${b.problem}</td><td><span class="state needs-review" data-state="unreadable">cannot be reviewed</span></td></tr>`
@@ -48,7 +50,8 @@ export function bundleListPage(ctx: ServeContext): string {
     "Bundles",
     html`${problems}<p class="muted">${reviews.length} bundle(s), ${num(total.documents)} documents, ${num(total.tokens)} tokens, from ${ctx.bundlesDir}.</p>
     <table id="bundles"><thead><tr><th>bundle</th><th class="num">documents</th><th class="num">tokens</th><th class="num">shards</th><th>version</th><th>review</th></tr></thead>
-    <tbody>${rows}</tbody></table>`
+    <tbody>${rows}</tbody></table>`,
+    status
   )
 }
 
@@ -188,6 +191,7 @@ export async function bundlePage(ctx: ServeContext, c: Context, name: string): P
     <h2>Samples</h2>${samples}
     <h2>Shards</h2>${shards}
     <h2>Accounting</h2>${accounting}
-    <h2>Dataset card</h2><section id="card">${card}</section>`
+    <h2>Dataset card</h2><section id="card">${card}</section>`,
+    signInStatus(ctx, c)
   )
 }

@@ -6,7 +6,8 @@ import { html, page, type SafeHtml } from "./html.ts"
 
 const NAV = html`<a href="/ui/left-out">Left out</a><a href="/ui/compare">Compare</a>`
 
-export const uiPage = (title: string, body: SafeHtml): string => page(title, body, { nav: NAV })
+/** A curators' page; `status` is what ends the header (who is signed in: auth.ts signInStatus). */
+export const uiPage = (title: string, body: SafeHtml, status?: SafeHtml): string => page(title, body, { nav: status === undefined ? NAV : html`${NAV}${status}` })
 
 export const num = (n: number | null | undefined): string =>
   n === null || n === undefined || Number.isNaN(n) ? "–" : Number.isInteger(n) ? n.toLocaleString("en-US") : n.toLocaleString("en-US", { maximumFractionDigits: 3 })

@@ -44,7 +44,7 @@ td.num, th.num { text-align:right; font-variant-numeric:tabular-nums; }
 pre.text { white-space:pre-wrap; word-break:break-word; background:#f6f8fa; padding:.8rem; border:1px solid var(--line); max-height:70vh; overflow:auto; }
 .state { display:inline-block; padding:.05rem .45rem; border-radius:.3rem; font-size:.85em; border:1px solid currentColor; }
 .state.approved { color:var(--ok); } .state.rejected { color:var(--bad); } .state.changes-requested, .state.needs-review { color:var(--warn); }
-.muted { color:var(--muted); } .grid { display:grid; grid-template-columns:repeat(auto-fill,minmax(340px,1fr)); gap:1rem; }
+.muted { color:var(--muted); } .error { color:var(--bad); } .grid { display:grid; grid-template-columns:repeat(auto-fill,minmax(340px,1fr)); gap:1rem; }
 .diff-del { background:#ffd7d5; } .diff-add { background:#ccf0d4; }
 form.inline { display:inline; } textarea { width:100%; min-height:4rem; }
 `

@@ -1,5 +1,5 @@
 /**
- * Curators' pages under /ui (read-only here; decisions are ui-decide's panel on the bundle page):
+ * Curators' pages under /ui:
  *
  *   /ui/                                   bundles with size and review state
  *   /ui/bundles/<name>                     a bundle's manifest as a page, charts, samples, card, decision slot
@@ -8,6 +8,9 @@
  *   /ui/left-out                           rejects and filtered inputs per reason, duplicate clusters
  *   /ui/duplicates/<cluster or removed id> kept and removed copies side by side, differences marked
  *   /ui/compare?a=FOLDER&b=FOLDER          two runs of a bundle: added, removed, changed; deltas
+ *   /ui/sign-in, /ui/sign-out              curators' sessions (auth.ts); every POST is checked there first
+ *   /ui/bundles/<name>/review              the decision panel alone; POST .../decision records one (decide.ts)
+ *   /ui/releases, /ui/releases/<name>      releases made from this work folder (releases.ts)
  *
  * A missing bundle, document or cluster is a 404 page; a bad parameter a 400 page; anything else a 500
  * page with the one-line cause (never a stack trace; the cause is also logged on the server's stderr).
@@ -20,8 +23,11 @@ import { uiPage } from "./common.ts"
 import { comparePage } from "./compare.ts"
 import { BadRequest, NotFound } from "./data.ts"
 import { documentPage, documentsPage } from "./documents.ts"
+import { authRoutes, signInStatus, writeGuards } from "./auth.ts"
+import { decisionRoutes } from "./decide.ts"
 import { html } from "./html.ts"
 import { duplicatePage, leftOutPage } from "./left-out.ts"
+import { releasePages } from "./releases.ts"
 
 function errorPage(c: Context, status: ContentfulStatusCode, title: string, message: string): Response {
   return c.html(uiPage(title, html`<p class="error" data-status="${status}">${message}</p><p><a href="/ui/">Back to the bundles</a></p>`), status)
@@ -29,7 +35,12 @@ function errorPage(c: Context, status: ContentfulStatusCode, title: string, mess
 
 export function curatorPages(ctx: ServeContext): Hono {
   const app = new Hono({ strict: false })
-  app.get("/", (c) => c.html(bundleListPage(ctx)))
+  // Before any route, the catch-all included: every write is checked here (read-only server, Origin, session, CSRF).
+  app.use("*", ...writeGuards(ctx))
+  app.route("/", authRoutes(ctx))
+  app.route("/", decisionRoutes(ctx))
+  app.route("/", releasePages(ctx))
+  app.get("/", (c) => c.html(bundleListPage(ctx, signInStatus(ctx, c))))
   app.get("/bundles/:name", async (c) => c.html(await bundlePage(ctx, c, c.req.param("name"))))
   app.get("/bundles/:name/documents", (c) => documentsPage(ctx, c, c.req.param("name")))
   app.get("/bundles/:name/documents/:id", async (c) => c.html(await documentPage(ctx, c, c.req.param("name"), c.req.param("id"))))
