@@ -105,6 +105,10 @@ describe.skipIf(!hasSlurm)("the Slurm executor on a real cluster", () => {
       [3, [0]]
     ])
     expect(submission.jobs.map((j) => j.name)).toEqual(["ingest", "plan-dedup", "dedup-exact", "minhash-signatures", "minhash-buckets", "minhash-clusters", "dedup", "plan-tokenize", "tokenize", "plan-classify", "classify", "plan-bundle", "bundle-shards", "bundle"])
+    // The clusters task's memory follows the documents, known once ingest has run: the planning job raised it.
+    const raised = /minhash-clusters \(job \d+\): --mem (\d+)M for (\d+) documents/.exec(fs.readFileSync(path.join(work, "_slurm/logs/dedup/plan.log"), "utf8"))
+    expect(raised, "the planning job's log names the raised --mem").not.toBeNull()
+    expect(Number(raised![1])).toBe(4096 + Math.ceil((Number(raised![2]) * 48) / 1048576))
     // One log per task in the work folder, saying where it ran.
     expect(fs.readFileSync(path.join(work, "_slurm/logs/ingest/3.log"), "utf8")).toMatch(/ingest task 3 of 4, job \d+_0 on /)
     const status = cli(["status", work])
