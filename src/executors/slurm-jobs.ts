@@ -154,7 +154,7 @@ export function jobScript(job: JobSpec, chunk: ArrayChunk, ctx: ScriptContext): 
   } else {
     lines.push(`rank=$((SLURM_ARRAY_TASK_ID + ${chunk.offset}))`, `mkdir -p ${shellWord(job.logDir)}`, `exec >${shellWord(job.logDir)}/"$rank.log" 2>&1`, ...env)
     lines.push(`export SCICURATE_SCRATCH=${scratch}`)
-    lines.push(`echo "scicurate: ${job.name} task $rank of ${job.world}, job \${SLURM_ARRAY_JOB_ID}_\${SLURM_ARRAY_TASK_ID} on $(hostname) at $(date -u +%Y-%m-%dT%H:%M:%SZ)"`)
+    lines.push(`echo "scicurate: ${job.name} task $rank of ${job.world}, job \${SLURM_ARRAY_JOB_ID}_\${SLURM_ARRAY_TASK_ID} on $(hostname) at $(date -u +%Y-%m-%dT%H:%M:%SZ), scratch $SCICURATE_SCRATCH"`)
     lines.push(`exec ${node} ${shellWord(ctx.taskMain)} ${shellWord(job.planFile)} "$rank"`)
   }
   return lines.join("\n") + "\n"

@@ -91,7 +91,8 @@ describe.skipIf(!hasSlurm)("the Slurm executor on a real cluster", () => {
 
   it("runs the demo pipeline as job arrays and writes the local executor's bytes, arrays split at MaxArraySize", () => {
     const work = path.join(root, "slurm")
-    const r = run(work, [], { SCICURATE_SLURM_MAX_ARRAY_SIZE: "3" })
+    const scratch = path.join(root, "node-local")
+    const r = run(work, ["--scratch", scratch], { SCICURATE_SLURM_MAX_ARRAY_SIZE: "3" })
     expect(r.status, r.stderr).toBe(0)
     expect(r.stdout).toMatch(/^bundle\s+2\/2/m)
     expect(r.stdout).not.toContain("UNBALANCED")
@@ -110,7 +111,10 @@ describe.skipIf(!hasSlurm)("the Slurm executor on a real cluster", () => {
     expect(raised, "the planning job's log names the raised --mem").not.toBeNull()
     expect(Number(raised![1])).toBe(4096 + Math.ceil((Number(raised![2]) * 48) / 1048576))
     // One log per task in the work folder, saying where it ran.
-    expect(fs.readFileSync(path.join(work, "_slurm/logs/ingest/3.log"), "utf8")).toMatch(/ingest task 3 of 4, job \d+_0 on /)
+    expect(fs.readFileSync(path.join(work, "_slurm/logs/ingest/3.log"), "utf8")).toMatch(new RegExp(`ingest task 3 of 4, job \\d+_0 on .*, scratch ${scratch}`))
+    // The tasks' temporaries went to the scratch folder (made by the first task, emptied by each), never to the stage folders.
+    expect(fs.readdirSync(scratch)).toEqual([])
+    for (const stage of ["ingest", "dedup", "tokenize", "classify"]) expect(fs.existsSync(path.join(work, stage, "_tmp")), stage).toBe(false)
     const status = cli(["status", work])
     expect(status.stdout).toMatch(/^ingest\s+\d+,\d+\s+4\s+4\s+0\s+0\s+0\s+0$/m)
     expect(status.stdout).toMatch(/^bundle\s+\d+\s+2\s+2\s/m)
