@@ -40,7 +40,7 @@ import { sumStats } from "../core/stats.ts"
 import { SCICURATE_VERSION } from "../core/version.ts"
 import type { ResolvedPipeline } from "../pipeline/config.ts"
 import { incompleteDataset, planStage, upstreamOf, withRowGroups, type Upstream } from "../pipeline/plan.ts"
-import { readStageStats, settlePlan, stageAccountingProblem, withLock } from "../pipeline/run.ts"
+import { readStageStats, settlePlan, stageAccountingProblem, withLock, type StageTiming } from "../pipeline/run.ts"
 import { stageNamed } from "../pipeline/stages.ts"
 import { pendingRanks } from "./local.ts"
 import { chunkRanks, dependencyArgs, expandArraySpec, jobScript, jobSettings, shellWord, type ArrayChunk, type JobSpec, type ScriptContext } from "./slurm-jobs.ts"
@@ -280,6 +280,9 @@ export interface SlurmTaskState {
   readonly state: string
   readonly reason: string | null
   readonly exitCode: string | null
+  /** When it started and ended (ms since the epoch), when Slurm says. */
+  readonly start?: number
+  readonly end?: number
 }
 
 /** Parse `scontrol show job -o` or jobcomp lines: per array index (or -1 for a plain job) of each job id. */
@@ -293,7 +296,12 @@ export function parseJobLines(text: string, into: Map<string, Map<number, SlurmT
     const tasks = field("ArrayTaskId")
     const indices = tasks === null ? [-1] : expandArraySpec(tasks)
     const reason = field("Reason")
-    const entry = { state, reason: reason === "None" ? null : reason, exitCode: field("ExitCode") }
+    // Slurm prints local times without a zone, which Date reads as local time too.
+    const time = (k: string) => {
+      const t = Date.parse(field(k) ?? "")
+      return Number.isFinite(t) ? { [k === "StartTime" ? "start" : "end"]: t } : {}
+    }
+    const entry = { state, reason: reason === "None" ? null : reason, exitCode: field("ExitCode"), ...time("StartTime"), ...time("EndTime") }
     const known = into.get(id) ?? new Map<number, SlurmTaskState>()
     for (const i of indices) known.set(i, entry)
     into.set(id, known)
@@ -369,6 +377,8 @@ export interface SubmissionView {
   readonly submission: Submission
   readonly tasks: ReadonlyArray<TaskView>
   readonly live: number
+  /** Per job, from the first start to the last end of its ended tasks, as Slurm recorded them. */
+  readonly spans: ReadonlyMap<string, { readonly start: number; readonly end: number }>
 }
 
 /** A plan as its folder holds it now (null when not planned yet). */
@@ -398,6 +408,7 @@ export function viewSubmission(submission: Submission): SubmissionView | SlurmEr
   const ids = submission.jobs.flatMap((j) => j.chunks.map((c) => c.id))
   const ended = endedTasks(ids)
   const tasks: TaskView[] = []
+  const spans = new Map<string, { start: number; end: number }>()
   for (const job of submission.jobs) {
     const plan = job.kind === "tasks" ? planAt(job.planFile) : null
     for (const chunk of job.chunks) {
@@ -408,6 +419,10 @@ export function viewSubmission(submission: Submission): SubmissionView | SlurmEr
         const log = job.kind === "plan" ? path.join(job.logDir, "plan.log") : path.join(job.logDir, `${rank}.log`)
         const base = { job: job.name, rank, world: job.world, slurmId, log }
         const seen = live.get(chunk.id)?.get(key) ?? ended.get(chunk.id)?.get(key) ?? null
+        const span = spans.get(job.name)
+        if (seen?.start !== undefined && seen.end !== undefined && seen.end >= seen.start) {
+          spans.set(job.name, { start: Math.min(span?.start ?? seen.start, seen.start), end: Math.max(span?.end ?? seen.end, seen.end) })
+        }
         // A planning job leaves no marker: done when Slurm says so, or, once Slurm has forgotten it, when
         // the plan it writes is newer than the submission.
         const planDone =
@@ -435,7 +450,7 @@ export function viewSubmission(submission: Submission): SubmissionView | SlurmEr
       }
     }
   }
-  return { submission, tasks, live: ids.filter((id) => live.has(id)).length }
+  return { submission, tasks, live: ids.filter((id) => live.has(id)).length, spans }
 }
 
 /** The Slurm part of `status`: per job, tasks by state; then each failed or cancelled task, with its log and last line. */
@@ -555,6 +570,7 @@ const follow = (pipeline: ResolvedPipeline, submission: Submission, options: Slu
       if (!submission.jobs.some((j) => j.chunks.some((c) => live.has(c.id)))) {
         const view = yield* orFail(viewSubmission(submission))
         if (view.tasks.every((t) => t.status === "done") && submission.complete) {
+          writeTimings(submission, view)
           yield* checkFinished(pipeline)
           return { _tag: "Finished" } as const
         }
@@ -566,6 +582,27 @@ const follow = (pipeline: ResolvedPipeline, submission: Submission, options: Slu
       yield* Effect.sleep(poll)
     }
   })
+
+/**
+ * Each stage's wall time, for `status` (as the local runner writes it): from the first start to the last
+ * end of its jobs (its planning job and phases included) as Slurm recorded them; `workers` is the widest
+ * array, the tasks that could run at once.
+ */
+function writeTimings(submission: Submission, view: SubmissionView): void {
+  for (const stage of new Set(submission.jobs.map((j) => j.stage))) {
+    const jobs = submission.jobs.filter((j) => j.stage === stage)
+    const spans = jobs.flatMap((j) => view.spans.get(j.name) ?? [])
+    const stageJob = jobs.find((j) => j.name === stage)
+    if (spans.length === 0 || !stageJob) continue
+    const timing: StageTiming = {
+      wall_seconds: (Math.max(...spans.map((s) => s.end)) - Math.min(...spans.map((s) => s.start))) / 1000,
+      workers: Math.max(...jobs.map((j) => j.ranks.length)),
+      tasks_run: stageJob.ranks.length,
+      coordinator_peak_rss_bytes: process.resourceUsage().maxRSS * 1024
+    }
+    writeFileAtomic(stageLayout(path.dirname(stageJob.planFile)).timing, JSON.stringify(timing, null, 2) + "\n")
+  }
+}
 
 /** How many of a job's ranks have a done marker (counted from one listing; `status` checks markers fully). */
 function doneRanks(job: SubmittedJob): number {

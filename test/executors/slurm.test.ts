@@ -96,6 +96,8 @@ describe.skipIf(!hasSlurm)("the Slurm executor on a real cluster", () => {
     expect(r.status, r.stderr).toBe(0)
     expect(r.stdout).toMatch(/^bundle\s+2\/2/m)
     expect(r.stdout).not.toContain("UNBALANCED")
+    // Every stage's wall time, from Slurm's start and end times of its jobs.
+    for (const stage of ["ingest", "dedup", "tokenize", "classify", "bundle"]) expect(r.stdout).toMatch(new RegExp(`^${stage}\\s+\\d+/\\d+ .* \\d+\\.\\d s\\s+ok$`, "m"))
     expect(filesUnder(path.join(work, "bundles"))).toEqual(filesUnder(path.join(local, "bundles")))
     expect(stageShards(work)).toEqual(stageShards(local))
     const submission = readSubmission(work)
