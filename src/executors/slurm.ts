@@ -76,8 +76,8 @@ export function readSubmission(work: string): Submission | null {
 // ---------------------------------------------------------------------------------------- commands ---
 
 /** Run a Slurm command; its stdout, or a SlurmError naming the command and what it said. */
-function slurmCommand(command: string, args: ReadonlyArray<string>, input?: string): string | SlurmError {
-  const r = spawnSync(command, args, { encoding: "utf8", input, timeout: 120_000 })
+function slurmCommand(command: string, args: ReadonlyArray<string>): string | SlurmError {
+  const r = spawnSync(command, args, { encoding: "utf8", timeout: 120_000 })
   if (r.error) return new SlurmError({ message: `${command}: ${(r.error as NodeJS.ErrnoException).code === "ENOENT" ? "not found (is this a Slurm login node?)" : r.error.message}` })
   if (r.status !== 0) return new SlurmError({ message: `${[command, ...args].map(shellWord).join(" ")} failed (exit ${r.status}): ${(r.stderr || r.stdout).trim().split("\n")[0]}` })
   return r.stdout
@@ -519,6 +519,8 @@ export const runOnSlurm = (
       options.print(dryRunScript(pipeline, chain, maxArray))
       return { _tag: "DryRun" } as const
     }
+    // Before anything is planned or written: a machine without Slurm says so at once.
+    yield* orFail(slurmCommand("sbatch", ["--version"]))
     const previous = readSubmission(pipeline.work)
     if (previous) {
       const live = yield* orFail(liveJobIds(previous))

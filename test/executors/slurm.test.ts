@@ -258,3 +258,22 @@ describe.skipIf(!hasSlurm)("the Slurm executor on a real cluster", () => {
     expect(filesUnder(path.join(slurmWork, "bundles"))).toEqual(filesUnder(path.join(localWork, "bundles")))
   })
 })
+
+describe("the Slurm executor where there is no Slurm", () => {
+  it("run says sbatch is missing and writes nothing; --dry-run still prints the scripts for review", async () => {
+    const root = tempDir()
+    const sample = path.join(root, "sample")
+    await writeSampleCorpus(sample)
+    const work = path.join(root, "w")
+    // A PATH with Node and nothing else: no sbatch, squeue or scontrol.
+    const noSlurm = { ...env, SCICURATE_SAMPLE: sample, PATH: path.dirname(process.execPath) }
+    const r = cli(["run", demo, "--work", work, "--executor", "slurm"], noSlurm)
+    expect(r.status).toBe(1)
+    expect(r.stderr).toContain("scicurate: sbatch: not found (is this a Slurm login node?)")
+    expect(fs.existsSync(work)).toBe(false)
+    const dry = cli(["run", demo, "--work", work, "--executor", "slurm", "--dry-run"], noSlurm)
+    expect(dry.status, dry.stderr).toBe(0)
+    expect(dry.stdout).toContain("#SBATCH --array=0-3")
+    expect(fs.existsSync(work)).toBe(false)
+  })
+})
