@@ -26,6 +26,10 @@
  *
  * Only one process writes a plan file at a time (the submitting `run`, under the work folder's lock, or
  * the one planning job, which runs alone in the chain), so tasks never see a plan change under them.
+ * Planning at the start of every array task instead would save a job per stage, but each task would then
+ * race to empty a folder whose plan changed while others already write into it; and a fixed world with
+ * slices cut at task start would need the same guard for the plan file and its hash. The price of the
+ * planning job is one more short job per stage in the queue (it asks for the same partition and account).
  */
 import { spawnSync } from "node:child_process"
 import * as fs from "node:fs"
