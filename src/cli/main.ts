@@ -14,6 +14,7 @@ import { makeDuckDBLayer } from "../core/duckdb.ts"
 import { ConfigError, SlurmError, UsageError } from "../core/errors.ts"
 import { cancelSubmission, liveJobIds, readSubmission, renderSubmission, runOnSlurm, viewSubmission } from "../executors/slurm.ts"
 import { slurmRunFlags, slurmSettingsOf } from "./slurm.ts"
+import { shellWord } from "../core/text.ts"
 import { SCICURATE_VERSION } from "../core/version.ts"
 import { bundleFoldersIn, verifyBundle } from "../bundle/verify.ts"
 import { loadPipeline, type StageName } from "../pipeline/config.ts"
@@ -278,17 +279,20 @@ for (const signal of ["SIGINT", "SIGTERM"] as const) {
   process.on(signal, () => {
     if (stoppedBy !== null) return
     stoppedBy = signal
-    process.stderr.write(`\nscicurate: ${signal} received: ${process.argv[2] === "serve" ? "closing the server" : "stopping the workers and releasing the lock"}\n`)
+    process.stderr.write(`\nscicurate: ${signal} received: ${process.argv[2] === "serve" ? "closing the server" : onSlurm ? "no longer following the Slurm jobs (they go on)" : "stopping the workers and releasing the lock"}\n`)
   })
 }
+/** `run --executor slurm`: a signal stops the following, not the jobs. */
+const onSlurm = process.argv[2] === "run" && process.argv.some((a, i) => a === "--executor=slurm" || (a === "slurm" && process.argv[i - 1] === "--executor"))
 /** What a stopped command leaves behind and how to carry on, per command. */
 const afterStop = (command: string | undefined): string =>
-  command === "serve"
+  onSlurm
+    ? "; the submitted jobs go on in Slurm (scicurate cancel WORK stops them). To follow them again, run again:"
+    : command === "serve"
     ? ". To serve again, run:"
     : command === "pull"
       ? "; files already verified are kept and partial files (.part) resume where they stopped. To resume, run again:"
       : "; finished tasks are kept. To resume, run again:"
-const shellWord = (arg: string): string => (/^[\w@%+=:,./-]+$/.test(arg) ? arg : `'${arg.replace(/'/g, "'\\''")}'`)
 
 NodeRuntime.runMain(program as Effect.Effect<void>, {
   teardown: (exit, onExit) => {

@@ -9,6 +9,7 @@
  * slices from the Parquet metadata of its input) is preceded by a one-task planning job; see slurm.ts.
  */
 import type { SlurmJobSettings, SlurmSettings } from "../core/settings.ts"
+import { shellWord } from "../core/text.ts"
 
 /** What one submitted job runs: a plan's tasks, or the planning of a stage whose input is not written yet. */
 export interface JobSpec {
@@ -104,8 +105,6 @@ export function expandArraySpec(spec: string): number[] {
   return out
 }
 
-/** A word for a shell script: as it is when safe, else single-quoted. */
-export const shellWord = (arg: string): string => (/^[\w@%+=:,./-]+$/.test(arg) ? arg : `'${arg.replace(/'/g, "'\\''")}'`)
 
 /** What every job script needs to know about where it runs. */
 export interface ScriptContext {

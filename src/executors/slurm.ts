@@ -41,13 +41,14 @@ import { readJson, removeStaleTemporaries, stageLayout, writeFileAtomic } from "
 import type { SlurmJobSettings, SlurmSettings } from "../core/settings.ts"
 import { isTaskDone, type StagePlan } from "../core/stage.ts"
 import { sumStats } from "../core/stats.ts"
+import { shellWord } from "../core/text.ts"
 import { SCICURATE_VERSION } from "../core/version.ts"
 import type { ResolvedPipeline } from "../pipeline/config.ts"
 import { incompleteDataset, planStage, upstreamOf, withRowGroups, type Upstream } from "../pipeline/plan.ts"
 import { readStageStats, settlePlan, stageAccountingProblem, withLock, type StageTiming } from "../pipeline/run.ts"
 import { stageNamed } from "../pipeline/stages.ts"
 import { pendingRanks } from "./local.ts"
-import { chunkRanks, dependencyArgs, expandArraySpec, jobScript, jobSettings, shellWord, type ArrayChunk, type JobSpec, type ScriptContext } from "./slurm-jobs.ts"
+import { chunkRanks, dependencyArgs, expandArraySpec, jobScript, jobSettings, type ArrayChunk, type JobSpec, type ScriptContext } from "./slurm-jobs.ts"
 
 const TASK_MAIN = fileURLToPath(new URL("./task-main.ts", import.meta.url))
 const PLAN_JOB = fileURLToPath(new URL("./slurm-plan-job.ts", import.meta.url))
