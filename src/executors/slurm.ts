@@ -563,10 +563,19 @@ const follow = (pipeline: ResolvedPipeline, submission: Submission, options: Slu
     const tasksJobs = submission.jobs.filter((j) => j.kind === "tasks")
     const total = tasksJobs.reduce((a, j) => a + j.ranks.length, 0)
     let said = ""
+    let failures = 0
     while (true) {
       // One squeue and one listing of each job's `_done` folder per poll: cheap for slurmctld and the
       // metadata server alike; Slurm's records of ended tasks (scontrol, jobcomp) are read once, at the end.
-      const live = yield* orFail(liveTasks())
+      const polled = liveTasks()
+      // A busy slurmctld times out now and then; the jobs are not affected, so keep following a while.
+      if (polled instanceof SlurmError && ++failures < MAX_POLL_FAILURES) {
+        options.log(`slurm: ${polled.message} (retrying)`)
+        yield* Effect.sleep(poll)
+        continue
+      }
+      failures = 0
+      const live = yield* orFail(polled)
       const states = (job: SubmittedJob) => job.chunks.flatMap((c) => [...(live.get(c.id)?.values() ?? [])].map((t) => t.state))
       const running = tasksJobs.filter((j) => states(j).includes("RUNNING"))
       const count = (state: string) => tasksJobs.reduce((a, j) => a + states(j).filter((s) => s === state).length, 0)
@@ -621,6 +630,8 @@ function doneRanks(job: SubmittedJob): number {
     return 0
   }
 }
+
+const MAX_POLL_FAILURES = 10
 
 /** After the last job: every stage complete and accounted for, as the local runner checks after each stage. */
 const checkFinished = (pipeline: ResolvedPipeline): Effect.Effect<void, SlurmError | AccountingError> =>
