@@ -19,7 +19,7 @@ export PATH := $(NODE_BIN_DIR):$(CURDIR)/node_modules/.bin:$(PATH)
 NODE := $(NODE_BIN_DIR)node
 SCICURATE := $(NODE) bin/scicurate.mjs
 
-.PHONY: help setup system-deps demo test test-unit fuzz bench schemas lint typecheck clean
+.PHONY: help setup system-deps demo test test-unit fuzz bench schemas lint typecheck clean slurm
 
 help:
 	@echo "make demo    run pipelines/demo.yaml on a built-in sample corpus and show the bundle"
@@ -27,6 +27,7 @@ help:
 	@echo "make fuzz    many more cases of the ingest fuzz test than make test runs (FUZZ_RUNS=20000, FUZZ_SEED=N to replay)"
 	@echo "make bench   throughput and peak memory per stage on the shared corpus (BENCH_ARGS=--only=text|pdf|families|dedup|bundles|release|generalisation|serve-pull for one section)"
 	@echo "make schemas regenerate schemas/*.json from the Effect Schemas"
+	@echo "make slurm   start the one-node Slurm cluster of ../shared/slurm on localhost (root; the Slurm tests start it themselves when it is down)"
 	@echo "make setup   install Node 24 (if the system Node is older) and the npm dependencies"
 	@echo "make system-deps  apt-get the missing tools (pdftotext, tesseract, qpdf, zip, numpy, torch) the tests and bench use"
 
@@ -94,6 +95,11 @@ fuzz: setup
 
 bench: setup system-deps
 	$(NODE) bench/run.ts $(BENCH_ARGS)
+
+# A one-node Slurm cluster on localhost for `run --executor slurm` and its tests (idempotent, about 10 s).
+# test/executors/slurm.test.ts starts it itself when it is not running, so `make test` needs nothing more.
+slurm:
+	LOCAL_SLURM_CPUS=$${LOCAL_SLURM_CPUS:-8} bash ../shared/slurm/start-local-slurm.sh
 
 clean:
 	rm -rf work .test-results .bench

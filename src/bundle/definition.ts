@@ -4,7 +4,7 @@
  */
 import * as path from "node:path"
 import { Schema } from "effect"
-import { NonNegativeInt, PositiveInt, tasksSetting } from "../core/settings.ts"
+import { NonNegativeInt, PositiveInt, tasksSetting, slurmSetting } from "../core/settings.ts"
 import type { StageDefinition } from "../core/stage.ts"
 import { sha256Hex } from "../core/text.ts"
 import { ROUTING_COLUMNS } from "../classify/definition.ts"
@@ -13,6 +13,7 @@ import { shardsPhaseDir } from "./layout.ts"
 export const BundleStage = Schema.Struct({
   stage: Schema.Literal("bundle"),
   tasks: tasksSetting,
+  slurm: slurmSetting,
   version: Schema.optionalKey(Schema.String).annotate({ description: "Bundle version recorded in the manifests (default 0.1.0)" }),
   validation_fraction: Schema.optionalKey(Schema.Finite.check(Schema.isGreaterThanOrEqualTo(0), Schema.isLessThan(1))).annotate({
     description: "Share of documents held out as the validation split, chosen by the document id (a content hash), so a document never changes split between runs (default 0.01)"

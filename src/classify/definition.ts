@@ -5,13 +5,14 @@
 import * as path from "node:path"
 import { Schema } from "effect"
 import { DOCUMENT_COLUMN_NAMES } from "../core/document.ts"
-import { tasksSetting } from "../core/settings.ts"
+import { tasksSetting, slurmSetting } from "../core/settings.ts"
 import { SHARD_ONLY, type StageDefinition } from "../core/stage.ts"
 import { BundleDefinitionError, DEFAULT_BUNDLES_DIR, loadBundleDefinitions } from "./definitions.ts"
 
 export const ClassifyStage = Schema.Struct({
   stage: Schema.Literal("classify"),
   tasks: tasksSetting,
+  slurm: slurmSetting,
   bundles: Schema.optionalKey(Schema.String).annotate({
     description: "Folder of bundle definitions (bundles/*.yaml), relative to the pipeline file (default: the bundles/ folder shipped with scicurate)"
   }),

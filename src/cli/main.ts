@@ -11,7 +11,10 @@ import { NodeRuntime, NodeServices } from "@effect/platform-node"
 import { Cause, Console, Data, Effect, Exit, Option, Runtime } from "effect"
 import { Argument, CliOutput, Command, Flag } from "effect/cli"
 import { makeDuckDBLayer } from "../core/duckdb.ts"
-import { ConfigError, UsageError } from "../core/errors.ts"
+import { ConfigError, SlurmError, UsageError } from "../core/errors.ts"
+import { cancelSubmission, liveJobIds, readSubmission, renderSubmission, runOnSlurm, viewSubmission } from "../executors/slurm.ts"
+import { slurmRunFlags, slurmSettingsOf } from "./slurm.ts"
+import { shellWord } from "../core/text.ts"
 import { SCICURATE_VERSION } from "../core/version.ts"
 import { bundleFoldersIn, verifyBundle } from "../bundle/verify.ts"
 import { loadPipeline, type StageName } from "../pipeline/config.ts"
@@ -72,13 +75,30 @@ const run = Command.make(
     work: Flag.String("work").pipe(Flag.withDescription("Work folder (overrides the pipeline's)"), Flag.optional),
     workers,
     from: stageFlag("from", "Redo this stage and all later ones"),
-    only: stageFlag("only", "Run only this stage (earlier stages must be complete)")
+    only: stageFlag("only", "Run only this stage (earlier stages must be complete)"),
+    ...slurmRunFlags
   },
   (args) =>
     Effect.gen(function* () {
       const pipeline = yield* loadPipeline(args.pipeline, { work: Option.getOrUndefined(args.work) })
       const from = yield* asStage("--from", args.from)
       const only = yield* asStage("--only", args.only)
+      if (args.executor === "slurm") {
+        if (from || only) return yield* new UsageError({ message: "--from and --only are for the local executor; with --executor slurm, delete a stage's folder to redo it" })
+        log(`scicurate ${SCICURATE_VERSION}: pipeline ${pipeline.config.name} (${args.pipeline}), work ${pipeline.work}, executor slurm`)
+        const outcome = yield* runOnSlurm(pipeline, { settings: slurmSettingsOf(args), detach: args.detach, dryRun: args.dryRun, log, print: (text) => process.stdout.write(text) })
+        if (outcome._tag !== "Finished") return
+        yield* Console.log(renderStatus(readWorkStatus(pipeline.work)))
+        if (pipeline.config.stages.some((s) => stageNamed(s.stage).cli.showsBundles)) yield* Console.log(`\n${renderBundleTable(pipeline.output)}`)
+        return
+      }
+      if (args.detach || args.dryRun) return yield* new UsageError({ message: "--detach and --dry-run need --executor slurm" })
+      // Jobs submitted to Slurm write into this work folder without holding its lock: do not run beside them.
+      const submitted = readSubmission(pipeline.work)
+      const queued = submitted === null ? [] : liveJobIds(submitted)
+      if (Array.isArray(queued) && queued.length > 0) {
+        return yield* new UsageError({ message: `${pipeline.work}: Slurm jobs ${queued.join(", ")} submitted for it are still queued; wait for them (run --executor slurm attaches) or scicurate cancel ${pipeline.work}` })
+      }
       const w = yield* workerCount(args.workers)
       log(`scicurate ${SCICURATE_VERSION}: pipeline ${pipeline.config.name} (${args.pipeline}), work ${pipeline.work}, ${w} worker(s)`)
       const reports = yield* runPipeline(pipeline, { workers: w, from, only, log })
@@ -121,13 +141,21 @@ const singleStage = (definition: StageDefinition) => {
   ).pipe(Command.withDescription(definition.cli.description))
 }
 
+/** A pipeline file stands for its work folder: what a user who ran `scicurate run FILE` reaches for. */
+const workFolderOf = (arg: string) => (fs.existsSync(arg) && fs.statSync(arg).isFile() ? Effect.map(loadPipeline(arg), (p) => p.work) : Effect.succeed(arg))
+
+const cancel = Command.make(
+  "cancel",
+  { work: Argument.String("work").pipe(Argument.withDescription("A work folder (or its pipeline file) whose Slurm jobs to cancel")) },
+  (args) => Effect.flatMap(workFolderOf(args.work), (work) => Effect.flatMap(cancelSubmission(path.resolve(work)), Console.log))
+).pipe(Command.withDescription("Cancel the Slurm jobs that `run --executor slurm` submitted for a work folder; finished tasks are kept"))
+
 const status = Command.make(
   "status",
   { work: Argument.String("work").pipe(Argument.withDescription("A work folder (e.g. work/demo), a stage folder, or a pipeline file (its work folder)")) },
   (args) =>
     Effect.gen(function* () {
-      // A pipeline file stands for its work folder: what a user who ran `scicurate run FILE` reaches for.
-      const work = fs.existsSync(args.work) && fs.statSync(args.work).isFile() ? (yield* loadPipeline(args.work)).work : args.work
+      const work = yield* workFolderOf(args.work)
       const here = readWorkStatus(work)
       const stages = here.length > 0 ? here : readWorkStatus(path.dirname(path.resolve(work))).filter((s) => s.plan.dir === path.resolve(work))
       // A run holds the work folder; a single-stage command holds its stage folder.
@@ -136,7 +164,10 @@ const status = Command.make(
       // The curators' side: each bundle's review state, when the folder holds bundles.
       const bundles = stages.length > 0 ? bundlesOf(work) : null
       const reviews = bundles === null || bundles instanceof UsageError ? [] : [renderReviewTable(bundles.bundlesDir)]
-      yield* Console.log([...new Set(locks), ...(stages.length > 0 ? [renderStatus(stages)] : []), ...reviews].join("\n\n"))
+      // Jobs submitted to Slurm: their state merged with the done markers, and where each failed task's log is.
+      const submission = readSubmission(path.resolve(work))
+      const slurm = submission === null ? [] : [yield* Effect.suspend(() => { const v = viewSubmission(submission); return v instanceof SlurmError ? Effect.succeed(`slurm: ${v.message}`) : Effect.succeed(renderSubmission(v)) })]
+      yield* Console.log([...new Set(locks), ...(stages.length > 0 ? [renderStatus(stages)] : []), ...slurm, ...reviews].join("\n\n"))
     })
 ).pipe(Command.withDescription("What each stage did: tasks done, counts in/out/filtered/duplicates/rejected, time; whether a run is active (pid, since when, which stage); and each bundle's review state"))
 
@@ -189,7 +220,7 @@ const inspect = Command.make(
 
 const scicurate = Command.make("scicurate").pipe(
   Command.withDescription("Curate scientific papers, code and simulation outputs into training bundles"),
-  Command.withSubcommands([run, ...STAGES.map(singleStage), status, verify, inspect, formats, sqlCommand, serveCommand, reviewCommand, curatorsCommand, keygenCommand, releaseCommand, pullCommand])
+  Command.withSubcommands([run, ...STAGES.map(singleStage), status, cancel, verify, inspect, formats, sqlCommand, serveCommand, reviewCommand, curatorsCommand, keygenCommand, releaseCommand, pullCommand])
 )
 
 /** effect/cli's own parse errors: already shown to the user, one line each (see tersePresenter). */
@@ -248,17 +279,20 @@ for (const signal of ["SIGINT", "SIGTERM"] as const) {
   process.on(signal, () => {
     if (stoppedBy !== null) return
     stoppedBy = signal
-    process.stderr.write(`\nscicurate: ${signal} received: ${process.argv[2] === "serve" ? "closing the server" : "stopping the workers and releasing the lock"}\n`)
+    process.stderr.write(`\nscicurate: ${signal} received: ${process.argv[2] === "serve" ? "closing the server" : onSlurm ? "no longer following the Slurm jobs (they go on)" : "stopping the workers and releasing the lock"}\n`)
   })
 }
+/** `run --executor slurm`: a signal stops the following, not the jobs. */
+const onSlurm = process.argv[2] === "run" && process.argv.some((a, i) => a === "--executor=slurm" || (a === "slurm" && process.argv[i - 1] === "--executor"))
 /** What a stopped command leaves behind and how to carry on, per command. */
 const afterStop = (command: string | undefined): string =>
-  command === "serve"
+  onSlurm
+    ? "; the submitted jobs go on in Slurm (scicurate cancel WORK stops them). To follow them again, run again:"
+    : command === "serve"
     ? ". To serve again, run:"
     : command === "pull"
       ? "; files already verified are kept and partial files (.part) resume where they stopped. To resume, run again:"
       : "; finished tasks are kept. To resume, run again:"
-const shellWord = (arg: string): string => (/^[\w@%+=:,./-]+$/.test(arg) ? arg : `'${arg.replace(/'/g, "'\\''")}'`)
 
 NodeRuntime.runMain(program as Effect.Effect<void>, {
   teardown: (exit, onExit) => {

@@ -59,3 +59,6 @@ export function describeCause(cause: unknown): string {
   if (cause instanceof Error) return cause.message
   return String(cause)
 }
+
+/** A Slurm command (sbatch, squeue, scontrol, scancel) failed or is missing, or submitted jobs did not all finish. */
+export class SlurmError extends Data.TaggedError("SlurmError")<{ readonly message: string }> {}

@@ -21,3 +21,6 @@ export function sha256Hex(data: string | Uint8Array): string {
 
 /** A document's id: the sha256 of its normalised text. */
 export const documentId = (normalizedText: string): string => sha256Hex(normalizedText)
+
+/** A word for a shell command line: as it is when safe, else single-quoted (what to print for a user to copy). */
+export const shellWord = (arg: string): string => (/^[\w@%+=:,./-]+$/.test(arg) ? arg : `'${arg.replace(/'/g, "'\\''")}'`)

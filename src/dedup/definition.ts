@@ -4,7 +4,7 @@
  */
 import { Schema } from "effect"
 import { DOCUMENT_COLUMN_NAMES, DocumentKind } from "../core/document.ts"
-import { NonNegativeInt, PositiveInt, tasksSetting } from "../core/settings.ts"
+import { NonNegativeInt, PositiveInt, tasksSetting, slurmSetting } from "../core/settings.ts"
 import { SHARD_ONLY, type StageDefinition } from "../core/stage.ts"
 import { resolveReferences, type NearSettings } from "./options.ts"
 import { dedupPhases } from "./phases.ts"
@@ -42,6 +42,7 @@ export const NearDedupSettings = Schema.Struct({
 export const DedupStage = Schema.Struct({
   stage: Schema.Literal("dedup"),
   tasks: tasksSetting,
+  slurm: slurmSetting,
   near: Schema.optionalKey(Schema.Union([Schema.Literal(false), NearDedupSettings])).annotate({
     description: "Near-duplicate removal after the exact pass (on by default; false turns it off)"
   })

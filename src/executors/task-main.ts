@@ -7,6 +7,7 @@
  *
  * Exit code 0 on success; 1 with the error on stderr when a task fails.
  */
+import * as fs from "node:fs"
 import { Effect, Exit } from "effect"
 import type { WatchedInput } from "../core/stage.ts"
 import { runTask, type TaskOutcome } from "./task.ts"
@@ -97,6 +98,13 @@ if (args[0] === "--serve") {
   if (!planFile || rankArg === undefined || !/^\d+$/.test(rankArg)) {
     process.stderr.write("usage: task-main PLAN_FILE RANK | task-main --serve\n")
     process.exit(2)
+  }
+  // Fault injection for the Slurm executor's tests: SCICURATE_FAULT=fail-task:<plan's stage>:<rank> makes
+  // that task fail as a fatal error would, before it writes anything.
+  const fault = /^fail-task:([\w-]+):(\d+)$/.exec(process.env.SCICURATE_FAULT ?? "")
+  if (fault && Number(fault[2]) === Number(rankArg) && (JSON.parse(fs.readFileSync(planFile, "utf8")) as { stage: string }).stage === fault[1]) {
+    process.stderr.write(`injected fault (SCICURATE_FAULT=${process.env.SCICURATE_FAULT}): task ${rankArg} of ${fault[1]} fails\n`)
+    process.exit(1)
   }
   const result = await runOne(planFile, Number(rankArg))
   if (result.type === "failed") {

@@ -88,7 +88,11 @@ export const runTask = (
       catch: (cause) => new DatasetError({ path: planFile, operation: "load stage", cause })
     })
     const started = performance.now()
-    const tmpDir = layout.tmp(rank)
+    // On a cluster the scratch goes to node-local storage (SCICURATE_SCRATCH, set by the Slurm executor's
+    // job script): DuckDB's spill files would otherwise load the shared file system. Only temporaries go
+    // there; every output is written beside its target and renamed, so nothing crosses file systems.
+    const scratch = process.env.SCICURATE_SCRATCH
+    const tmpDir = scratch ? path.join(scratch, `scicurate-${process.env.SLURM_JOB_ID ?? process.pid}-${plan.stage}-${rank}`) : layout.tmp(rank)
     fs.rmSync(tmpDir, { recursive: true, force: true })
     fs.mkdirSync(tmpDir, { recursive: true })
     const rejects = new JsonLines(layout.rejects(rank))
@@ -137,7 +141,7 @@ export const runTask = (
     writeFileAtomic(layout.done(rank), plan.hash)
     fs.rmSync(tmpDir, { recursive: true, force: true })
     try {
-      fs.rmdirSync(path.dirname(tmpDir)) // `_tmp/` itself, once the last task is done with it
+      if (!scratch) fs.rmdirSync(path.dirname(tmpDir)) // `_tmp/` itself, once the last task is done with it
     } catch {
       // other tasks still use it
     }

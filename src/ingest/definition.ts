@@ -8,7 +8,7 @@ import { Schema } from "effect"
 import { DOCUMENT_COLUMN_NAMES } from "../core/document.ts"
 import { ConfigError } from "../core/errors.ts"
 import { readJson, stageLayout } from "../core/layout.ts"
-import { NonNegativeInt, PositiveInt, tasksSetting } from "../core/settings.ts"
+import { NonNegativeInt, PositiveInt, tasksSetting, slurmSetting } from "../core/settings.ts"
 import { SHARD_ONLY, type PlannedFile, type StageDefinition, type StagePlan } from "../core/stage.ts"
 import { byPosition, listInputFiles } from "./inputs.ts"
 import { CodeSettings, PdfSettings, WatchdogSettings } from "./settings.ts"
@@ -17,6 +17,7 @@ import { DEFAULT_SPLIT_BYTES, splitLargeFiles } from "./split.ts"
 export const IngestStage = Schema.Struct({
   stage: Schema.Literal("ingest"),
   tasks: tasksSetting,
+  slurm: slurmSetting,
   min_chars: Schema.optionalKey(NonNegativeInt).annotate({ description: "Documents with fewer characters are filtered (default 1)" }),
   max_file_bytes: Schema.optionalKey(PositiveInt).annotate({
     description: "Files read whole (text, Markdown, PDF) above this size are rejected (default 256 MiB); JSONL is streamed"

@@ -223,6 +223,7 @@ export function resolvePipeline(config: PipelineConfig, file: string | null, ove
     output,
     tokenizer: config.tokenizer ?? "o200k_base",
     // Paths are left out of the hash on purpose: the same pipeline run from another checkout is the same data.
-    configSha256: sha256Hex(canonicalJson({ ...config, work: undefined, output: undefined }))
+    // Executor settings (a stage's `slurm` block) do not change outputs, so they do not change the manifest's config hash.
+    configSha256: sha256Hex(canonicalJson({ ...config, work: undefined, output: undefined, stages: config.stages.map(({ slurm: _executor, ...s }) => s) }))
   }
 }

@@ -30,7 +30,8 @@ export function planStage(
   upstream: Upstream | null,
   dir: string = path.join(pipeline.work, stage.stage)
 ): StagePlan | ConfigError {
-  const { stage: name, ...settings } = stage
+  // `slurm` says where tasks run, not what they compute: it stays out of the plan (and its hash).
+  const { stage: name, slurm: _executor, ...settings } = stage
   const definition = stageNamed(name)
   const file = pipeline.file ?? "(command line)"
   if (definition.reads === "dataset" && !upstream) return new ConfigError({ file, message: `stage ${name} needs an earlier stage to read from` })

@@ -112,14 +112,7 @@ const runPlan = (
 ): Effect.Effect<number, StageFailed> =>
   Effect.gen(function* () {
     const layout = stageLayout(plan.dir)
-    const previous = fs.existsSync(layout.planFile) ? readJson<StagePlan>(layout.planFile) : null
-    if (previous && (previous.hash !== plan.hash || options.forced)) {
-      options.log(`${plan.stage}: ${options.forced ? "redoing" : `${planChanges(previous, plan).join(", ")} changed, redoing`} (${plan.dir})`)
-      clearStageDir(plan.dir)
-    }
-    // Rewritten when only paths changed (same hash, e.g. a moved work folder): tasks read their inputs from it.
-    const planJson = JSON.stringify(plan, null, 2) + "\n"
-    if (!fs.existsSync(layout.planFile) || fs.readFileSync(layout.planFile, "utf8") !== planJson) writeFileAtomic(layout.planFile, planJson)
+    settlePlan(plan, options.forced ?? false, options.log)
     const pending = pendingRanks(plan)
     if (pending.length === 0) {
       options.log(`${plan.stage}: all ${plan.world} task(s) already done, skipping`)
@@ -151,6 +144,22 @@ const runPlan = (
     return pending.length
   })
 
+/**
+ * Make a stage (or phase) folder hold `plan`: a folder whose plan has another hash (or a forced redo)
+ * is emptied first, then the plan is written. What every executor does before it runs a plan's tasks.
+ */
+export function settlePlan(plan: StagePlan, forced: boolean, log: (line: string) => void): void {
+  const layout = stageLayout(plan.dir)
+  const previous = fs.existsSync(layout.planFile) ? readJson<StagePlan>(layout.planFile) : null
+  if (previous && (previous.hash !== plan.hash || forced)) {
+    log(`${plan.stage}: ${forced ? "redoing" : `${planChanges(previous, plan).join(", ")} changed, redoing`} (${plan.dir})`)
+    clearStageDir(plan.dir)
+  }
+  // Rewritten when only paths changed (same hash, e.g. a moved work folder): tasks read their inputs from it.
+  const planJson = JSON.stringify(plan, null, 2) + "\n"
+  if (!fs.existsSync(layout.planFile) || fs.readFileSync(layout.planFile, "utf8") !== planJson) writeFileAtomic(layout.planFile, planJson)
+}
+
 /** Write (or reuse) the plan of one stage and run its pending tasks. Used by `run` and the per-stage commands. */
 export const executeStage = (
   plan: StagePlan,
@@ -173,20 +182,24 @@ export const executeStage = (
     const pending = yield* runPlan(plan, options, phases)
     const summary = sumStats(plan.stage, readStageStats(plan))
     options.log(summaryLine(summary))
-    // Across stages too: a stage must read every document its input dataset holds.
-    const upstreamOut = datasetDocuments(plan)
-    if (upstreamOut !== null && upstreamOut !== summary.records_in) {
-      return yield* new AccountingError({
-        stage: plan.stage,
-        rank: null,
-        detail:
-          upstreamOut < 0
-            ? `the stats of its input ${plan.input.kind === "dataset" ? plan.input.dir : ""} are incomplete, so the ${summary.records_in} documents it read cannot be checked`
-            : `it read ${summary.records_in} documents but ${plan.input.kind === "dataset" ? plan.input.dir : "its input"} holds ${upstreamOut}`
-      })
-    }
+    const problem = stageAccountingProblem(plan, summary)
+    if (problem) return yield* problem
     return { plan, executed: pending > 0, tasksRun: pending, summary }
   })
+
+/** Across stages: a finished stage must have read every document its input dataset holds. Null when it did. */
+export function stageAccountingProblem(plan: StagePlan, summary: StageSummary = sumStats(plan.stage, readStageStats(plan))): AccountingError | null {
+  const upstreamOut = datasetDocuments(plan)
+  if (upstreamOut === null || upstreamOut === summary.records_in) return null
+  return new AccountingError({
+    stage: plan.stage,
+    rank: null,
+    detail:
+      upstreamOut < 0
+        ? `the stats of its input ${plan.input.kind === "dataset" ? plan.input.dir : ""} are incomplete, so the ${summary.records_in} documents it read cannot be checked`
+        : `it read ${summary.records_in} documents but ${plan.input.kind === "dataset" ? plan.input.dir : "its input"} holds ${upstreamOut}`
+  })
+}
 
 /**
  * How much a stage has to do, for its progress line: the planned input bytes for a stage that reads

@@ -4,12 +4,13 @@
  */
 import { Schema } from "effect"
 import { DOCUMENT_COLUMN_NAMES, TOKEN_LOCATOR_COLUMNS } from "../core/document.ts"
-import { TokenizerName, tasksSetting } from "../core/settings.ts"
+import { TokenizerName, tasksSetting, slurmSetting } from "../core/settings.ts"
 import { tokenizerOf, type StageDefinition } from "../core/stage.ts"
 
 export const TokenizeStage = Schema.Struct({
   stage: Schema.Literal("tokenize"),
   tasks: tasksSetting,
+  slurm: slurmSetting,
   tokenizer: Schema.optionalKey(TokenizerName).annotate({ description: "Overrides the pipeline's tokenizer" })
 }).annotate({ title: "TokenizeStage", description: "Count tokens per document" })
 
