@@ -33,6 +33,9 @@ export function requirePresent(requirement: string, present: boolean, skipped: s
   return present
 }
 
+/** Whether a command runs (`cmd --version` exits 0). */
+export const commandWorks = (cmd: string): boolean => spawnSync(cmd, ["--version"], { stdio: "ignore" }).status === 0
+
 /** Debian's python3, which runs the independent numpy and torch readers of token shards. */
 export const PYTHON = "/usr/bin/python3"
 /** Whether Debian's python3 imports `module`. */

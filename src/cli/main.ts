@@ -20,6 +20,7 @@ import { planSingleStage } from "../pipeline/single.ts"
 import { STAGE_NAMES, STAGES, stageNamed } from "../pipeline/stages.ts"
 import type { StageDefinition } from "../core/stage.ts"
 import { formats } from "./formats.ts"
+import { pullCommand } from "./pull.ts"
 import { loadPublicKey } from "../release/sign.ts"
 import { isReleaseFolder, verifyRelease } from "../release/verify.ts"
 import { releaseCommand, renderReleaseVerify } from "./release.ts"
@@ -184,7 +185,7 @@ const inspect = Command.make(
 
 const scicurate = Command.make("scicurate").pipe(
   Command.withDescription("Curate scientific papers, code and simulation outputs into training bundles"),
-  Command.withSubcommands([run, ...STAGES.map(singleStage), status, verify, inspect, formats, sqlCommand, serveCommand, reviewCommand, curatorsCommand, keygenCommand, releaseCommand])
+  Command.withSubcommands([run, ...STAGES.map(singleStage), status, verify, inspect, formats, sqlCommand, serveCommand, reviewCommand, curatorsCommand, keygenCommand, releaseCommand, pullCommand])
 )
 
 /** effect/cli's own parse errors: already shown to the user, one line each (see tersePresenter). */
@@ -243,16 +244,23 @@ for (const signal of ["SIGINT", "SIGTERM"] as const) {
   process.on(signal, () => {
     if (stoppedBy !== null) return
     stoppedBy = signal
-    process.stderr.write(`\nscicurate: ${signal} received: stopping the workers and releasing the lock\n`)
+    process.stderr.write(`\nscicurate: ${signal} received: ${process.argv[2] === "serve" ? "closing the server" : "stopping the workers and releasing the lock"}\n`)
   })
 }
+/** What a stopped command leaves behind and how to carry on, per command. */
+const afterStop = (command: string | undefined): string =>
+  command === "serve"
+    ? ". To serve again, run:"
+    : command === "pull"
+      ? "; files already verified are kept and partial files (.part) resume where they stopped. To resume, run again:"
+      : "; finished tasks are kept. To resume, run again:"
 const shellWord = (arg: string): string => (/^[\w@%+=:,./-]+$/.test(arg) ? arg : `'${arg.replace(/'/g, "'\\''")}'`)
 
 NodeRuntime.runMain(program as Effect.Effect<void>, {
   teardown: (exit, onExit) => {
     if (stoppedBy !== null && Exit.isFailure(exit) && Cause.hasInterruptsOnly(exit.cause)) {
       const command = ["scicurate", ...process.argv.slice(2)].map(shellWord).join(" ")
-      process.stderr.write(`scicurate: stopped by ${stoppedBy}; finished tasks are kept. To resume, run again:\n  ${command}\n`)
+      process.stderr.write(`scicurate: stopped by ${stoppedBy}${afterStop(process.argv[2])}\n  ${command}\n`)
       return onExit(stoppedBy === "SIGTERM" ? 143 : 130)
     }
     Runtime.defaultTeardown(exit, onExit)

@@ -67,6 +67,10 @@ const curatorsAdd = Command.make(
       if (!CURATOR_NAME.test(args.name)) return yield* new UsageError({ message: `${JSON.stringify(args.name)}: a curator name is 1 to 64 letters, digits, . _ @ -` })
       const exists = fs.existsSync(args.file)
       const text = exists ? fs.readFileSync(args.file, "utf8") : `${CURATORS_HEADER}\n`
+      const listed = exists ? parseCurators(args.file, text) : []
+      if (!(listed instanceof ConfigError) && listed.some((c) => c.name === args.name)) {
+        return yield* new UsageError({ message: `${args.file}: curator ${args.name} is already listed (to give them a new token, delete their line first)` })
+      }
       const { token, line } = newCuratorToken(args.name)
       const next = `${text}${text.endsWith("\n") || text === "" ? "" : "\n"}${line}\n`
       // Parse the file as it would be: a duplicate name or a damaged line is refused before anything is written.

@@ -25,7 +25,7 @@ export interface ProgressTotals {
 }
 
 /** Seconds between two progress lines off a terminal (`SCICURATE_PROGRESS_SECONDS`, default 10; 0 prints every update). */
-const logInterval = (): number => {
+export const logInterval = (): number => {
   const v = Number(process.env.SCICURATE_PROGRESS_SECONDS)
   return Number.isFinite(v) && v >= 0 ? v : 10
 }

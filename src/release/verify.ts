@@ -110,13 +110,7 @@ export function checkReleaseFiles(dir: string, options: ReleaseVerifyOptions = {
   const failed = (problem: string): ReleaseFilesReport => ({ dir: root, index: null, signature: noSignature, files: [], unlisted: [], other: [problem], ok: false })
   if (!fs.existsSync(indexFile)) return failed(`${indexFile}: missing (not a release folder)`)
   const bytes = fs.readFileSync(indexFile)
-  let index: ReleaseIndex
-  try {
-    index = Schema.decodeUnknownSync(ReleaseIndex)(JSON.parse(bytes.toString("utf8")))
-  } catch (e) {
-    return failed(`${indexFile}: not a scicurate release index (${(e as Error).message.split("\n")[0]})`)
-  }
-
+  // The signature first: it covers the exact bytes, so a changed byte is named as such even when it breaks the JSON.
   const signatureFile = path.join(root, RELEASE_SIGNATURE)
   const signatureText = fs.existsSync(signatureFile) ? fs.readFileSync(signatureFile, "utf8") : null
   let signature: SignatureStatus
@@ -131,6 +125,13 @@ export function checkReleaseFiles(dir: string, options: ReleaseVerifyOptions = {
       signer = " (unreadable)"
     }
     signature = { checked: false, ok: false, detail: signatureText === null ? "not signed" : `signed${signer}; not checked (give --public-key)` }
+  }
+
+  let index: ReleaseIndex
+  try {
+    index = Schema.decodeUnknownSync(ReleaseIndex)(JSON.parse(bytes.toString("utf8")))
+  } catch (e) {
+    return { ...failed(`${indexFile}: not a scicurate release index (${(e as Error).message.split("\n")[0]})`), signature }
   }
 
   const other = indexProblems(index)

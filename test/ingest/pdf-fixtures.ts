@@ -8,10 +8,9 @@ import { readFileSync, writeFileSync } from "node:fs"
 import { createRequire } from "node:module"
 import path from "node:path"
 import { pseudoRandomBytes } from "../../src/demo/sample-corpus.ts"
-import { requirePresent } from "../helpers.ts"
+import { commandWorks, requirePresent } from "../helpers.ts"
 
-/** Whether a command runs (`cmd --version` exits 0). */
-export const commandWorks = (cmd: string): boolean => spawnSync(cmd, ["--version"], { stdio: "ignore" }).status === 0
+export { commandWorks }
 
 export const hasQpdf = requirePresent("qpdf (Debian qpdf; make system-deps)", commandWorks("qpdf"), "the qpdf-built PDF tests")
 export const hasTesseract = requirePresent("tesseract (Debian tesseract-ocr; make system-deps)", commandWorks("tesseract"), "the OCR tests")
