@@ -285,6 +285,9 @@ describe.skipIf(!hasChromium("the browser tests of the curators' pages"))("curat
     await shotOnly("documents-search")
     const hrefs = await page.locator("#documents tbody a").evaluateAll((as) => as.map((a) => a.getAttribute("href")))
     expect(hrefs).toContain(`/ui/bundles/${nearBundle}/documents/${doc!.id}`)
+    // Each result shows the words around its match, the match marked.
+    for (const m of await page.locator("#documents tr.snippet mark").allTextContents()) expect(m.toLowerCase()).toBe(word.toLowerCase())
+    expect(await page.locator("#documents tr.snippet mark").count()).toBeGreaterThan(0)
     const { n } = await one<{ n: number }>(`SELECT count(*) AS n FROM ${shardsOf(dir)} WHERE text ILIKE ${sqlString(`%${word}%`)} OR source_path ILIKE ${sqlString(`%${word}%`)}`)
     expect(numberIn((await page.locator("#result-count").textContent())!.split(" ")[0]!)).toBe(n)
 

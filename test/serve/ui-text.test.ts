@@ -7,7 +7,7 @@ import { describe, expect, it } from "vitest"
 import { openDuckDB } from "../../src/core/duckdb.ts"
 import { barChart, columnChart, log2Bins } from "../../src/serve/ui/charts.ts"
 import { diffWords, tokenize } from "../../src/serve/ui/diff.ts"
-import { likePattern } from "../../src/serve/ui/documents.ts"
+import { likePattern, markMatches } from "../../src/serve/ui/documents.ts"
 import { renderCard } from "../../src/serve/ui/markdown.ts"
 
 /** Edits (deleted + added tokens) of a shortest edit script, by the textbook LCS table. */
@@ -81,6 +81,14 @@ describe("search pattern", () => {
       connection.closeSync()
       instance.closeSync()
     }
+  })
+})
+
+describe("search snippets", () => {
+  it("marks every case-insensitive match and escapes the rest", () => {
+    expect(markMatches("Raman <b>raman</b> RAMAN", "raman").value).toBe("<mark>Raman</mark> &lt;b&gt;<mark>raman</mark>&lt;/b&gt; <mark>RAMAN</mark>")
+    expect(markMatches("a<b", "<").value).toBe("a<mark>&lt;</mark>b")
+    expect(markMatches("nothing here", "zz").value).toBe("nothing here")
   })
 })
 

@@ -6,13 +6,31 @@
 import type { Context } from "hono"
 import { bundleHref, clip, documentHref, href, intParam, num, pager, uiPage } from "./common.ts"
 import { BadRequest, bundleSource, clustersKeeping, findBundle, NotFound, query, routingOf } from "./data.ts"
-import { html } from "./html.ts"
+import { html, type SafeHtml } from "./html.ts"
 import type { ServeContext } from "../context.ts"
 
 const PAGE_SIZE = 50
 /** Characters of a document's text per page: long papers and logs load in parts. */
 export const TEXT_PAGE_CHARS = 20_000
 const MAX_QUERY_CHARS = 200
+const SNIPPET_BEFORE = 80
+const SNIPPET_CHARS = 240
+
+/** `text` with each case-insensitive occurrence of `term` in <mark> (all of it escaped). */
+export function markMatches(text: string, term: string): SafeHtml {
+  const lower = text.toLowerCase()
+  const needle = term.toLowerCase()
+  // Lower-casing that changes lengths (rare scripts) would shift offsets: show the text unmarked then.
+  if (needle === "" || lower.length !== text.length) return html`${text}`
+  const parts: SafeHtml[] = []
+  let from = 0
+  for (let at = lower.indexOf(needle); at >= 0; at = lower.indexOf(needle, at + needle.length)) {
+    parts.push(html`${text.slice(from, at)}<mark>${text.slice(at, at + needle.length)}</mark>`)
+    from = at + needle.length
+  }
+  parts.push(html`${text.slice(from)}`)
+  return html`${parts}`
+}
 
 /** A search term as an ILIKE pattern matching it anywhere, literally: its own %, _ and \ are escaped. */
 export const likePattern = (q: string): string => `%${q.replace(/[\\%_]/g, (ch) => `\\${ch}`)}%`
@@ -39,7 +57,12 @@ export async function documentsPage(ctx: ServeContext, c: Context, name: string)
       const pattern = likePattern(q)
       const total = Number((await query(`SELECT count(*) AS n FROM ${src} ${where}`, [pattern, pattern]))[0]?.n ?? 0)
       const pages = Math.max(1, Math.ceil(total / PAGE_SIZE))
-      rows = await query(`SELECT ${LIST_COLUMNS} FROM ${src} ${where} ORDER BY source_path, source_index, id LIMIT ${PAGE_SIZE} OFFSET ${(Math.min(pageNo, pages) - 1) * PAGE_SIZE}`, [pattern, pattern])
+      // The words around the first match, so a curator sees why a document matched without opening it.
+      const snippet = `substring(text, greatest(1, instr(lower(text), lower(?)) - ${SNIPPET_BEFORE}), ${SNIPPET_CHARS}) AS snippet`
+      rows = await query(
+        `SELECT ${LIST_COLUMNS}, ${snippet} FROM ${src} ${where} ORDER BY source_path, source_index, id LIMIT ${PAGE_SIZE} OFFSET ${(Math.min(pageNo, pages) - 1) * PAGE_SIZE}`,
+        [q, pattern, pattern]
+      )
       paging = pager(base, { q }, Math.min(pageNo, pages), pages)
       heading = html`<p id="result-count">${num(total)} document(s) contain “${q}” in their text or source path.</p>`
     } else heading = html`<p>The bundle has no shards.</p>`
@@ -54,7 +77,9 @@ export async function documentsPage(ctx: ServeContext, c: Context, name: string)
   const table = html`<table id="documents"><thead><tr><th>title</th><th>source</th><th>kind</th><th>format</th><th class="num">tokens</th><th class="num">characters</th></tr></thead><tbody>${rows.map(
     (r) => html`<tr><td><a href="${documentHref(b.name, String(r.id))}">${clip((r.title as string | null) ?? String(r.id).slice(0, 16), 100)}</a></td>
       <td>${clip(String(r.source_path), 100)}${r.source_index !== null ? html` <span class="muted">#${String(r.source_index)}</span>` : ""}</td>
-      <td>${String(r.kind)}</td><td>${String(r.format)}</td><td class="num">${num(r.n_tokens as number)}</td><td class="num">${num(r.chars as number)}</td></tr>`
+      <td>${String(r.kind)}</td><td>${String(r.format)}</td><td class="num">${num(r.n_tokens as number)}</td><td class="num">${num(r.chars as number)}</td></tr>${
+        typeof r.snippet === "string" && q !== undefined ? html`<tr class="snippet"><td colspan="6" class="muted">…${markMatches(r.snippet.replace(/\s+/g, " "), q)}…</td></tr>` : ""
+      }`
   )}</tbody></table>`
   const form = html`<form method="get" action="${base}"><label>Search text and source path <input type="search" name="q" value="${q ?? ""}" required></label> <button>Search</button></form>`
   return c.html(uiPage(`${b.manifest.title}: documents`, html`<p><a href="${bundleHref(b.name)}">← ${b.name}</a></p>${form}${heading}${table}${paging}`))
