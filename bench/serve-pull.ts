@@ -1,7 +1,8 @@
 /**
  * The serve/pull section of `make bench` (`--only=serve-pull`): a ~1 GB release served by `scicurate
- * serve` (a child process) and pulled on localhost by `scicurate pull --parallel 1` and `--parallel 8`,
- * against `cp -r` of the same files in the same invocation (a ratio; timings on a shared machine drift),
+ * serve` (a child process) and pulled on localhost by `scicurate pull --parallel 1`, `--parallel 8` and
+ * by 8 pull processes at once, against `cp -r` of the same files in the same invocation (a ratio;
+ * timings on a shared machine drift),
  * and the server's peak memory (VmHWM of its process), which must not grow with the files it streams.
  *
  * The release is made of real bundles: the shared text corpus scaled up (each copy's words shuffled per
@@ -9,7 +10,7 @@
  * its bundles are then taken several times under different names (hard links) until the release holds
  * about 1 GB, approved, and released with `scicurate release`.
  */
-import { spawnSync } from "node:child_process"
+import { spawn, spawnSync } from "node:child_process"
 import * as fs from "node:fs"
 import * as path from "node:path"
 import { appendDecision } from "../src/review/log.ts"
@@ -76,6 +77,17 @@ function run(repoRoot: string, args: string[], env: Record<string, string> = {})
   return { wall, stdout: r.stdout, stderr: r.stderr }
 }
 
+function runAsync(repoRoot: string, args: string[]): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [path.join(repoRoot, "bin/scicurate.mjs"), ...args], { stdio: ["ignore", "pipe", "pipe"] })
+    let out = ""
+    let err = ""
+    child.stdout.on("data", (d: Buffer) => (out += d.toString("utf8")))
+    child.stderr.on("data", (d: Buffer) => (err = (err + d.toString("utf8")).slice(-4000)))
+    child.once("exit", (code) => (code === 0 ? resolve(out) : reject(new Error(`scicurate ${args.join(" ")} exited ${code}: ${err}`))))
+  })
+}
+
 export async function benchServePull(opts: { repoRoot: string; corpus: string; benchDir: string; say: (s?: string) => void }): Promise<Record<string, unknown>> {
   const { repoRoot, corpus, benchDir, say } = opts
   const root = path.join(benchDir, "serve-pull")
@@ -120,7 +132,7 @@ export async function benchServePull(opts: { repoRoot: string; corpus: string; b
   const base = server.url
   const rssOf = (field: "VmRSS" | "VmHWM") => Number(new RegExp(`${field}:\\s+(\\d+) kB`).exec(fs.readFileSync(`/proc/${server.pid}/status`, "utf8"))?.[1] ?? 0) * 1024
   const serverStart = rssOf("VmRSS")
-  const rows: Array<{ how: string; wall: number; transfer: number | null; verify: number | null }> = []
+  const rows: Array<{ how: string; wall: number; transfer: number | null; verify: number | null; clients?: number }> = []
   let serverPeak = 0
   try {
     const cpTo = path.join(root, "cp")
@@ -136,6 +148,24 @@ export async function benchServePull(opts: { repoRoot: string; corpus: string; b
       rows.push({ how: `pull --parallel ${parallel}`, wall: r.wall, transfer: m ? Number(m[1]) : null, verify: m ? Number(m[2]) : null })
       fs.rmSync(to, { recursive: true, force: true })
     }
+    // Tens of trainers at once is what a release server faces: 8 pull processes started together, each
+    // fetching the whole release into its own folder; the row is their sum (8 x the bytes) over the
+    // slowest one's time, the server's peak memory below covers them too.
+    const clients = 8
+    const started = performance.now()
+    const outs = await Promise.all(
+      Array.from({ length: clients }, (_, i) => runAsync(repoRoot, ["pull", `${base}/releases/bench/`, "--to", path.join(root, `pulled-client-${i}`), "--parallel", "4"]))
+    )
+    const wall = (performance.now() - started) / 1000
+    const times = outs.map((o) => /transfer ([\d.]+) s, verify ([\d.]+) s/.exec(o))
+    rows.push({
+      how: `${clients} clients at once`,
+      wall,
+      transfer: times.every((m) => m !== null) ? Math.max(...times.map((m) => Number(m![1]))) : null,
+      verify: times.every((m) => m !== null) ? Math.max(...times.map((m) => Number(m![2]))) : null,
+      clients
+    })
+    for (let i = 0; i < clients; i++) fs.rmSync(path.join(root, `pulled-client-${i}`), { recursive: true, force: true })
     serverPeak = rssOf("VmHWM")
   } finally {
     await server.stop()
@@ -147,11 +177,12 @@ export async function benchServePull(opts: { repoRoot: string; corpus: string; b
   say(`${"how".padEnd(18)} ${pad("wall s", 7)} ${pad("MB/s", 7)} ${pad("transfer s", 10)} ${pad("transfer MB/s", 13)} ${pad("verify s", 8)} ${pad("transfer vs cp", 14)}`)
   for (const r of rows) {
     const t = r.transfer ?? r.wall
+    const moved = bytes * (r.clients ?? 1)
     say(
-      `${r.how.padEnd(18)} ${pad(r.wall.toFixed(2), 7)} ${pad((bytes / 1e6 / r.wall).toFixed(1), 7)} ${pad(r.transfer === null ? "-" : r.transfer.toFixed(2), 10)} ${pad((bytes / 1e6 / t).toFixed(1), 13)} ${pad(r.verify === null ? "-" : r.verify.toFixed(2), 8)} ${pad(`${(cpWall / t).toFixed(2)}x`, 14)}`
+      `${r.how.padEnd(18)} ${pad(r.wall.toFixed(2), 7)} ${pad((moved / 1e6 / r.wall).toFixed(1), 7)} ${pad(r.transfer === null ? "-" : r.transfer.toFixed(2), 10)} ${pad((moved / 1e6 / t).toFixed(1), 13)} ${pad(r.verify === null ? "-" : r.verify.toFixed(2), 8)} ${pad(`${((cpWall * (r.clients ?? 1)) / t).toFixed(2)}x`, 14)}`
     )
   }
-  say(`server peak RSS (VmHWM of the scicurate serve process): ${mb(serverPeak)} MB, ${mb(serverStart)} MB of it at start (the CLI loaded), for ${mb(bytes)} MB streamed twice`)
-  say(`(wall: the whole pull command: index, transfer with sha256 while streaming, then the release verify of every file and bundle; transfer vs cp above 1 is faster than cp -r)`)
+  say(`server peak RSS (VmHWM of the scicurate serve process): ${mb(serverPeak)} MB, ${mb(serverStart)} MB of it at start (the CLI loaded), for ${mb(bytes)} MB streamed ${rows.reduce((n, r) => n + (r.clients ?? (r.how === "cp -r" ? 0 : 1)), 0)} times`)
+  say(`(MB/s: bytes delivered, for the 8 clients their sum over the slowest one's time; wall: the whole pull command: index, transfer with sha256 while streaming, then the release verify of every file and bundle; transfer vs cp above 1 is faster than cp -r)`)
   return { "serve-pull": { bytes, files: index.totals.files, bundles: index.totals.bundles, rows, serverPeakBytes: serverPeak, serverStartBytes: serverStart } }
 }
