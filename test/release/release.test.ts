@@ -7,7 +7,6 @@
  * that shares no code with ours) recomputing every hash in release.json.
  */
 import { spawnSync } from "node:child_process"
-import { createHash } from "node:crypto"
 import * as fs from "node:fs"
 import * as os from "node:os"
 import * as path from "node:path"
@@ -15,6 +14,8 @@ import { Effect, Schema } from "effect"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { writeSampleCorpus } from "../../src/demo/sample-corpus.ts"
 import { makeDuckDBLayer } from "../../src/core/duckdb.ts"
+import { sha256File } from "../../src/core/files.ts"
+import { sha256Hex } from "../../src/core/text.ts"
 import { ReleaseIndex } from "../../src/release/schema.ts"
 import { checkReleaseFiles, verifyRelease } from "../../src/release/verify.ts"
 import { checkIndexSignature, loadPublicKey } from "../../src/release/sign.ts"
@@ -38,8 +39,6 @@ function otherFileSystemDir(): string | null {
     return null
   }
 }
-
-const sha256Of = (file: string) => createHash("sha256").update(fs.readFileSync(file)).digest("hex")
 
 describe("review, release and verify through the CLI", () => {
   let root: string
@@ -167,7 +166,7 @@ describe("review, release and verify through the CLI", () => {
       for (const f of b.files) {
         const released = path.join(dir, f.path)
         const original = path.join(bundle(b.name), f.path.slice(`bundles/${b.name}/`.length))
-        expect(sha256Of(released), f.path).toBe(f.sha256)
+        expect(sha256File(released), f.path).toBe(f.sha256)
         expect(fs.statSync(released).size).toBe(f.bytes)
         expect(fs.statSync(released).ino, `${f.path} is a hard link to the bundle's file`).toBe(fs.statSync(original).ino)
         const shard = [...manifest.shards, ...manifest.token_shards.flatMap((t: any) => [{ ...t.bin, split: t.split }, { ...t.idx, split: t.split }])].find(
@@ -175,7 +174,7 @@ describe("review, release and verify through the CLI", () => {
         )
         expect(f.split).toBe(shard ? shard.split : null)
       }
-      expect(b.manifest_sha256).toBe(sha256Of(path.join(dir, b.path, "manifest.json")))
+      expect(b.manifest_sha256).toBe(sha256File(path.join(dir, b.path, "manifest.json")))
     }
     expect(index.totals.files).toBe(10)
     expect(index.totals.bytes).toBe(index.bundles.flatMap((b) => b.files).reduce((a, f) => a + f.bytes, 0))
@@ -328,7 +327,7 @@ print(json.dumps({"checked": len(listed), "bad": bad, "unlisted": sorted(present
     expect(r.stdout).toMatch(/files: 0 hard-linked, 15 copied/)
     const index = readIndex(path.join(otherFs!, "r2"))
     expect(index.bundles.map((b) => b.name)).toEqual(["chemistry", "engineering", "materials-science"])
-    for (const f of index.bundles.flatMap((b) => b.files)) expect(sha256Of(path.join(otherFs!, "r2", f.path))).toBe(f.sha256)
+    for (const f of index.bundles.flatMap((b) => b.files)) expect(sha256File(path.join(otherFs!, "r2", f.path))).toBe(f.sha256)
     expect(cli(["verify", path.join(otherFs!, "r2")]).status).toBe(0)
 
     // Same approvals, same SOURCE_DATE_EPOCH: the same release.json bytes, linked or copied. A build folder
@@ -416,7 +415,7 @@ print(json.dumps({"checked": len(listed), "bad": bad, "unlisted": sorted(present
     const text = fs.readFileSync(file, "utf8")
     expect(text).not.toContain(token)
     expect(text).toMatch(/^# scicurate curators/)
-    expect(text).toContain(`alice ${createHash("sha256").update(token).digest("hex")}`)
+    expect(text).toContain(`alice ${sha256Hex(token)}`)
     const dup = cli(["curators", "add", "alice", "--file", file])
     expect(dup.status).toBe(2)
     expect(dup.stderr).toMatch(/curators: curator alice is already listed/)
