@@ -335,30 +335,62 @@ export function looksGenerated(text: string, lines = DEFAULT_FILTER_OPTIONS.gene
 const MINIFIABLE = /\.(js|mjs|cjs|css|json|svg|html?)$/i
 
 /**
- * Rules on the decoded text: generated, minified, data blobs, line lengths, alphanumeric fraction.
- * `path` is only used to know JS/CSS-like files for the minified rule.
+ * What the content rules measure on a decoded file, all of it: ingest's `contentSkip` and the filter
+ * stage's code rules (src/filter) judge the same numbers, so the two cannot drift apart.
  */
-export function contentSkip(path: string, text: string, options?: Partial<FilterOptions>): Skip | null {
+export interface ContentMeasures {
+  /** Only whitespace. */
+  readonly empty: boolean
+  /** The generated-code marker found in the header, or null. */
+  readonly generated: string | null
+  readonly stats: TextStats
+  /** Minified by shape: a JS/CSS-like path with very long lines (few lines, or a long mean). */
+  readonly minified: boolean
+  readonly encodedFraction: number
+  /** Share of numeric literals; null below `numericMinChars` (short files are never called numeric data). */
+  readonly numericFraction: number | null
+}
+
+export function contentMeasures(path: string, text: string, options?: Partial<FilterOptions>): ContentMeasures {
   const o = withDefaults(options)
-  if (text.trim() === "") return { reason: "empty", detail: "only whitespace" }
-  const gen = looksGenerated(text, o.generatedHeaderLines)
-  if (gen !== null) return { reason: "generated", detail: `header says "${gen}"` }
-  const st = textStats(text)
-  if (MINIFIABLE.test(path) && st.maxLineLength > 500 && (st.lines <= 3 || st.avgLineLength > 200)) {
-    return { reason: "minified", detail: `${st.lines} lines, longest ${st.maxLineLength} chars` }
+  const stats = textStats(text)
+  return {
+    empty: text.trim() === "",
+    generated: looksGenerated(text, o.generatedHeaderLines),
+    stats,
+    minified: MINIFIABLE.test(path) && stats.maxLineLength > 500 && (stats.lines <= 3 || stats.avgLineLength > 200),
+    encodedFraction: encodedFraction(text),
+    numericFraction: text.length >= o.numericMinChars ? numericFraction(text) : null
   }
-  const enc = encodedFraction(text)
+}
+
+/** The first content rule `m` fails under the thresholds of `options`, in ingest's order; null when none. */
+export function judgeContent(m: ContentMeasures, options?: Partial<FilterOptions>): Skip | null {
+  const o = withDefaults(options)
+  const st = m.stats
+  if (m.empty) return { reason: "empty", detail: "only whitespace" }
+  if (m.generated !== null) return { reason: "generated", detail: `header says "${m.generated}"` }
+  if (m.minified) return { reason: "minified", detail: `${st.lines} lines, longest ${st.maxLineLength} chars` }
+  const enc = m.encodedFraction
   if (enc > o.maxEncodedFraction) return { reason: "data-blob", detail: `${(100 * enc).toFixed(0)}% base64/hex` }
-  if (text.length >= o.numericMinChars) {
-    const num = numericFraction(text)
-    if (num > o.maxNumericFraction) return { reason: "data-blob", detail: `${(100 * num).toFixed(0)}% numeric literals` }
-  }
+  const num = m.numericFraction
+  if (num !== null && num > o.maxNumericFraction) return { reason: "data-blob", detail: `${(100 * num).toFixed(0)}% numeric literals` }
   if (st.maxLineLength > o.maxLineLength) return { reason: "long-lines", detail: `longest line ${st.maxLineLength} > ${o.maxLineLength}` }
   if (st.avgLineLength > o.maxAvgLineLength)
     return { reason: "long-lines", detail: `mean line ${st.avgLineLength.toFixed(0)} > ${o.maxAvgLineLength}` }
   if (st.alnumFraction < o.minAlnumFraction)
     return { reason: "low-alnum", detail: `alphanumeric ${(100 * st.alnumFraction).toFixed(0)}% < ${(100 * o.minAlnumFraction).toFixed(0)}%` }
   return null
+}
+
+/**
+ * Rules on the decoded text: generated, minified, data blobs, line lengths, alphanumeric fraction.
+ * `path` is only used to know JS/CSS-like files for the minified rule.
+ */
+export function contentSkip(path: string, text: string, options?: Partial<FilterOptions>): Skip | null {
+  // An empty file needs no measuring (and its numbers would say nothing).
+  if (text.trim() === "") return { reason: "empty", detail: "only whitespace" }
+  return judgeContent(contentMeasures(path, text, options), options)
 }
 
 /** Binary by content: a known magic number, a NUL byte, or bytes that are not UTF-8. */

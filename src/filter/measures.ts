@@ -1,0 +1,421 @@
+/**
+ * The numbers the filter stage judges a document by (see rules.ts for the thresholds). Pure and fast:
+ * one pass over the characters for lines, paragraphs and words, one over data tokens, then the n-gram
+ * counts over the words' hashes (typed arrays, no string per word). Which measures a document gets
+ * depends on its kind:
+ * - prose (paper, text): the Gopher quality and repetition, C4 and FineWeb families, the data-dump and
+ *   binary measures, mojibake; papers also the PDF text-layer quality ingest computes (textQuality);
+ * - code: the StarCoder-style content measures ingest applies (contentMeasures, shared with ingest);
+ *   code read as plain text also gets the data-dump and binary measures;
+ * - simulation: nothing. Those documents are summaries scicurate's own readers wrote from logs and data
+ *   files, mostly numbers by design; prose rules would remove every one of them.
+ * Every value is rounded with round4 so scores are stable text in `_filtered/` records and reports.
+ */
+import { contentMeasures } from "../ingest/code/filters.ts"
+import { textQuality } from "../ingest/pdf/quality.ts"
+import { round4, type QualityDocument, type Scores } from "../quality/document.ts"
+
+/** Formats whose documents are read as plain text, so the data-dump rules apply whatever their kind. */
+const PLAIN_TEXT_FORMATS: ReadonlySet<string> = new Set(["plain-text", "text", "txt", "markdown"])
+
+/**
+ * Gopher's stop words ("the be to of and that have with") plus the commonest function words of the
+ * other major languages of science (de, fr, es, it, pt, nl). Gopher's rule is an English detector; here
+ * it should only tell prose from non-prose, language is the language stage's business.
+ */
+const STOP_WORDS: ReadonlySet<string> = new Set([
+  "the", "be", "to", "of", "and", "that", "have", "with",
+  "der", "die", "das", "und", "ist", "mit", "von", "den",
+  "le", "la", "les", "et", "des", "est", "une", "du",
+  "el", "los", "las", "y", "en", "que", "por", "con",
+  "il", "di", "che", "per", "della", "e",
+  "o", "os", "da", "do", "em", "um", "uma",
+  "het", "een", "van", "zijn"
+])
+const MAX_STOP_WORD_LENGTH = 5
+
+/**
+ * C4's page-level boilerplate: cookie banners, privacy and terms notices, "enable JavaScript" walls,
+ * navigation. C4 drops every line that says "javascript"; a paper about JavaScript engines says it on
+ * every page, so only the phrases of a browser notice count here, per 100 words (not per line: an
+ * abstract is one line, and one about privacy policies may name one).
+ */
+const BOILERPLATE =
+  /\b(?:(?:uses?|use of|accept(?: all)?|we use|this (?:site|website) uses|manage|necessary) cookies|cookie (?:policy|settings|preferences|consent)|privacy (?:policy|notice|statement)|terms (?:of|and) (?:use|service|conditions)|(?:enable|enabling) javascript|javascript (?:is )?(?:disabled|required)|requires javascript|skip to (?:main )?content|all rights reserved|subscribe to (?:our|the) newsletter|sign (?:in|up) (?:to|for)|log in to|share (?:this|on) (?:article|page|facebook|twitter)|back to top|main menu|toggle navigation|follow us on)\b/gi
+
+/**
+ * UTF-8 read as Latin-1 or Windows-1252: a lead byte shown as Â..ô followed by continuation bytes shown
+ * as U+0080..U+00BF or the cp1252 characters of 0x80..0x9F ("Ã©" for é, "â€™" for ’, "Î”" for Δ).
+ */
+const CONT = "[\\u0080-\\u00BF\\u20AC\\u201A\\u0192\\u201E\\u2026\\u2020\\u2021\\u02C6\\u2030\\u0160\\u2039\\u0152\\u017D\\u2018\\u2019\\u201C\\u201D\\u2022\\u2013\\u2014\\u02DC\\u2122\\u0161\\u203A\\u0153\\u017E\\u0178]"
+const MOJIBAKE = new RegExp(`[\\u00C2-\\u00DF]${CONT}|[\\u00E0-\\u00EF]${CONT}{2}|[\\u00F0-\\u00F4]${CONT}{3}`, "g")
+
+const countMatches = (re: RegExp, text: string): number => {
+  re.lastIndex = 0
+  let n = 0
+  while (re.exec(text) !== null) n++
+  return n
+}
+
+const isAsciiLetter = (c: number): boolean => (c >= 65 && c <= 90) || (c >= 97 && c <= 122)
+const isDigit = (c: number): boolean => c >= 48 && c <= 57
+const LETTER = /\p{L}/u
+const isLetterAt = (text: string, i: number, c: number): boolean => isAsciiLetter(c) || (c >= 128 && LETTER.test(text[i]!))
+const isSpace = (c: number): boolean => c === 32 || c === 10 || c === 9 || c === 13 || c === 12 || c === 11 || c === 0xa0 || c === 0x3000
+/** Punctuation stripped from a word's ends before its length is taken (Gopher measures words, not quotes). */
+const isEdgePunct = (c: number): boolean =>
+  (c >= 33 && c <= 47) || (c >= 58 && c <= 64) || (c >= 91 && c <= 96) || (c >= 123 && c <= 126) || (c >= 0x2010 && c <= 0x205e)
+/** How a sentence or a prose line ends: FineWeb's stop characters plus the closing typographic quote. */
+const isTerminal = (c: number): boolean => c === 46 || c === 33 || c === 63 || c === 34 || c === 39 || c === 0x201d || c === 0x2019
+/** Bullets a list line starts with (Gopher's "•" and "-", and the others PDFs and markdown use). */
+const isBullet = (c: number): boolean =>
+  c === 0x2022 || c === 45 || c === 42 || c === 0x2023 || c === 0x25aa || c === 0x25cf || c === 0x25e6 || c === 0x00b7 || c === 0x2013 || c === 0x25a0
+/**
+ * The line-shape fractions with an upper bound (bullets, ellipses, short lines) are taken over at least this many
+ * lines: they tell lists and menus from prose, and a one-line abstract that opens with "•" or ends in
+ * "..." is neither (counted as if it had blank lines to make up 5).
+ */
+const LINE_FLOOR = 5
+/** Lines of this length or less are "short" (FineWeb's short_line_length). */
+const SHORT_LINE = 30
+
+/** C0 control characters that are not layout, DEL, and U+FFFD: what binary read as text is full of. */
+const isBinaryChar = (c: number): boolean => (c < 32 && c !== 9 && c !== 10 && c !== 13 && c !== 12 && c !== 11) || c === 127 || c === 0xfffd
+
+/** A separator of data tokens: whitespace and the delimiters of CSV, TSV and tables. */
+const isDataSeparator = (c: number): boolean => isSpace(c) || c === 44 || c === 59 || c === 124 || c === 61 || c === 40 || c === 41 || c === 91 || c === 93
+
+/**
+ * Tokens that are numbers (1, -0.25, 1.5e-3, 1.0D+02, 12%, 2014-01-29) among all data tokens, and
+ * letters among non-space characters: a checkpoint file or a table with no words read as text.
+ */
+export function dataMeasures(text: string): { number_tokens: number; letter_fraction: number } {
+  let tokens = 0
+  let numbers = 0
+  let nonSpace = 0
+  let letters = 0
+  const n = text.length
+  let i = 0
+  while (i < n) {
+    let c = text.charCodeAt(i)
+    if (isDataSeparator(c)) {
+      if (!isSpace(c)) nonSpace++
+      i++
+      continue
+    }
+    // One token: digits with at most the characters of a number around them.
+    let digits = 0
+    let other = 0
+    let expLetters = 0
+    while (i < n && !isDataSeparator((c = text.charCodeAt(i)))) {
+      nonSpace++
+      if (isDigit(c)) digits++
+      else if (c === 101 || c === 69 || c === 100 || c === 68) {
+        expLetters++
+        letters++
+      } else if (c !== 46 && c !== 43 && c !== 45 && c !== 37 && c !== 58 && c !== 47 && c !== 0x2212) {
+        other++
+        if (isLetterAt(text, i, c)) letters++
+      }
+      i++
+    }
+    tokens++
+    if (digits > 0 && other === 0 && expLetters <= 1) numbers++
+  }
+  return { number_tokens: tokens === 0 ? 0 : numbers / tokens, letter_fraction: nonSpace === 0 ? 0 : letters / nonSpace }
+}
+
+/** Characters that look like binary read as text, per character. */
+export function binaryFraction(text: string): number {
+  let bad = 0
+  for (let i = 0; i < text.length; i++) if (isBinaryChar(text.charCodeAt(i))) bad++
+  return text.length === 0 ? 0 : bad / text.length
+}
+
+// 32-bit FNV-1a and a second multiplicative hash per word, combined into one 53-bit key per n-gram so
+// a Map<number, …> counts n-grams without building their strings (collisions: ~n²/2^53, negligible).
+const FNV_OFFSET = 0x811c9dc5
+const FNV_PRIME = 0x01000193
+const SECOND_SEED = 0x9e3779b9
+const SECOND_PRIME = 0x85ebca6b
+
+/** Words of a text as the repetition measures see them: lowercased hashes and lengths (punctuation stripped). */
+interface Words {
+  count: number
+  hashA: Uint32Array
+  hashB: Uint32Array
+  length: Uint32Array
+  totalChars: number
+}
+
+const keyOf = (a: number, b: number): number => (a >>> 0) * 2097152 + (b & 0x1fffff)
+
+/**
+ * Gopher's repetition measures on n-grams of words (characters of words, spaces not counted):
+ * - top: characters covered by the most frequent n-gram (count × its length) over all word characters;
+ * - dup: characters in n-grams seen before, each n-gram counted once and skipped past, as in datatrove's
+ *   find_all_duplicate, over all word characters.
+ */
+function topNgramFraction(w: Words, n: number): number {
+  if (w.count < n || w.totalChars === 0) return 0
+  const counts = new Map<number, number>()
+  let bestCount = 0
+  let bestChars = 0
+  for (let i = 0; i + n <= w.count; i++) {
+    let a = FNV_OFFSET
+    let b = SECOND_SEED
+    let chars = 0
+    for (let k = i; k < i + n; k++) {
+      a = Math.imul(a ^ w.hashA[k]!, FNV_PRIME)
+      b = Math.imul(b + w.hashB[k]!, SECOND_PRIME) ^ (b >>> 15)
+      chars += w.length[k]!
+    }
+    const key = keyOf(a, b)
+    const c = (counts.get(key) ?? 0) + 1
+    counts.set(key, c)
+    if (c > bestCount || (c === bestCount && chars > bestChars)) {
+      bestCount = c
+      bestChars = chars
+    }
+  }
+  // An n-gram seen once is not repetition.
+  return bestCount < 2 ? 0 : Math.min(1, (bestCount * bestChars) / w.totalChars)
+}
+
+function duplicateNgramFraction(w: Words, n: number): number {
+  if (w.count < n || w.totalChars === 0) return 0
+  const seen = new Set<number>()
+  let repeated = 0
+  let i = 0
+  while (i + n <= w.count) {
+    let a = FNV_OFFSET
+    let b = SECOND_SEED
+    let chars = 0
+    for (let k = i; k < i + n; k++) {
+      a = Math.imul(a ^ w.hashA[k]!, FNV_PRIME)
+      b = Math.imul(b + w.hashB[k]!, SECOND_PRIME) ^ (b >>> 15)
+      chars += w.length[k]!
+    }
+    const key = keyOf(a, b)
+    if (seen.has(key)) {
+      repeated += chars
+      i += n
+    } else {
+      seen.add(key)
+      i++
+    }
+  }
+  return Math.min(1, repeated / w.totalChars)
+}
+
+/** Counts duplicates of `item` in `seen`: returns true when it was there before. */
+const seenBefore = (seen: Set<string>, item: string): boolean => {
+  if (seen.has(item)) return true
+  seen.add(item)
+  return false
+}
+
+/**
+ * The prose measures, one pass over the characters (lines, paragraphs, words) plus the n-gram counts.
+ * Lines are compared trimmed and blank lines ignored, as datatrove splits on runs of newlines.
+ */
+export function proseMeasures(text: string): Record<string, number> {
+  const n = text.length
+  // Lines and paragraphs.
+  let lines = 0
+  let bulletLines = 0
+  let ellipsisLines = 0
+  let punctLines = 0
+  let shortLines = 0
+  let dupLines = 0
+  let dupLineChars = 0
+  let paragraphs = 0
+  let dupParagraphs = 0
+  let dupParagraphChars = 0
+  const lineSeen = new Set<string>()
+  const paraSeen = new Set<string>()
+  let paraStart = -1
+  let paraEnd = -1
+  // Words.
+  const cap = Math.max(16, n >>> 2)
+  const w: Words = { count: 0, hashA: new Uint32Array(cap), hashB: new Uint32Array(cap), length: new Uint32Array(cap), totalChars: 0 }
+  let words = 0
+  let wordChars = 0
+  let alphaWords = 0
+  let stopWords = 0
+  let hashes = 0
+  let ellipses = 0
+  let sentences = 0
+  let braces = 0
+  let nonSpace = 0
+
+  const endParagraph = () => {
+    if (paraStart < 0) return
+    paragraphs++
+    const p = text.slice(paraStart, paraEnd)
+    if (seenBefore(paraSeen, p)) {
+      dupParagraphs++
+      dupParagraphChars += p.length
+    }
+    paraStart = -1
+  }
+
+  let lineStart = 0
+  for (let i = 0; i <= n; i++) {
+    const c = i < n ? text.charCodeAt(i) : 10
+    if (c !== 10) continue
+    // The line [lineStart, i), trimmed.
+    let s = lineStart
+    let e = i
+    while (s < e && isSpace(text.charCodeAt(s))) s++
+    while (e > s && isSpace(text.charCodeAt(e - 1))) e--
+    lineStart = i + 1
+    if (s === e) {
+      endParagraph()
+      continue
+    }
+    lines++
+    if (paraStart < 0) paraStart = s
+    paraEnd = e
+    const first = text.charCodeAt(s)
+    const last = text.charCodeAt(e - 1)
+    if (isBullet(first)) bulletLines++
+    if (last === 0x2026 || (last === 46 && e - s >= 3 && text.charCodeAt(e - 2) === 46 && text.charCodeAt(e - 3) === 46)) ellipsisLines++
+    if (isTerminal(last)) punctLines++
+    if (e - s <= SHORT_LINE) shortLines++
+    const line = text.slice(s, e)
+    if (seenBefore(lineSeen, line)) {
+      dupLines++
+      dupLineChars += line.length
+    }
+    // The words of the line.
+    let j = s
+    while (j < e) {
+      let cj = text.charCodeAt(j)
+      if (isSpace(cj)) {
+        j++
+        continue
+      }
+      const ts = j
+      while (j < e && !isSpace(text.charCodeAt(j))) j++
+      const te = j
+      nonSpace += te - ts
+      // Counted on the raw token: symbols, braces, sentence ends.
+      for (let k = ts; k < te; k++) {
+        cj = text.charCodeAt(k)
+        if (cj === 35) hashes++
+        else if (cj === 0x2026) ellipses++
+        else if (cj === 123 || cj === 125) braces++
+        else if (cj === 46 && k + 2 < te && text.charCodeAt(k + 1) === 46 && text.charCodeAt(k + 2) === 46) {
+          ellipses++
+          k += 2
+        }
+      }
+      if (isTerminal(text.charCodeAt(te - 1)) && te - ts >= 2 && !isTerminal(text.charCodeAt(te - 2))) sentences++
+      // The word without the punctuation around it.
+      let ws = ts
+      let we = te
+      while (ws < we && isEdgePunct(text.charCodeAt(ws))) ws++
+      while (we > ws && isEdgePunct(text.charCodeAt(we - 1))) we--
+      if (ws === we) continue // only symbols: not a word (Gopher's non-symbol words)
+      words++
+      const len = we - ws
+      wordChars += len
+      let a = FNV_OFFSET
+      let b = SECOND_SEED
+      let alpha = false
+      for (let k = ws; k < we; k++) {
+        let ck = text.charCodeAt(k)
+        if (ck >= 65 && ck <= 90) ck += 32
+        if (!alpha && isLetterAt(text, k, ck)) alpha = true
+        a = Math.imul(a ^ ck, FNV_PRIME)
+        b = Math.imul(b + ck, SECOND_PRIME) ^ (b >>> 13)
+      }
+      if (alpha) alphaWords++
+      if (len <= MAX_STOP_WORD_LENGTH && alpha && STOP_WORDS.has(text.slice(ws, we).toLowerCase())) stopWords++
+      const idx = w.count++
+      if (idx >= w.hashA.length) growWords(w)
+      w.hashA[idx] = a
+      w.hashB[idx] = b
+      w.length[idx] = len
+    }
+  }
+  endParagraph()
+  w.totalChars = wordChars
+
+  const out: Record<string, number> = {
+    words,
+    mean_word_length: words === 0 ? 0 : wordChars / words,
+    symbol_word_ratio: words === 0 ? 0 : (hashes + ellipses) / words,
+    bullet_lines: bulletLines / Math.max(LINE_FLOOR, lines),
+    ellipsis_lines: ellipsisLines / Math.max(LINE_FLOOR, lines),
+    alpha_words: words === 0 ? 0 : alphaWords / words,
+    stop_words: stopWords,
+    sentences,
+    boilerplate_per_100_words: words === 0 ? 0 : (countMatches(BOILERPLATE, text) * 100) / words,
+    lorem_ipsum: countMatches(/lorem ipsum/gi, text),
+    curly_braces: nonSpace === 0 ? 0 : braces / nonSpace,
+    punct_lines: lines === 0 ? 0 : punctLines / lines,
+    short_lines: shortLines / Math.max(LINE_FLOOR, lines),
+    dup_lines: lines === 0 ? 0 : dupLines / lines,
+    dup_line_chars: n === 0 ? 0 : dupLineChars / n,
+    dup_paragraphs: paragraphs === 0 ? 0 : dupParagraphs / paragraphs,
+    dup_paragraph_chars: n === 0 ? 0 : dupParagraphChars / n
+  }
+  for (let k = 2; k <= 4; k++) out[`top_${k}gram`] = topNgramFraction(w, k)
+  for (let k = 5; k <= 10; k++) out[`dup_${k}gram`] = duplicateNgramFraction(w, k)
+  return out
+}
+
+function growWords(w: Words): void {
+  const grow = (a: Uint32Array) => {
+    const b = new Uint32Array(a.length * 2)
+    b.set(a)
+    return b
+  }
+  w.hashA = grow(w.hashA)
+  w.hashB = grow(w.hashB)
+  w.length = grow(w.length)
+}
+
+/** UTF-8-read-as-Latin-1 sequences per 1,000 characters. */
+export function mojibakePer1k(text: string): number {
+  return text.length === 0 ? 0 : (countMatches(MOJIBAKE, text) * 1000) / text.length
+}
+
+const isProse = (doc: QualityDocument): boolean => doc.kind === "paper" || doc.kind === "text"
+
+/** The measures that apply to `doc`'s kind (and format), rounded to 4 decimals. */
+export function measureDocument(doc: QualityDocument): Scores {
+  const out: Record<string, number> = {}
+  const text = doc.text
+  if (isProse(doc) || PLAIN_TEXT_FORMATS.has(doc.format)) {
+    out.binary_chars = binaryFraction(text)
+    const data = dataMeasures(text)
+    out.number_tokens = data.number_tokens
+    out.letter_fraction = data.letter_fraction
+  }
+  if (isProse(doc)) {
+    out.mojibake_per_1k = mojibakePer1k(text)
+    if (doc.kind === "paper") {
+      // Ingest's own judgement of the PDF text layer, shared rather than recomputed differently.
+      const q = textQuality(text)
+      out.pdf_quality = q.score
+      out.pdf_garbage_per_100 = q.garbage_per_100_tokens
+    }
+    Object.assign(out, proseMeasures(text))
+  } else if (doc.kind === "code") {
+    const m = contentMeasures(doc.source_path, text)
+    out.code_empty = m.empty ? 1 : 0
+    out.code_generated = m.generated === null ? 0 : 1
+    out.code_minified = m.minified ? 1 : 0
+    out.code_encoded = m.encodedFraction
+    // Short files are never numeric data (ingest's numericMinChars): their fraction counts as 0.
+    out.code_numeric = m.numericFraction ?? 0
+    out.code_max_line = m.stats.maxLineLength
+    out.code_mean_line = m.stats.avgLineLength
+    out.code_alnum = m.stats.alnumFraction
+  }
+  for (const k in out) out[k] = round4(out[k]!)
+  return out
+}
