@@ -132,8 +132,8 @@ export function binaryFraction(text: string): number {
   return text.length === 0 ? 0 : bad / text.length
 }
 
-// 32-bit FNV-1a and a second multiplicative hash per word, combined into one 53-bit key per n-gram so
-// a Map<number, …> counts n-grams without building their strings (collisions: ~n²/2^53, negligible).
+// 32-bit FNV-1a and a second multiplicative hash per word, combined per n-gram into two 32-bit hashes
+// that are counted without building the n-gram's string (collisions of 64 bits: negligible).
 const FNV_OFFSET = 0x811c9dc5
 const FNV_PRIME = 0x01000193
 const SECOND_SEED = 0x9e3779b9
@@ -148,7 +148,68 @@ interface Words {
   totalChars: number
 }
 
-const keyOf = (a: number, b: number): number => (a >>> 0) * 2097152 + (b & 0x1fffff)
+// The n-gram ngramHash last hashed: its two 32-bit hashes and the characters of its words (module
+// slots, so no object per n-gram).
+let ngA = 0
+let ngB = 0
+let ngChars = 0
+
+function ngramHash(w: Words, i: number, n: number): void {
+  let a = FNV_OFFSET
+  let b = SECOND_SEED
+  let chars = 0
+  for (let k = i; k < i + n; k++) {
+    a = Math.imul(a ^ w.hashA[k]!, FNV_PRIME)
+    b = Math.imul(b + w.hashB[k]!, SECOND_PRIME) ^ (b >>> 15)
+    chars += w.length[k]!
+  }
+  ngA = a | 0
+  ngB = b | 0
+  ngChars = chars
+}
+
+/**
+ * Counts of n-grams by their 64-bit hash in an open-addressing table of typed arrays, reused across
+ * documents: a Map keyed by numbers past 2^31 boxes every key and was 60% of the filter's time. An entry
+ * belongs to the current count only when its stamp is the current generation, so nothing is cleared.
+ */
+let tableMask = -1
+let tableA = new Int32Array(0)
+let tableB = new Int32Array(0)
+let tableCount = new Int32Array(0)
+let tableStamp = new Uint32Array(0)
+let generation = 0
+
+function resetTable(entries: number): void {
+  let size = 1024
+  while (size < entries * 2) size *= 2
+  if (size > tableMask + 1) {
+    tableA = new Int32Array(size)
+    tableB = new Int32Array(size)
+    tableCount = new Int32Array(size)
+    tableStamp = new Uint32Array(size)
+    tableMask = size - 1
+    generation = 0
+  }
+  if (++generation === 0xffffffff) {
+    tableStamp.fill(0)
+    generation = 1
+  }
+}
+
+/** Count the n-gram last hashed once more; its count so far. */
+function bump(): number {
+  let i = (ngA ^ Math.imul(ngB, 0x27d4eb2d)) & tableMask
+  while (tableStamp[i] === generation) {
+    if (tableA[i] === ngA && tableB[i] === ngB) return ++tableCount[i]!
+    i = (i + 1) & tableMask
+  }
+  tableStamp[i] = generation
+  tableA[i] = ngA
+  tableB[i] = ngB
+  tableCount[i] = 1
+  return 1
+}
 
 /**
  * Gopher's repetition measures on n-grams of words (characters of words, spaces not counted):
@@ -158,24 +219,15 @@ const keyOf = (a: number, b: number): number => (a >>> 0) * 2097152 + (b & 0x1ff
  */
 function topNgramFraction(w: Words, n: number): number {
   if (w.count < n || w.totalChars === 0) return 0
-  const counts = new Map<number, number>()
+  resetTable(w.count)
   let bestCount = 0
   let bestChars = 0
   for (let i = 0; i + n <= w.count; i++) {
-    let a = FNV_OFFSET
-    let b = SECOND_SEED
-    let chars = 0
-    for (let k = i; k < i + n; k++) {
-      a = Math.imul(a ^ w.hashA[k]!, FNV_PRIME)
-      b = Math.imul(b + w.hashB[k]!, SECOND_PRIME) ^ (b >>> 15)
-      chars += w.length[k]!
-    }
-    const key = keyOf(a, b)
-    const c = (counts.get(key) ?? 0) + 1
-    counts.set(key, c)
-    if (c > bestCount || (c === bestCount && chars > bestChars)) {
+    ngramHash(w, i, n)
+    const c = bump()
+    if (c > bestCount || (c === bestCount && ngChars > bestChars)) {
       bestCount = c
-      bestChars = chars
+      bestChars = ngChars
     }
   }
   // An n-gram seen once is not repetition.
@@ -184,26 +236,15 @@ function topNgramFraction(w: Words, n: number): number {
 
 function duplicateNgramFraction(w: Words, n: number): number {
   if (w.count < n || w.totalChars === 0) return 0
-  const seen = new Set<number>()
+  resetTable(w.count)
   let repeated = 0
   let i = 0
   while (i + n <= w.count) {
-    let a = FNV_OFFSET
-    let b = SECOND_SEED
-    let chars = 0
-    for (let k = i; k < i + n; k++) {
-      a = Math.imul(a ^ w.hashA[k]!, FNV_PRIME)
-      b = Math.imul(b + w.hashB[k]!, SECOND_PRIME) ^ (b >>> 15)
-      chars += w.length[k]!
-    }
-    const key = keyOf(a, b)
-    if (seen.has(key)) {
-      repeated += chars
+    ngramHash(w, i, n)
+    if (bump() > 1) {
+      repeated += ngChars
       i += n
-    } else {
-      seen.add(key)
-      i++
-    }
+    } else i++
   }
   return Math.min(1, repeated / w.totalChars)
 }
