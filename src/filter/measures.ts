@@ -21,15 +21,16 @@ const PLAIN_TEXT_FORMATS: ReadonlySet<string> = new Set(["plain-text", "text", "
 /**
  * Gopher's stop words ("the be to of and that have with") plus the commonest function words of the
  * other major languages of science (de, fr, es, it, pt, nl). Gopher's rule is an English detector; here
- * it should only tell prose from non-prose, language is the language stage's business.
+ * it should only tell prose from non-prose, language is the language stage's business. No one-letter
+ * words ("y", "e", "o"): they are the variables of mathematics.
  */
 const STOP_WORDS: ReadonlySet<string> = new Set([
   "the", "be", "to", "of", "and", "that", "have", "with",
   "der", "die", "das", "und", "ist", "mit", "von", "den",
   "le", "la", "les", "et", "des", "est", "une", "du",
-  "el", "los", "las", "y", "en", "que", "por", "con",
-  "il", "di", "che", "per", "della", "e",
-  "o", "os", "da", "do", "em", "um", "uma",
+  "el", "los", "las", "en", "que", "por", "con",
+  "il", "di", "che", "per", "della",
+  "os", "da", "do", "em", "um", "uma",
   "het", "een", "van", "zijn"
 ])
 const MAX_STOP_WORD_LENGTH = 5
@@ -76,6 +77,23 @@ const isBullet = (c: number): boolean =>
  * "..." is neither (counted as if it had blank lines to make up 5).
  */
 const LINE_FLOOR = 5
+/** "&", "=", "\\\\", "\\begin{…}", "\\end{…}": the structure words of LaTeX tables and equations. */
+function isLatexGlue(text: string, s: number, e: number): boolean {
+  const c = text.charCodeAt(s)
+  if (e - s === 1) return c === 38 || c === 61
+  if (c !== 92) return false
+  return endsLatexRow(text, s, e) || text.startsWith("\\begin{", s)
+}
+const endsLatexRow = (text: string, s: number, e: number): boolean =>
+  (e - s === 2 && text.charCodeAt(s + 1) === 92) || text.startsWith("\\end{", s)
+
+/** A token with "://" or starting "www.": a link, whose length says nothing about words. */
+function isUrl(text: string, s: number, e: number): boolean {
+  if (text.startsWith("www.", s)) return true
+  for (let i = s; i + 3 <= e; i++) if (text.charCodeAt(i) === 58 && text.charCodeAt(i + 1) === 47 && text.charCodeAt(i + 2) === 47) return true
+  return false
+}
+
 /** Lines of this length or less are "short" (FineWeb's short_line_length). */
 const SHORT_LINE = 30
 
@@ -282,6 +300,8 @@ export function proseMeasures(text: string): Record<string, number> {
   const w: Words = { count: 0, hashA: new Uint32Array(cap), hashB: new Uint32Array(cap), length: new Uint32Array(cap), totalChars: 0 }
   let words = 0
   let wordChars = 0
+  let lengthWords = 0
+  let lengthChars = 0
   let alphaWords = 0
   let stopWords = 0
   let hashes = 0
@@ -353,6 +373,13 @@ export function proseMeasures(text: string): Record<string, number> {
         }
       }
       if (isTerminal(text.charCodeAt(te - 1)) && te - ts >= 2 && !isTerminal(text.charCodeAt(te - 2))) sentences++
+      else if (isLatexGlue(text, ts, te)) {
+        // A table or equation in LaTeX has no sentences and no stop words; its rows ("\\", "\end{...}")
+        // and its glue ("&", "=", "\begin{...}") play their part, so a paper's table or equation kept as its
+        // own file is not taken for word salad.
+        stopWords++
+        if (endsLatexRow(text, ts, te)) sentences++
+      }
       // The word without the punctuation around it.
       let ws = ts
       let we = te
@@ -361,6 +388,11 @@ export function proseMeasures(text: string): Record<string, number> {
       if (ws === we) continue // only symbols: not a word (Gopher's non-symbol words)
       words++
       const len = we - ws
+      // A URL is not a word: reference lists and link tables would otherwise read as text without spaces.
+      if (!isUrl(text, ws, we)) {
+        lengthWords++
+        lengthChars += len
+      }
       wordChars += len
       let a = FNV_OFFSET
       let b = SECOND_SEED
@@ -386,7 +418,7 @@ export function proseMeasures(text: string): Record<string, number> {
 
   const out: Record<string, number> = {
     words,
-    mean_word_length: words === 0 ? 0 : wordChars / words,
+    mean_word_length: lengthWords === 0 ? 0 : lengthChars / lengthWords,
     symbol_word_ratio: words === 0 ? 0 : (hashes + ellipses) / words,
     bullet_lines: bulletLines / Math.max(LINE_FLOOR, lines),
     ellipsis_lines: ellipsisLines / Math.max(LINE_FLOOR, lines),

@@ -103,8 +103,8 @@ export const FILTER_RULES: ReadonlyArray<FilterRule> = [
   rule("gopher.min_mean_word_length", "word-length", "gopher", PROSE, "mean_word_length", "min", 3,
     "Mean word length, punctuation stripped (Gopher's value): broken spacing ('T h e r e s u l t s')."),
   rule("gopher.max_mean_word_length", "word-length", "gopher", PROSE, "mean_word_length", "max", 15,
-    "Gopher: 10; science has URLs, DOIs, file paths, chemical and gene names: a data-provenance README reaches 11.1, " +
-      "a GenBank record 10.0. Above 15: sequences (FASTA 20-54, SMILES 28-35) and text without spaces."),
+    "Gopher: 10; science has DOIs, file paths, chemical and gene names (URLs are left out of the mean): a data-provenance README " +
+      "reaches 11.1, a GenBank record 10.0. Above 15: sequences (FASTA 20-54, SMILES 28-35) and text without spaces."),
   rule("gopher.max_symbol_ratio", "symbols", "gopher", PROSE, "symbol_word_ratio", "max", 0.1, "'#' and ellipses per word (Gopher's value)."),
   rule("gopher.max_bullet_lines", "bullet-lines", "gopher", PROSE, "bullet_lines", "max", 0.9, "Share of lines starting with a bullet (Gopher's value)."),
   rule("gopher.max_ellipsis_lines", "ellipsis-lines", "gopher", PROSE, "ellipsis_lines", "max", 0.3, "Share of lines ending in an ellipsis (Gopher's value)."),
@@ -113,13 +113,14 @@ export const FILTER_RULES: ReadonlyArray<FilterRule> = [
       "read as text to 0.50. Numbers-only texts are numeric dumps (above)."),
   rule("gopher.min_stop_words", "no-stop-words", "gopher", PROSE, "stop_words", "min", 1,
     "Occurrences of function words (Gopher's 'the be to of and that have with', plus de/fr/es/it/pt/nl ones: language is the language " +
-      "stage's business). Gopher: 2; a real 37-word abstract has one."),
+      "stage's business; and LaTeX's '&', '=', '\\\\', '\\begin', '\\end', so an equation or a table is not word salad). Gopher: 2; " +
+      "a real 37-word abstract has one."),
   // C4 and FineWeb line rules.
   rule("c4.max_curly_braces", "curly-braces", "c4", PROSE, "curly_braces", "max", 0.25,
     "Braces per non-space character. C4 removes any page with '{' (code); LaTeX sources reach 0.17 (a bmatrix), so only texts made of braces go."),
   rule("c4.min_sentences", "no-sentences", "c4", PROSE, "sentences", "min", 1,
-    "Words ending a sentence (. ! ? or a closing quote). C4 wants 3 lines ending in terminal punctuation; abstracts are one line, " +
-      "and a real one-sentence abstract exists, so 1: lists, tables and sequences without a sentence."),
+    "Words ending a sentence (. ! ? or a closing quote; a LaTeX row end '\\\\' or '\\end{...}'). C4 wants 3 lines ending in terminal " +
+      "punctuation; abstracts are one line, and a real one-sentence abstract exists, so 1: lists and sequences without a sentence."),
   rule("fineweb.min_punct_lines", "few-punctuated-lines", "fineweb", PROSE, "punct_lines", "min", 0.12,
     "Share of lines ending in . ! ? or a quote (FineWeb's value). Off by default: hard-wrapped text (arXiv abstracts, LaTeX, PDF " +
       "layers) breaks lines mid-sentence (abstracts go down to 0, bibliographies to 0.001).", false),

@@ -75,6 +75,17 @@ describe("prose measures", () => {
     expect(proseMeasures("Le chat et la souris").stop_words).toBe(3)
   })
 
+  it("counts LaTeX glue as function words and row ends as sentences; leaves URLs out of the mean word length", () => {
+    // Glue: "&" ×3, "\\begin{tabular}{ll}", "\\\\" ×2, "\\end{tabular}", "=": 8; row ends: "\\\\" ×2, "\\end{tabular}": 3.
+    const t = proseMeasures("\\begin{tabular}{ll}\nmass & 32.1 \\\\\ng & 9.81 \\\\\n\\end{tabular}\n$x$ = $w$ & z")
+    expect(t.stop_words).toBe(8)
+    expect(t.sentences).toBe(3)
+    // "see" (3) and "docs" (4): the link is a word for the count, not for the length.
+    const u = proseMeasures("see https://example.org/a/very/long/path/to/a/page docs")
+    expect(u.words).toBe(3)
+    expect(u.mean_word_length).toBe(3.5)
+  })
+
   it("counts boilerplate phrases per 100 words and lorem ipsum", () => {
     // 2 phrases in 10 words.
     const b = proseMeasures("This website uses cookies. Read our privacy policy now please.")
