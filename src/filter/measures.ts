@@ -4,7 +4,10 @@
  * counts over the words' hashes (typed arrays, no string per word). Which measures a document gets
  * depends on its kind:
  * - prose (paper, text): the Gopher quality and repetition, C4 and FineWeb families, the data-dump and
- *   binary measures, mojibake; papers also the PDF text-layer quality ingest computes (textQuality);
+ *   binary measures, mojibake; papers also the PDF text-layer quality ingest computes (textQuality).
+ *   The word measures need spaces between words: text mostly in Han, kana or Thai script goes without
+ *   them, and text mostly in non-Latin script without the stop-word count (language is the language
+ *   stage's business, not Gopher's English rules');
  * - code: the StarCoder-style content measures ingest applies (contentMeasures, shared with ingest);
  *   code read as plain text also gets the data-dump and binary measures;
  * - simulation: nothing. Those documents are summaries scicurate's own readers wrote from logs and data
@@ -142,6 +145,45 @@ export function dataMeasures(text: string): { number_tokens: number; letter_frac
   }
   return { number_tokens: tokens === 0 ? 0 : numbers / tokens, letter_fraction: nonSpace === 0 ? 0 : letters / nonSpace }
 }
+
+/**
+ * Shares of the letters in Latin script, and in scripts written without spaces between words (Han, kana,
+ * Thai, Lao, Khmer, Myanmar), which the word-based measures cannot read.
+ */
+export function scriptShares(text: string): { latin: number; unspaced: number } {
+  let letters = 0
+  let latin = 0
+  let unspaced = 0
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i)
+    if (c < 128) {
+      if (isAsciiLetter(c)) {
+        letters++
+        latin++
+      }
+      continue
+    }
+    if (!LETTER.test(text[i]!)) continue
+    letters++
+    if ((c >= 0xc0 && c <= 0x24f) || (c >= 0x1e00 && c <= 0x1eff)) latin++
+    else if (
+      (c >= 0x3040 && c <= 0x30ff) || (c >= 0x3400 && c <= 0x4dbf) || (c >= 0x4e00 && c <= 0x9fff) || (c >= 0xf900 && c <= 0xfaff) ||
+      (c >= 0x0e00 && c <= 0x0eff) || (c >= 0x1780 && c <= 0x17ff) || (c >= 0x1000 && c <= 0x109f)
+    )
+      unspaced++
+  }
+  return letters === 0 ? { latin: 1, unspaced: 0 } : { latin: latin / letters, unspaced: unspaced / letters }
+}
+
+/** Measures that need words separated by spaces: left out for text in scripts without them. */
+const WORD_MEASURES: ReadonlyArray<string> = [
+  "words", "mean_word_length", "symbol_word_ratio", "alpha_words", "stop_words", "sentences", "boilerplate_per_100_words",
+  "top_2gram", "top_3gram", "top_4gram", "dup_5gram", "dup_6gram", "dup_7gram", "dup_8gram", "dup_9gram", "dup_10gram"
+]
+/** Above this share of letters in unspaced scripts, the word measures are left out. */
+const UNSPACED_SHARE = 0.3
+/** Below this share of Latin letters, the stop-word count (of Latin-script languages) is left out. */
+const LATIN_SHARE = 0.5
 
 /** Characters that look like binary read as text, per character. */
 export function binaryFraction(text: string): number {
@@ -477,6 +519,11 @@ export function measureDocument(doc: QualityDocument): Scores {
       out.pdf_garbage_per_100 = q.garbage_per_100_tokens
     }
     Object.assign(out, proseMeasures(text))
+    // Gopher's word rules read English (and here other Latin-script languages); a rule whose measure is
+    // absent does not judge, and the language stage decides about Chinese, Japanese, Russian or Greek text.
+    const scripts = scriptShares(text)
+    if (scripts.unspaced > UNSPACED_SHARE) for (const k of WORD_MEASURES) delete out[k]
+    else if (scripts.latin < LATIN_SHARE) delete out.stop_words
   } else if (doc.kind === "code") {
     const m = contentMeasures(doc.source_path, text)
     out.code_empty = m.empty ? 1 : 0

@@ -102,6 +102,23 @@ describe("judgeFilter", () => {
     expect(judgeFilter(resolved({ thresholds: { "fineweb.min_punct_lines": 0.12 } }))(wrapped)).toMatchObject({ keep: false, reason: "few-punctuated-lines" })
   })
 
+  it("judges text in other scripts by what applies: no word rules for Chinese, no stop words for Russian", () => {
+    const judge = judgeFilter(resolved())
+    const zh = doc("线粒体在植物程序性细胞死亡中的作用尚不清楚。我们利用活细胞成像研究了花格草叶片中线粒体的动态变化，发现其膜电位在细胞死亡之前发生改变。")
+    const vz = judge(zh)
+    expect(vz.keep).toBe(true)
+    expect(vz.keep && (vz.facts as { quality: Record<string, number> }).quality.words).toBeUndefined()
+    const ru = doc(
+      "Роль митохондрий в программируемой гибели клеток растений изучена мало. Мы исследовали динамику митохондрий в листьях " +
+        "кружевного растения методом прижизненной визуализации и обнаружили изменение мембранного потенциала перед гибелью клеток."
+    )
+    const vr = judge(ru)
+    expect(vr.keep).toBe(true)
+    expect(vr.keep && (vr.facts as { quality: Record<string, number> }).quality.stop_words).toBeUndefined()
+    // Chinese junk is still caught by the rules that do not need words.
+    expect(judge(doc(`${zh.text}\n`.repeat(10)))).toMatchObject({ keep: false, reason: "repeated-lines" })
+  })
+
   it("leaves simulation summaries alone, however numeric", () => {
     const v = judgeFilter(resolved())(doc("step temp press\n0 1.0 0.5\n100 1.1 0.4\n200 1.05 0.45", { kind: "simulation", format: "lammps-log" }))
     expect(v).toEqual({ keep: true, facts: { quality: {} } })
