@@ -403,10 +403,13 @@ export function proseMeasures(text: string): Record<string, number> {
       while (j < e && !isSpace(text.charCodeAt(j))) j++
       const te = j
       nonSpace += te - ts
-      // Counted on the raw token: symbols, braces, sentence ends.
+      // Counted on the raw token: symbols, braces, sentence ends. A markdown heading's "##" opening a line
+      // is structure, not the hashtags Gopher counts.
+      let heading = ts === s
+      for (let k = ts; heading && k < te; k++) heading = text.charCodeAt(k) === 35
       for (let k = ts; k < te; k++) {
         cj = text.charCodeAt(k)
-        if (cj === 35) hashes++
+        if (cj === 35) hashes += heading ? 0 : 1
         else if (cj === 0x2026) ellipses++
         else if (cj === 123 || cj === 125) braces++
         else if (cj === 46 && k + 2 < te && text.charCodeAt(k + 1) === 46 && text.charCodeAt(k + 2) === 46) {

@@ -60,11 +60,12 @@ export const FILTER_RULES: ReadonlyArray<FilterRule> = [
     "(cid:N) runs, U+FFFD and private-use glyphs per 100 tokens (ingest's textQuality). The shared corpus's papers reach 0.48."),
   rule("pdf.max_mojibake", "mojibake", "pdf", PROSE, "mojibake_per_1k", "max", 0.5,
     "UTF-8 read as Latin-1/cp1252 ('Ã©', 'â€™', 'Î”') per 1,000 characters. Real text has none; one damaged quote in 2,000 characters is tolerated."),
-  rule("data.max_number_tokens", "numeric-dump", "data", PLAIN, "number_tokens", "max", 0.5,
-    "Share of tokens (split on spaces, commas, semicolons, bars, brackets) that are numbers: a checkpoint, a coordinate table or a CSV read as text. " +
-      "Papers with tables reach 0.20, abstracts 0.23, CIF files 0.48."),
-  rule("data.min_letter_fraction", "few-letters", "data", PLAIN, "letter_fraction", "min", 0.25,
-    "Letters among non-space characters: dumps of numbers and symbols. Papers go down to 0.63 (OCR'd equations), CIF files to 0.39."),
+  rule("data.max_number_tokens", "numeric-dump", "data", PLAIN, "number_tokens", "max", 0.6,
+    "Share of tokens (split on spaces, commas, semicolons, bars, brackets) that are numbers: a checkpoint, a coordinate table or a CSV " +
+      "read as text (0.9 and more). Papers with tables reach 0.20, abstracts 0.23, CIF files 0.48, a markdown data summary with a sample table 0.52."),
+  rule("data.min_letter_fraction", "numeric-dump", "data", PLAIN, "letter_fraction", "min", 0.25,
+    "Letters among non-space characters: numbers and symbols with a few labels (an XYZ frame: 0.16). Papers go down to 0.63 " +
+      "(OCR'd equations), CIF files to 0.39."),
   rule("pdf.min_quality", "pdf-text-quality", "pdf", ["paper"], "pdf_quality", "min", 0.45,
     "Ingest's text-layer score (letters, word-like tokens, broken spacing, garbage glyphs). Ingest flags below 0.6 for review; " +
       "an OCR'd 1999 paper with mangled equations and real prose scores 0.54, so removal starts lower, at symbol soup."),

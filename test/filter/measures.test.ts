@@ -62,12 +62,14 @@ describe("prose measures", () => {
   })
 
   it("counts '#' and ellipses per word, ellipsis and bullet lines", () => {
-    // Words: Title, Some, words, here..., and, more ("#" and "…" alone are not words): 3 symbols / 6 words.
-    const s = proseMeasures("# Title\nSome words here... and more …")
+    // Words: Title, #tag, words, here..., and, more ("…" alone is not a word): 3 symbols / 6 words.
+    const s = proseMeasures("Title\n#tag words here... and more …")
     expect(s.words).toBe(6)
     expect(s.symbol_word_ratio).toBeCloseTo(0.5, 10)
     expect(s.ellipsis_lines).toBeCloseTo(1 / 5, 10)
     expect(proseMeasures("• one\n• two\n- three\n* four\n– five\nsix").bullet_lines).toBeCloseTo(5 / 6, 10)
+    // Markdown heading marks are not hashtags: 1 "#" (in "#science") per 5 words.
+    expect(proseMeasures("## Methods\n### Data\nwe #science here").symbol_word_ratio).toBeCloseTo(1 / 5, 10)
   })
 
   it("strips punctuation from word ends and counts stop words of other languages", () => {

@@ -91,7 +91,7 @@ describe("judgeFilter", () => {
     // Per-bundle settings stack on the pipeline's: disabled in the pipeline, stricter in the bundle.
     const stacked = judgeFilter(resolved({ disabled: ["gopher.min_words"], bundles: { x: { thresholds: { "gopher.max_symbol_ratio": 0 } } } }))
     expect(stacked({ ...short, bundle: "x" }).keep).toBe(true)
-    expect(stacked({ ...doc(`# ${prose}`), bundle: "x" })).toMatchObject({ keep: false, reason: "symbols" })
+    expect(stacked({ ...doc(`#lace ${prose}`), bundle: "x" })).toMatchObject({ keep: false, reason: "symbols" })
   })
 
   it("runs an off-by-default rule once the pipeline sets its threshold", () => {
