@@ -153,6 +153,10 @@ export interface ExcludedInput {
   readonly reason: string
   readonly detail: string
   readonly location?: string
+  /** The document's id, when the input left out is a document (the quality stages). */
+  readonly id?: string
+  /** The measured values behind the decision (the quality stages), for curators to check the threshold. */
+  readonly scores?: Readonly<Record<string, number>>
 }
 
 /** What a running task may use besides DuckDB. */
