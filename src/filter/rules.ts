@@ -209,6 +209,15 @@ export function resolveFilterConfig(config: FilterConfig = {}): ResolvedFilter |
   return { rules: activeRules(base), bundles }
 }
 
+/**
+ * The threshold `ruleName` runs at for a document of `bundle` (its overrides, else the pipeline's), or
+ * null when the rule is off there: what the quality report's `thresholdOf` needs.
+ */
+export function thresholdOf(resolved: ResolvedFilter, ruleName: string, bundle: string | null): number | null {
+  const rules = (bundle !== null ? resolved.bundles.get(bundle) : undefined) ?? resolved.rules
+  return rules.find((a) => a.rule.name === ruleName)?.threshold ?? null
+}
+
 /** A number as a detail shows it: integers as they are, others to 4 decimals at most. */
 const show = (x: number): string => (Number.isInteger(x) ? String(x) : String(Math.round(x * 10000) / 10000))
 

@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from "vitest"
 import { contentSkip } from "../../src/ingest/code/filters.ts"
-import { FILTER_RULES, judgeFilter, resolveFilterConfig, ruleFails, type FilterConfig, type ResolvedFilter } from "../../src/filter/rules.ts"
+import { FILTER_RULES, judgeFilter, resolveFilterConfig, ruleFails, thresholdOf, type FilterConfig, type ResolvedFilter } from "../../src/filter/rules.ts"
 import type { QualityDocument } from "../../src/quality/document.ts"
 
 const doc = (text: string, over: Partial<QualityDocument> = {}): QualityDocument => ({
@@ -58,6 +58,16 @@ describe("resolveFilterConfig", () => {
     expect(resolveFilterConfig({ thresholds: { "gopher.min_words": "50" as unknown as number } })).toMatch(/"50" is not a finite number/)
     expect(resolveFilterConfig({ disabled: ["gopherr"] })).toMatch(/"gopherr" is neither a filter rule nor a family/)
     expect(resolveFilterConfig({ bundles: { chemistry: { thresholds: { nope: 1 } } } })).toMatch(/^bundles.chemistry.thresholds: unknown filter rule "nope"/)
+  })
+
+  it("tells the threshold a rule runs at per bundle, null when off", () => {
+    const r = resolved({ thresholds: { "gopher.min_words": 30 }, disabled: ["c4"], bundles: { chemistry: { thresholds: { "gopher.min_words": 10, "c4.lorem_ipsum": 0 } } } })
+    expect(thresholdOf(r, "gopher.min_words", null)).toBe(30)
+    expect(thresholdOf(r, "gopher.min_words", "chemistry")).toBe(10)
+    expect(thresholdOf(r, "gopher.min_words", "physics")).toBe(30)
+    expect(thresholdOf(r, "c4.lorem_ipsum", null)).toBeNull()
+    expect(thresholdOf(r, "c4.lorem_ipsum", "chemistry")).toBe(0)
+    expect(thresholdOf(r, "fineweb.min_punct_lines", null)).toBeNull() // off by default
   })
 
   it("runs the enabled rules at their defaults, in order", () => {
