@@ -15,7 +15,7 @@
  * Every value is rounded with round4 so scores are stable text in `_filtered/` records and reports.
  */
 import { contentMeasures } from "../ingest/code/filters.ts"
-import { textQuality } from "../ingest/pdf/quality.ts"
+import { garbageGlyphs, textQuality } from "../ingest/pdf/quality.ts"
 import { round4, type QualityDocument, type Scores } from "../quality/document.ts"
 
 /** Formats whose documents are read as plain text, so the data-dump rules apply whatever their kind. */
@@ -501,6 +501,17 @@ export function mojibakePer1k(text: string): number {
   return text.length === 0 ? 0 : (countMatches(MOJIBAKE, text) * 1000) / text.length
 }
 
+function whitespaceTokens(text: string): number {
+  let tokens = 0
+  let inToken = false
+  for (let i = 0; i < text.length; i++) {
+    const space = isSpace(text.charCodeAt(i))
+    if (!space && !inToken) tokens++
+    inToken = !space
+  }
+  return tokens
+}
+
 const isProse = (doc: QualityDocument): boolean => doc.kind === "paper" || doc.kind === "text"
 
 /** The measures that apply to `doc`'s kind (and format), rounded to 4 decimals. */
@@ -519,7 +530,11 @@ export function measureDocument(doc: QualityDocument): Scores {
       // Ingest's own judgement of the PDF text layer, shared rather than recomputed differently.
       const q = textQuality(text)
       out.pdf_quality = q.score
-      out.pdf_garbage_per_100 = q.garbage_per_100_tokens
+      out.garbage_per_100_tokens = q.garbage_per_100_tokens
+    } else {
+      // Text made by a PDF tool (pdftotext output kept as .txt) carries the same (cid:N) runs: same measure.
+      const glyphs = garbageGlyphs(text)
+      out.garbage_per_100_tokens = glyphs === 0 ? 0 : (glyphs * 100) / Math.max(1, whitespaceTokens(text))
     }
     Object.assign(out, proseMeasures(text))
     // Gopher's word rules read English (and here other Latin-script languages); a rule whose measure is

@@ -56,8 +56,9 @@ export const FILTER_RULES: ReadonlyArray<FilterRule> = [
   // Data read as text: what no prose threshold should have to catch.
   rule("data.max_binary_chars", "binary-text", "data", PLAIN, "binary_chars", "max", 0.01,
     "Control characters (not tab/newline), DEL and U+FFFD per character: binary read as text. Clean text has none."),
-  rule("pdf.max_garbage", "pdf-garbage", "pdf", ["paper"], "pdf_garbage_per_100", "max", 2,
-    "(cid:N) runs, U+FFFD and private-use glyphs per 100 tokens (ingest's textQuality). The shared corpus's papers reach 0.48."),
+  rule("pdf.max_garbage", "pdf-garbage", "pdf", PROSE, "garbage_per_100_tokens", "max", 2,
+    "(cid:N) runs, U+FFFD and private-use glyphs per 100 whitespace tokens (ingest's textQuality for papers; the same count for text " +
+      "a PDF tool wrote). The shared corpus's papers reach 0.48."),
   rule("pdf.max_mojibake", "mojibake", "pdf", PROSE, "mojibake_per_1k", "max", 0.5,
     "UTF-8 read as Latin-1/cp1252 ('Ã©', 'â€™', 'Î”') per 1,000 characters. Real text has none; one damaged quote in 2,000 characters is tolerated."),
   rule("data.max_number_tokens", "numeric-dump", "data", PLAIN, "number_tokens", "max", 0.6,

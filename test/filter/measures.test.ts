@@ -124,9 +124,11 @@ describe("measureDocument", () => {
     expect(t.words).toBe(9)
     expect(t.number_tokens).toBe(0)
     expect(t.pdf_quality).toBeUndefined()
+    // 2 (cid:N) runs and a U+FFFD in 6 whitespace tokens: 50 per 100.
+    expect(measureDocument(doc("the (cid:12)(cid:7) value \uFFFD was high")).garbage_per_100_tokens).toBe(50)
     const p = measureDocument(doc(text, "paper", "pdf"))
     expect(p.pdf_quality).toBeGreaterThan(0.9)
-    expect(p.pdf_garbage_per_100).toBe(0)
+    expect(p.garbage_per_100_tokens).toBe(0)
   })
 
   it("gives code ingest's content measures, rounded to 4 decimals", () => {

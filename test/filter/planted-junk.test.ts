@@ -152,7 +152,7 @@ const JUNK: ReadonlyArray<Junk> = [
       // A font without a Unicode map: every glyph of the text layer (or of every other word) is "(cid:N)".
       const cid = (w: string) => [...w].map((c) => `(cid:${(c.codePointAt(0)! - 29) & 0xff})`).join("")
       const words = wordsOf(t).map((w, j) => (i % 2 === 0 || j % 2 === 0 ? cid(w) : w))
-      return doc(words.join(" "), "paper", "pdf", "junk/nounicode.pdf", i)
+      return i % 4 < 2 ? doc(words.join(" "), "paper", "pdf", "junk/nounicode.pdf", i) : doc(words.join(" "), "text", "plain-text", "junk/pdftotext.txt", i)
     }
   },
   { kind: "too short", reason: "too-few-words", make: (t, i) => doc(wordsOf(t).slice(0, 4 + (i % 12)).join(" "), "text", "jsonl", "junk/short.jsonl", i) }

@@ -22,11 +22,16 @@ export const QUALITY_FLAG_BELOW = 0.6
 
 const round3 = (x: number): number => Math.round(x * 1000) / 1000
 
+/** `(cid:N)` runs, U+FFFD and private-use characters: glyphs a text layer could not map to Unicode. */
+export function garbageGlyphs(text: string): number {
+  const cid = text.match(/\(cid:\d+\)/g)?.length ?? 0
+  const odd = text.match(/[\uFFFD\uE000-\uF8FF]/g)?.length ?? 0
+  return cid + odd
+}
+
 export function textQuality(text: string): TextQuality {
   const nonSpace = text.replace(/\s+/g, "").length
   const letters = text.replace(/[^\p{L}]/gu, "").length
-  const cid = text.match(/\(cid:\d+\)/g)?.length ?? 0
-  const odd = text.match(/[\uFFFD\uE000-\uF8FF]/g)?.length ?? 0
   const tokens = text.split(/\s+/).filter((t) => t !== "")
   let wordLike = 0
   let single = 0
@@ -44,7 +49,7 @@ export function textQuality(text: string): TextQuality {
   const letterRatio = nonSpace === 0 ? 0 : letters / nonSpace
   const wordRatio = wordLike / n
   const singleRatio = single / n
-  const garbage = ((cid + odd) / n) * 100
+  const garbage = (garbageGlyphs(text) / n) * 100
   let score = 0.4 * Math.min(1, letterRatio / 0.75) + 0.4 * Math.min(1, wordRatio / 0.7) + 0.2 * (1 - Math.min(1, singleRatio / 0.3))
   score *= 1 - Math.min(1, garbage / 10)
   return {
