@@ -44,14 +44,36 @@ const MAX_STOP_WORD_LENGTH = 5
  * every page, so only the phrases of a browser notice count here, per 100 words (not per line: an
  * abstract is one line, and one about privacy policies may name one).
  */
-const BOILERPLATE =
-  /\b(?:(?:uses?|use of|accept(?: all)?|we use|this (?:site|website) uses|manage|necessary) cookies|cookie (?:policy|settings|preferences|consent)|privacy (?:policy|notice|statement)|terms (?:of|and) (?:use|service|conditions)|(?:enable|enabling) javascript|javascript (?:is )?(?:disabled|required)|requires javascript|skip to (?:main )?content|all rights reserved|subscribe to (?:our|the) newsletter|sign (?:in|up) (?:to|for)|log in to|share (?:this|on) (?:article|page|facebook|twitter)|back to top|main menu|toggle navigation|follow us on)\b/gi
+const BOILERPLATE_PHRASES: ReadonlyArray<string> = [
+  "(?:uses?|use of|accept(?: all)?|we use|this (?:site|website) uses|manage|necessary) cookies",
+  "cookie (?:policy|settings|preferences|consent)",
+  "privacy (?:policy|notice|statement)",
+  "terms (?:of|and) (?:use|service|conditions)",
+  "(?:enable|enabling) javascript",
+  "javascript (?:is )?(?:disabled|required)",
+  "requires javascript",
+  "skip to (?:main )?content",
+  "all rights reserved",
+  "subscribe to (?:our|the) newsletter",
+  "sign (?:in|up) (?:to|for)",
+  "log in to",
+  "share (?:this|on) (?:article|page|facebook|twitter)",
+  "back to top",
+  "main menu",
+  "toggle navigation",
+  "follow us on"
+]
+const BOILERPLATE = new RegExp(`\\b(?:${BOILERPLATE_PHRASES.join("|")})\\b`, "gi")
 
 /**
  * UTF-8 read as Latin-1 or Windows-1252: a lead byte shown as Â..ô followed by continuation bytes shown
  * as U+0080..U+00BF or the cp1252 characters of 0x80..0x9F ("Ã©" for é, "â€™" for ’, "Î”" for Δ).
  */
-const CONT = "[\\u0080-\\u00BF\\u20AC\\u201A\\u0192\\u201E\\u2026\\u2020\\u2021\\u02C6\\u2030\\u0160\\u2039\\u0152\\u017D\\u2018\\u2019\\u201C\\u201D\\u2022\\u2013\\u2014\\u02DC\\u2122\\u0161\\u203A\\u0153\\u017E\\u0178]"
+const CP1252_HIGH = [
+  0x20ac, 0x201a, 0x0192, 0x201e, 0x2026, 0x2020, 0x2021, 0x02c6, 0x2030, 0x0160, 0x2039, 0x0152, 0x017d, 0x2018, 0x2019, 0x201c,
+  0x201d, 0x2022, 0x2013, 0x2014, 0x02dc, 0x2122, 0x0161, 0x203a, 0x0153, 0x017e, 0x0178
+]
+const CONT = `[\\u0080-\\u00BF${CP1252_HIGH.map((c) => `\\u${c.toString(16).padStart(4, "0")}`).join("")}]`
 const MOJIBAKE = new RegExp(`[\\u00C2-\\u00DF]${CONT}|[\\u00E0-\\u00EF]${CONT}{2}|[\\u00F0-\\u00F4]${CONT}{3}`, "g")
 
 const countMatches = (re: RegExp, text: string): number => {
@@ -75,9 +97,9 @@ const isTerminal = (c: number): boolean => c === 46 || c === 33 || c === 63 || c
 const isBullet = (c: number): boolean =>
   c === 0x2022 || c === 45 || c === 42 || c === 0x2023 || c === 0x25aa || c === 0x25cf || c === 0x25e6 || c === 0x00b7 || c === 0x2013 || c === 0x25a0
 /**
- * The line-shape fractions with an upper bound (bullets, ellipses, short lines) are taken over at least this many
- * lines: they tell lists and menus from prose, and a one-line abstract that opens with "•" or ends in
- * "..." is neither (counted as if it had blank lines to make up 5).
+ * The line-shape fractions with an upper bound (bullets, ellipses, short lines) are taken over at least
+ * this many lines: they tell lists and menus from prose, and a one-line abstract that opens with "•" or
+ * ends in "..." is neither (counted as if it had blank lines to make up 5).
  */
 const LINE_FLOOR = 5
 /** "&", "=", "\\\\", "\\begin{…}", "\\end{…}": the structure words of LaTeX tables and equations. */

@@ -61,7 +61,11 @@ describe("resolveFilterConfig", () => {
   })
 
   it("tells the threshold a rule runs at per bundle, null when off", () => {
-    const r = resolved({ thresholds: { "gopher.min_words": 30 }, disabled: ["c4"], bundles: { chemistry: { thresholds: { "gopher.min_words": 10, "c4.lorem_ipsum": 0 } } } })
+    const r = resolved({
+      thresholds: { "gopher.min_words": 30 },
+      disabled: ["c4"],
+      bundles: { chemistry: { thresholds: { "gopher.min_words": 10, "c4.lorem_ipsum": 0 } } }
+    })
     expect(thresholdOf(r, "gopher.min_words", null)).toBe(30)
     expect(thresholdOf(r, "gopher.min_words", "chemistry")).toBe(10)
     expect(thresholdOf(r, "gopher.min_words", "physics")).toBe(30)

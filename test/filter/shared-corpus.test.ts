@@ -72,7 +72,8 @@ describe.skipIf(!hasCorpus)("the filter on the shared corpus (needs ../shared/co
       const key = `${d.source_path}:${d.source_index}`
       removed.push({ key, kind: d.kind, reason: v.reason, line: `${key} [${d.kind}/${d.format}] ${v.reason}: ${v.detail}` })
     }
-    console.log(`[filter on the shared corpus] ${removed.length} of ${docs.length} documents removed (${((100 * removed.length) / docs.length).toFixed(2)}%)\n` +
+    const share = `${((100 * removed.length) / docs.length).toFixed(2)}%`
+    console.log(`[filter on the shared corpus] ${removed.length} of ${docs.length} documents removed (${share})\n` +
       removed.map((r) => r.line).join("\n"))
     // 1,992 + 1,000 abstracts, 15 papers with a text layer, 36 simulation files and the format samples.
     expect(docs.length).toBeGreaterThan(3000)
