@@ -230,24 +230,50 @@ interface Words {
   totalChars: number
 }
 
-// The n-gram ngramHash last hashed: its two 32-bit hashes and the characters of its words (module
-// slots, so no object per n-gram).
+/** The words of the document being measured: arrays reused from one document to the next (grown as needed). */
+const WORDS: Words = { count: 0, hashA: new Uint32Array(4096), hashB: new Uint32Array(4096), length: new Uint32Array(4096), totalChars: 0 }
+
+/**
+ * The hashes and word characters of the n-grams starting at each word, for the current n: extended in
+ * place from the (n-1)-grams' by one more word each (`extendNgrams`), so every n costs one step per word.
+ */
+let gramA = new Int32Array(4096)
+let gramB = new Int32Array(4096)
+let gramChars = new Int32Array(4096)
+
+/** Make the n-gram arrays hold 1-grams (the words). */
+function startNgrams(w: Words): void {
+  if (gramA.length < w.count) {
+    gramA = new Int32Array(w.hashA.length)
+    gramB = new Int32Array(w.hashA.length)
+    gramChars = new Int32Array(w.hashA.length)
+  }
+  for (let i = 0; i < w.count; i++) {
+    gramA[i] = Math.imul(FNV_OFFSET ^ w.hashA[i]!, FNV_PRIME)
+    gramB[i] = Math.imul(SECOND_SEED + w.hashB[i]!, SECOND_PRIME) ^ (SECOND_SEED >>> 15)
+    gramChars[i] = w.length[i]!
+  }
+}
+
+/** From (n-1)-grams to n-grams: each one takes the word after it. */
+function extendNgrams(w: Words, n: number): void {
+  for (let i = 0; i + n <= w.count; i++) {
+    const k = i + n - 1
+    const b = gramB[i]!
+    gramA[i] = Math.imul(gramA[i]! ^ w.hashA[k]!, FNV_PRIME)
+    gramB[i] = Math.imul(b + w.hashB[k]!, SECOND_PRIME) ^ (b >>> 15)
+    gramChars[i] = gramChars[i]! + w.length[k]!
+  }
+}
+
+/** The current n-gram at `i` (module slots read by `bump`). */
 let ngA = 0
 let ngB = 0
 let ngChars = 0
-
-function ngramHash(w: Words, i: number, n: number): void {
-  let a = FNV_OFFSET
-  let b = SECOND_SEED
-  let chars = 0
-  for (let k = i; k < i + n; k++) {
-    a = Math.imul(a ^ w.hashA[k]!, FNV_PRIME)
-    b = Math.imul(b + w.hashB[k]!, SECOND_PRIME) ^ (b >>> 15)
-    chars += w.length[k]!
-  }
-  ngA = a | 0
-  ngB = b | 0
-  ngChars = chars
+function ngramAt(i: number): void {
+  ngA = gramA[i]!
+  ngB = gramB[i]!
+  ngChars = gramChars[i]!
 }
 
 /**
@@ -305,7 +331,7 @@ function topNgramFraction(w: Words, n: number): number {
   let bestCount = 0
   let bestChars = 0
   for (let i = 0; i + n <= w.count; i++) {
-    ngramHash(w, i, n)
+    ngramAt(i)
     const c = bump()
     if (c > bestCount || (c === bestCount && ngChars > bestChars)) {
       bestCount = c
@@ -322,7 +348,7 @@ function duplicateNgramFraction(w: Words, n: number): number {
   let repeated = 0
   let i = 0
   while (i + n <= w.count) {
-    ngramHash(w, i, n)
+    ngramAt(i)
     if (bump() > 1) {
       repeated += ngChars
       i += n
@@ -360,8 +386,9 @@ export function proseMeasures(text: string): Record<string, number> {
   let paraStart = -1
   let paraEnd = -1
   // Words.
-  const cap = Math.max(16, n >>> 2)
-  const w: Words = { count: 0, hashA: new Uint32Array(cap), hashB: new Uint32Array(cap), length: new Uint32Array(cap), totalChars: 0 }
+  const w = WORDS
+  w.count = 0
+  w.totalChars = 0
   let words = 0
   let wordChars = 0
   let lengthWords = 0
@@ -502,8 +529,12 @@ export function proseMeasures(text: string): Record<string, number> {
     dup_paragraphs: paragraphs === 0 ? 0 : dupParagraphs / paragraphs,
     dup_paragraph_chars: n === 0 ? 0 : dupParagraphChars / n
   }
-  for (let k = 2; k <= 4; k++) out[`top_${k}gram`] = topNgramFraction(w, k)
-  for (let k = 5; k <= 10; k++) out[`dup_${k}gram`] = duplicateNgramFraction(w, k)
+  startNgrams(w)
+  for (let k = 2; k <= 10; k++) {
+    extendNgrams(w, k)
+    if (k <= 4) out[`top_${k}gram`] = topNgramFraction(w, k)
+    else out[`dup_${k}gram`] = duplicateNgramFraction(w, k)
+  }
   return out
 }
 
