@@ -128,15 +128,36 @@ const isBinaryChar = (c: number): boolean => (c < 32 && c !== 9 && c !== 10 && c
 /** A separator of data tokens: whitespace and the delimiters of CSV, TSV and tables. */
 const isDataSeparator = (c: number): boolean => isSpace(c) || c === 44 || c === 59 || c === 124 || c === 61 || c === 40 || c === 41 || c === 91 || c === 93
 
+export interface CharacterMeasures {
+  /** C0 controls that are not layout, DEL and U+FFFD per character: binary read as text. */
+  readonly binary_chars: number
+  /** Tokens that are numbers (1, -0.25, 1.5e-3, 1.0D+02, 12%, 2014-01-29) among all data tokens. */
+  readonly number_tokens: number
+  /** Letters among non-space characters. */
+  readonly letter_fraction: number
+  /** Letters in Latin script, among letters (1 when there are none). */
+  readonly latin_share: number
+  /** Letters of scripts written without spaces between words (Han, kana, Thai, Lao, Khmer, Myanmar), among letters. */
+  readonly unspaced_share: number
+}
+
+const isUnspacedScript = (c: number): boolean =>
+  (c >= 0x3040 && c <= 0x30ff) || (c >= 0x3400 && c <= 0x4dbf) || (c >= 0x4e00 && c <= 0x9fff) || (c >= 0xf900 && c <= 0xfaff) ||
+  (c >= 0x0e00 && c <= 0x0eff) || (c >= 0x1780 && c <= 0x17ff) || (c >= 0x1000 && c <= 0x109f)
+
 /**
- * Tokens that are numbers (1, -0.25, 1.5e-3, 1.0D+02, 12%, 2014-01-29) among all data tokens, and
- * letters among non-space characters: a checkpoint file or a table with no words read as text.
+ * The character-level measures in one pass over data tokens (split on whitespace and the delimiters of
+ * CSV, TSV and tables): a checkpoint file or a table with no words read as text, binary decoded as text,
+ * and which scripts the letters are in.
  */
-export function dataMeasures(text: string): { number_tokens: number; letter_fraction: number } {
+export function characterMeasures(text: string): CharacterMeasures {
   let tokens = 0
   let numbers = 0
   let nonSpace = 0
   let letters = 0
+  let latin = 0
+  let unspaced = 0
+  let binary = 0
   const n = text.length
   let i = 0
   while (i < n) {
@@ -146,7 +167,7 @@ export function dataMeasures(text: string): { number_tokens: number; letter_frac
       i++
       continue
     }
-    // One token: digits with at most the characters of a number around them.
+    // One token: a number is digits with at most the characters of a number around them.
     let digits = 0
     let other = 0
     let expLetters = 0
@@ -156,45 +177,33 @@ export function dataMeasures(text: string): { number_tokens: number; letter_frac
       else if (c === 101 || c === 69 || c === 100 || c === 68) {
         expLetters++
         letters++
-      } else if (c !== 46 && c !== 43 && c !== 45 && c !== 37 && c !== 58 && c !== 47 && c !== 0x2212) {
-        other++
-        if (isLetterAt(text, i, c)) letters++
+        latin++
+      } else {
+        if (c !== 46 && c !== 43 && c !== 45 && c !== 37 && c !== 58 && c !== 47 && c !== 0x2212) other++
+        if (c < 128) {
+          if (isAsciiLetter(c)) {
+            letters++
+            latin++
+          } else if (isBinaryChar(c)) binary++
+        } else if (c === 0xfffd) binary++
+        else if (LETTER.test(text[i]!)) {
+          letters++
+          if ((c >= 0xc0 && c <= 0x24f) || (c >= 0x1e00 && c <= 0x1eff)) latin++
+          else if (isUnspacedScript(c)) unspaced++
+        }
       }
       i++
     }
     tokens++
     if (digits > 0 && other === 0 && expLetters <= 1) numbers++
   }
-  return { number_tokens: tokens === 0 ? 0 : numbers / tokens, letter_fraction: nonSpace === 0 ? 0 : letters / nonSpace }
-}
-
-/**
- * Shares of the letters in Latin script, and in scripts written without spaces between words (Han, kana,
- * Thai, Lao, Khmer, Myanmar), which the word-based measures cannot read.
- */
-export function scriptShares(text: string): { latin: number; unspaced: number } {
-  let letters = 0
-  let latin = 0
-  let unspaced = 0
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i)
-    if (c < 128) {
-      if (isAsciiLetter(c)) {
-        letters++
-        latin++
-      }
-      continue
-    }
-    if (!LETTER.test(text[i]!)) continue
-    letters++
-    if ((c >= 0xc0 && c <= 0x24f) || (c >= 0x1e00 && c <= 0x1eff)) latin++
-    else if (
-      (c >= 0x3040 && c <= 0x30ff) || (c >= 0x3400 && c <= 0x4dbf) || (c >= 0x4e00 && c <= 0x9fff) || (c >= 0xf900 && c <= 0xfaff) ||
-      (c >= 0x0e00 && c <= 0x0eff) || (c >= 0x1780 && c <= 0x17ff) || (c >= 0x1000 && c <= 0x109f)
-    )
-      unspaced++
+  return {
+    binary_chars: n === 0 ? 0 : binary / n,
+    number_tokens: tokens === 0 ? 0 : numbers / tokens,
+    letter_fraction: nonSpace === 0 ? 0 : letters / nonSpace,
+    latin_share: letters === 0 ? 1 : latin / letters,
+    unspaced_share: letters === 0 ? 0 : unspaced / letters
   }
-  return letters === 0 ? { latin: 1, unspaced: 0 } : { latin: latin / letters, unspaced: unspaced / letters }
 }
 
 /** Measures that need words separated by spaces: left out for text in scripts without them. */
@@ -207,12 +216,6 @@ const UNSPACED_SHARE = 0.3
 /** Below this share of Latin letters, the stop-word count (of Latin-script languages) is left out. */
 const LATIN_SHARE = 0.5
 
-/** Characters that look like binary read as text, per character. */
-export function binaryFraction(text: string): number {
-  let bad = 0
-  for (let i = 0; i < text.length; i++) if (isBinaryChar(text.charCodeAt(i))) bad++
-  return text.length === 0 ? 0 : bad / text.length
-}
 
 // 32-bit FNV-1a and a second multiplicative hash per word, combined per n-gram into two 32-bit hashes
 // that are counted without building the n-gram's string (collisions of 64 bits: negligible).
@@ -571,11 +574,12 @@ const isProse = (doc: QualityDocument): boolean => doc.kind === "paper" || doc.k
 export function measureDocument(doc: QualityDocument): Scores {
   const out: Record<string, number> = {}
   const text = doc.text
+  let chars: CharacterMeasures | null = null
   if (isProse(doc) || PLAIN_TEXT_FORMATS.has(doc.format)) {
-    out.binary_chars = binaryFraction(text)
-    const data = dataMeasures(text)
-    out.number_tokens = data.number_tokens
-    out.letter_fraction = data.letter_fraction
+    chars = characterMeasures(text)
+    out.binary_chars = chars.binary_chars
+    out.number_tokens = chars.number_tokens
+    out.letter_fraction = chars.letter_fraction
   }
   if (isProse(doc)) {
     out.mojibake_per_1k = mojibakePer1k(text)
@@ -592,9 +596,8 @@ export function measureDocument(doc: QualityDocument): Scores {
     Object.assign(out, proseMeasures(text))
     // Gopher's word rules read English (and here other Latin-script languages); a rule whose measure is
     // absent does not judge, and the language stage decides about Chinese, Japanese, Russian or Greek text.
-    const scripts = scriptShares(text)
-    if (scripts.unspaced > UNSPACED_SHARE) for (const k of WORD_MEASURES) delete out[k]
-    else if (scripts.latin < LATIN_SHARE) delete out.stop_words
+    if (chars !== null && chars.unspaced_share > UNSPACED_SHARE) for (const k of WORD_MEASURES) delete out[k]
+    else if (chars !== null && chars.latin_share < LATIN_SHARE) delete out.stop_words
   } else if (doc.kind === "code") {
     const m = contentMeasures(doc.source_path, text)
     out.code_empty = m.empty ? 1 : 0

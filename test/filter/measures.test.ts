@@ -3,7 +3,7 @@
  * change in how lines, words, n-grams or data tokens are counted shows up as a wrong number here.
  */
 import { describe, expect, it } from "vitest"
-import { binaryFraction, dataMeasures, measureDocument, mojibakePer1k, proseMeasures } from "../../src/filter/measures.ts"
+import { characterMeasures, measureDocument, mojibakePer1k, proseMeasures } from "../../src/filter/measures.ts"
 import type { QualityDocument } from "../../src/quality/document.ts"
 
 const doc = (text: string, kind: QualityDocument["kind"] = "text", format = "plain-text", source_path = "x.txt"): QualityDocument => ({
@@ -100,12 +100,17 @@ describe("prose measures", () => {
 describe("data and encoding measures", () => {
   it("counts number tokens and letters", () => {
     // Tokens 1.5 | 2.0e-3 | x | 4 | abc | 12%: 4 numbers of 6. Non-space characters 20, letters e x a b c: 5.
-    expect(dataMeasures("1.5, 2.0e-3; x=4\nabc 12%")).toEqual({ number_tokens: 4 / 6, letter_fraction: 5 / 20 })
+    expect(characterMeasures("1.5, 2.0e-3; x=4\nabc 12%")).toMatchObject({ number_tokens: 4 / 6, letter_fraction: 5 / 20, latin_share: 1 })
   })
 
   it("counts control characters and U+FFFD", () => {
-    expect(binaryFraction("ab\u0000\uFFFD\tc")).toBeCloseTo(2 / 6, 10)
-    expect(binaryFraction("plain text\twith\r\nlayout")).toBe(0)
+    expect(characterMeasures("ab\u0000\uFFFD\tc").binary_chars).toBeCloseTo(2 / 6, 10)
+    expect(characterMeasures("plain text\twith\r\nlayout").binary_chars).toBe(0)
+  })
+
+  it("tells the scripts of the letters", () => {
+    // Letters: a b (Latin), α (Greek), 中 文 (Han): 2/5 Latin, 2/5 unspaced.
+    expect(characterMeasures("ab α 中文 42")).toMatchObject({ latin_share: 2 / 5, unspaced_share: 2 / 5 })
   })
 
   it("finds UTF-8 read as Latin-1", () => {
