@@ -3,7 +3,8 @@
  * CLI, every document judged by the filter at its default settings: at most 2% removed, none of the
  * papers, abstracts or simulation outputs (all wanted), and every removal one of the list below, each
  * looked at by a person (its text read) and agreed with. A change of rules or thresholds that removes
- * something else fails here until the new removal has been read and added, or the rule fixed.
+ * something else, or for another reason, fails here until the new removal has been read and added, or
+ * the rule fixed.
  * Every removal is printed with its source path, reason and detail.
  */
 import * as path from "node:path"
@@ -80,6 +81,9 @@ describe.skipIf(!hasCorpus)("the filter on the shared corpus (needs ../shared/co
     expect(docs.filter((d) => d.kind === "paper").length).toBe(15)
     expect(removed.length / docs.length).toBeLessThanOrEqual(0.02)
     expect(removed.filter((r) => r.kind === "paper" || r.kind === "simulation" || r.key.startsWith("corpus/text/")).map((r) => r.line)).toEqual([])
-    expect(Object.fromEntries(removed.map((r) => [r.key, r.reason]))).toEqual(REVIEWED)
+    // Every removal is a reviewed one, for the reviewed reason (a reviewed file that ingest learns to read
+    // as data, and so no longer removed here, is no failure).
+    const unreviewed = removed.filter((r) => REVIEWED[r.key] !== r.reason).map((r) => r.line)
+    expect(unreviewed, "removals nobody has looked at: read the texts, then fix the rule or add them to REVIEWED").toEqual([])
   })
 })
