@@ -143,6 +143,15 @@ describe("measureDocument", () => {
     expect(c.words).toBeUndefined()
   })
 
+  it("gives the same scores whatever was measured before (the reused tables keep nothing of a document)", () => {
+    const long = Array.from({ length: 3000 }, (_, i) => `word${i % 700} term${i % 13}`).join(" ")
+    const texts = ["The cat sat.\nThe cat sat.\nA dog ran!", long, "a b c d e a b c d e", `${long}\n${long}`, "x y ".repeat(10)]
+    const forward = texts.map((t) => measureDocument(doc(t)))
+    const backward = [...texts].reverse().map((t) => measureDocument(doc(t))).reverse()
+    expect(backward).toEqual(forward)
+    expect(forward[2]!.dup_5gram).toBe(0.5)
+  })
+
   it("measures nothing on simulation summaries", () => {
     expect(measureDocument(doc("1 2 3 4 5 6", "simulation", "lammps-log"))).toEqual({})
   })
