@@ -133,6 +133,13 @@ describe("judgeFilter", () => {
     expect(judge(doc(`${zh.text}\n`.repeat(10)))).toMatchObject({ keep: false, reason: "repeated-lines" })
   })
 
+  it("removes a PDF text layer of symbol soup by ingest's quality score, and keeps one that is real prose", () => {
+    const judge = judgeFilter(resolved())
+    const soup = doc("T h e r e s u l t s % & ~ # 3 ] [ ^ ".repeat(20), { kind: "paper", format: "pdf" })
+    expect(judge(soup)).toMatchObject({ keep: false, reason: "pdf-text-quality" })
+    expect(judge(doc(prose, { kind: "paper", format: "pdf" })).keep).toBe(true)
+  })
+
   it("leaves simulation summaries alone, however numeric", () => {
     const v = judgeFilter(resolved())(doc("step temp press\n0 1.0 0.5\n100 1.1 0.4\n200 1.05 0.45", { kind: "simulation", format: "lammps-log" }))
     expect(v).toEqual({ keep: true, facts: { quality: {} } })
