@@ -5,6 +5,7 @@
  */
 import { describe, expect, it } from "vitest"
 import { contentSkip } from "../../src/ingest/code/filters.ts"
+import { measureThroughput } from "../../src/filter/bench.ts"
 import { FILTER_RULES, judgeFilter, resolveFilterConfig, ruleFails, thresholdOf, type FilterConfig, type ResolvedFilter } from "../../src/filter/rules.ts"
 import type { QualityDocument } from "../../src/quality/document.ts"
 
@@ -160,5 +161,15 @@ describe("judgeFilter", () => {
       const v = judge(doc(text, { kind: "code", format: "python", source_path: path }))
       expect(v.keep ? null : v.reason, path).toBe(ingest?.reason ?? null)
     }
+  })
+})
+
+describe("measureThroughput (for make bench)", () => {
+  it("reports documents and megabytes per second of the judge over the given documents", () => {
+    const t = measureThroughput([doc(prose), doc("x y ".repeat(50))], 2)
+    expect(t.docsPerSecond).toBeGreaterThan(0)
+    expect(t.mbPerSecond).toBeGreaterThan(0)
+    // Both rates come from one timing: their ratio is the documents' mean size in MB.
+    expect(t.mbPerSecond / t.docsPerSecond).toBeCloseTo((Buffer.byteLength(prose) + 200) / 2 / 1e6, 9)
   })
 })
