@@ -233,6 +233,12 @@ interface Words {
   totalChars: number
 }
 
+/**
+ * Repetition is measured on the first this many words: the tables stay under ~50 MB for any document,
+ * and a text this long is removed by gopher.max_words anyway.
+ */
+const MAX_NGRAM_WORDS = 500_000
+
 /** The words of the document being measured: arrays reused from one document to the next (grown as needed). */
 const WORDS: Words = { count: 0, hashA: new Uint32Array(4096), hashB: new Uint32Array(4096), length: new Uint32Array(4096), totalChars: 0 }
 
@@ -393,7 +399,6 @@ export function proseMeasures(text: string): Record<string, number> {
   w.count = 0
   w.totalChars = 0
   let words = 0
-  let wordChars = 0
   let lengthWords = 0
   let lengthChars = 0
   let alphaWords = 0
@@ -490,7 +495,6 @@ export function proseMeasures(text: string): Record<string, number> {
         lengthWords++
         lengthChars += len
       }
-      wordChars += len
       let a = FNV_OFFSET
       let b = SECOND_SEED
       let alpha = false
@@ -503,15 +507,17 @@ export function proseMeasures(text: string): Record<string, number> {
       }
       if (alpha) alphaWords++
       if (len <= MAX_STOP_WORD_LENGTH && alpha && STOP_WORDS.has(text.slice(ws, we).toLowerCase())) stopWords++
-      const idx = w.count++
-      if (idx >= w.hashA.length) growWords(w)
-      w.hashA[idx] = a
-      w.hashB[idx] = b
-      w.length[idx] = len
+      if (w.count < MAX_NGRAM_WORDS) {
+        const idx = w.count++
+        if (idx >= w.hashA.length) growWords(w)
+        w.hashA[idx] = a
+        w.hashB[idx] = b
+        w.length[idx] = len
+        w.totalChars += len
+      }
     }
   }
   endParagraph()
-  w.totalChars = wordChars
 
   const out: Record<string, number> = {
     words,

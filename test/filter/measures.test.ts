@@ -152,6 +152,13 @@ describe("measureDocument", () => {
     expect(forward[2]!.dup_5gram).toBe(0.5)
   })
 
+  it("measures repetition on the first 500,000 words only (bounded memory), words on all", () => {
+    const first = Array.from({ length: 500_000 }, (_, i) => `w${i}`).join(" ")
+    const m = proseMeasures(`${first} ${first.slice(0, first.indexOf(" w100000 "))}`)
+    expect(m.words).toBe(600_000)
+    expect(m.dup_5gram).toBe(0) // the repeated 100,000 words come after the cap
+  })
+
   it("measures nothing on simulation summaries", () => {
     expect(measureDocument(doc("1 2 3 4 5 6", "simulation", "lammps-log"))).toEqual({})
   })
