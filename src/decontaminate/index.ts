@@ -2,8 +2,7 @@
  * The evaluation-set n-gram index and the scan of a document against it.
  *
  * buildEvalIndex hashes every n-gram of every evaluation item (ngrams.ts) into an open-addressing table
- * held in typed arrays (keys as two Uint32Arrays, linear probing, the slot from the low half, which is
- * already mixed); each slot heads a linked list of postings (item numbers), so an n-gram shared by
+ * held in one typed array (linear probing, the slot from the low half, which is already mixed); each slot heads a linked list of postings (item numbers), so an n-gram shared by
  * several items or sets names all of them. An item with fewer than n words is not indexed: it is listed
  * in `tooShort` (set, item, words) for the stage to report. A shorter whole-item "gram" would flag every
  * document that contains a short answer ("Yes.", "The mitochondria") and say nothing useful; a curator
@@ -37,11 +36,13 @@ export interface EvalIndex {
   readonly itemGrams: Int32Array
   /** Items with fewer than n words, not indexed. */
   readonly tooShort: ReadonlyArray<{ readonly set: string; readonly item: string; readonly words: number }>
+  /** Slots - 1 (the slot count is a power of two). */
   readonly mask: number
-  readonly keyLo: Uint32Array
-  readonly keyHi: Uint32Array
-  /** Per slot: 1 + the first posting, 0 when the slot is empty. */
-  readonly head: Int32Array
+  /**
+   * The open-addressing table, four words per slot: the n-gram's hash (lo, hi), 1 + its first posting
+   * (0: empty slot), padding. One slot is one 16-byte read, so a probe costs one cache miss, not three.
+   */
+  readonly slots: Uint32Array
   readonly postingItem: Int32Array
   /** 1 + the next posting of the same n-gram, 0 at the end. */
   readonly postingNext: Int32Array
@@ -62,6 +63,13 @@ export interface ContaminationMatch {
 }
 
 const nextPowerOfTwo = (x: number): number => 2 ** Math.ceil(Math.log2(Math.max(16, x)))
+
+/** The offset in `slots` of the slot holding (lo, hi), or of the empty slot where it would go (linear probing). */
+function probe(slots: Uint32Array, mask: number, lo: number, hi: number): number {
+  let at = (lo & mask) << 2
+  while (slots[at + 2] !== 0 && (slots[at] !== lo || slots[at + 1] !== hi)) at = (at + 4) & (mask << 2 | 3)
+  return at
+}
 
 export function buildEvalIndex(sets: ReadonlyArray<EvalSet>, n: number): EvalIndex {
   if (!Number.isInteger(n) || n < 1) throw new RangeError(`n-gram size must be a positive integer, got ${n}`)
@@ -100,11 +108,10 @@ export function buildEvalIndex(sets: ReadonlyArray<EvalSet>, n: number): EvalInd
     }
   })
   // Pass 2: insert, at most one posting per (gram, item).
-  const capacity = nextPowerOfTwo(total * 2)
+  // At most 70% full even when every n-gram is distinct (evaluation sets rarely repeat themselves).
+  const capacity = nextPowerOfTwo(total / 0.7)
   const mask = capacity - 1
-  const keyLo = new Uint32Array(capacity)
-  const keyHi = new Uint32Array(capacity)
-  const head = new Int32Array(capacity)
+  const slots = new Uint32Array(capacity * 4)
   const postingItem = new Int32Array(Math.max(1, total))
   const postingNext = new Int32Array(Math.max(1, total))
   const itemGrams = new Int32Array(itemIds.length)
@@ -115,20 +122,19 @@ export function buildEvalIndex(sets: ReadonlyArray<EvalSet>, n: number): EvalInd
     for (; g < itemEnd[item]!; g++) {
       const lo = allLo[g]!
       const hi = allHi[g]!
-      let slot = lo & mask
-      while (head[slot] !== 0 && (keyLo[slot] !== lo || keyHi[slot] !== hi)) slot = (slot + 1) & mask
-      if (head[slot] === 0) {
-        keyLo[slot] = lo
-        keyHi[slot] = hi
+      const at = probe(slots, mask, lo, hi)
+      if (slots[at + 2] === 0) {
+        slots[at] = lo
+        slots[at + 1] = hi
         distinct++
-      } else if (postingItem[head[slot]! - 1] === item) continue // a repeat inside the same item
+      } else if (postingItem[slots[at + 2]! - 1] === item) continue // a repeat inside the same item
       postingItem[postings] = item
-      postingNext[postings] = head[slot]!
-      head[slot] = ++postings
+      postingNext[postings] = slots[at + 2]!
+      slots[at + 2] = ++postings
       itemGrams[item]!++
     }
   }
-  const bytes = keyLo.byteLength + keyHi.byteLength + head.byteLength + postingItem.byteLength + postingNext.byteLength + itemGrams.byteLength
+  const bytes = slots.byteLength + postingItem.byteLength + postingNext.byteLength + itemGrams.byteLength
   return {
     n,
     sets: sets.map((s) => s.name),
@@ -137,9 +143,7 @@ export function buildEvalIndex(sets: ReadonlyArray<EvalSet>, n: number): EvalInd
     itemGrams,
     tooShort,
     mask,
-    keyLo,
-    keyHi,
-    head,
+    slots,
     postingItem,
     postingNext,
     distinctGrams: distinct,
@@ -168,16 +172,14 @@ export function scanContamination(text: string, index: EvalIndex, minMatches = 1
   const words = tokenize(text, buffer)
   const grams = ngrams(buffer, index.n)
   if (grams === 0) return { ...NOTHING, words }
-  const { keyLo, keyHi, head, mask, postingItem, postingNext } = index
+  const { slots, mask, postingItem, postingNext } = index
   const { gramLo, gramHi } = buffer
   // Matched (item, position) pairs, in position order; allocated only when something matches.
   let hits: Map<number, number[]> | null = null
   for (let i = 0; i < grams; i++) {
     const lo = gramLo[i]!
     const hi = gramHi[i]!
-    let slot = lo & mask
-    while (head[slot] !== 0 && (keyLo[slot] !== lo || keyHi[slot] !== hi)) slot = (slot + 1) & mask
-    for (let p = head[slot]!; p !== 0; p = postingNext[p - 1]!) {
+    for (let p = slots[probe(slots, mask, lo, hi) + 2]!; p !== 0; p = postingNext[p - 1]!) {
       hits ??= new Map()
       const item = postingItem[p - 1]!
       const list = hits.get(item)

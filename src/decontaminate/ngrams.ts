@@ -12,8 +12,9 @@
  * - a word keeps its character range in the original text (`start`, `end`), so matched passages can be cut.
  *
  * Each word gets two independent 32-bit hashes (FNV-1a and a multiplicative hash finished by fmix32);
- * an n-gram's hash is the pair of the two order-sensitive chains over its n words: 64 bits, so false
- * matches between 10^5 evaluation n-grams and 10^10 document n-grams stay improbable (≈ 10^15 / 2^64).
+ * an n-gram's hash is the pair of two order-sensitive polynomial (Rabin–Karp) hashes of its words'
+ * hashes, rolled from one position to the next in constant time whatever n: 64 bits, so false matches
+ * between 10^6 evaluation n-grams and 10^10 document n-grams stay improbable (≈ 10^16 / 2^64).
  * All arithmetic is 32-bit integer: the same hashes on every machine.
  */
 import { fmix32 } from "../dedup/minhash/shingles.ts"
@@ -25,8 +26,9 @@ const FNV_OFFSET = 0x811c9dc5
 const FNV_PRIME = 0x01000193
 const SECOND_SEED = 0x27d4eb2f
 const SECOND_MULTIPLIER = 0x165667b1
-const CHAIN_LO = 0x9e3779b1
-const CHAIN_HI = 0x85ebca77
+/** Odd multipliers of the two rolling hashes (odd: invertible mod 2^32, so no word's term is lost). */
+const BASE_LO = 0x9e3779b1
+const BASE_HI = 0x85ebca77
 const SEED_LO = 0x2545f491
 const SEED_HI = 0x61c88647
 
@@ -175,15 +177,26 @@ export function ngrams(buffer: NgramBuffer, n: number): number {
   if (count === 0) return 0
   buffer.ensureGrams(count)
   const { wordLo, wordHi, gramLo, gramHi } = buffer
-  for (let i = 0; i < count; i++) {
-    let lo = SEED_LO
-    let hi = SEED_HI
-    for (let j = i; j < i + n; j++) {
-      lo = fmix32(Math.imul(lo, CHAIN_LO) ^ wordLo[j]!)
-      hi = fmix32(Math.imul(hi, CHAIN_HI) ^ wordHi[j]!)
-    }
-    gramLo[i] = lo
-    gramHi[i] = hi
+  // Rabin–Karp over the word hashes in each half: H = Σ w[i+j]·B^(n-1-j) mod 2^32, rolled in O(1) per
+  // position (drop the first word's term, shift by B, add the next word), then mixed by fmix32.
+  let topLo = 1
+  let topHi = 1
+  for (let j = 1; j < n; j++) {
+    topLo = Math.imul(topLo, BASE_LO)
+    topHi = Math.imul(topHi, BASE_HI)
+  }
+  let lo = 0
+  let hi = 0
+  for (let j = 0; j < n; j++) {
+    lo = (Math.imul(lo, BASE_LO) + wordLo[j]!) | 0
+    hi = (Math.imul(hi, BASE_HI) + wordHi[j]!) | 0
+  }
+  for (let i = 0; ; i++) {
+    gramLo[i] = fmix32(lo ^ SEED_LO)
+    gramHi[i] = fmix32(hi ^ SEED_HI)
+    if (i + 1 === count) break
+    lo = (Math.imul((lo - Math.imul(wordLo[i]!, topLo)) | 0, BASE_LO) + wordLo[i + n]!) | 0
+    hi = (Math.imul((hi - Math.imul(wordHi[i]!, topHi)) | 0, BASE_HI) + wordHi[i + n]!) | 0
   }
   return count
 }

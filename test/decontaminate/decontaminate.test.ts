@@ -12,6 +12,7 @@ import * as path from "node:path"
 import { beforeAll, describe, expect, it } from "vitest"
 import { splitmix32 } from "../../src/dedup/minhash/signature.ts"
 import { buildEvalIndex, findContamination, parseEvalSet, readEvalSet, type EvalIndex, type EvalSet } from "../../src/decontaminate/index.ts"
+import { benchDecontaminate } from "../../src/decontaminate/bench.ts"
 import { cutPassages, judgeDecontaminate } from "../../src/decontaminate/judge.ts"
 import { NgramBuffer, normalizedWords, tokenize } from "../../src/decontaminate/ngrams.ts"
 import type { QualityDocument } from "../../src/quality/document.ts"
@@ -204,6 +205,16 @@ describe.skipIf(!hasCorpus)("planted copies of evaluation items in real abstract
     // A clean document is kept untouched in both modes; min_matches above the overlap keeps it too.
     expect(judgeDecontaminate(index, { mode: "remove" })(doc(documents[2]!.text))).toEqual({ keep: true })
     expect(judgeDecontaminate(index, { mode: "remove", min_matches: k + 1 })(some)).toEqual({ keep: true })
+  })
+})
+
+describe.skipIf(!hasCorpus)("the bench's own documents", () => {
+  it("are deterministic, and the judge finds every planted copy and nothing else in both modes", () => {
+    const options = { abstractsDir: path.join(corpusDir, "text"), documents: 3000, items: 500, plantEvery: 30 }
+    const rows = benchDecontaminate(options)
+    expect(rows.map((r) => r.step)).toEqual(["index build", "judge remove", "judge cut"])
+    for (const row of rows.slice(1)) expect(row).toMatchObject({ documents: 3000, items: 500, planted: 100, found: 100, unplantedHits: 0 })
+    expect(benchDecontaminate(options)[0]!.distinctGrams).toBe(rows[0]!.distinctGrams)
   })
 })
 

@@ -8,6 +8,7 @@ import * as fs from "node:fs"
 import * as path from "node:path"
 import { describe, expect, it } from "vitest"
 import { splitmix32 } from "../../src/dedup/minhash/signature.ts"
+import { benchPii } from "../../src/pii/bench.ts"
 import { judgePii } from "../../src/pii/judge.ts"
 import { findPii, placeholderOf, redactPii, type PiiType } from "../../src/pii/redact.ts"
 import type { QualityDocument } from "../../src/quality/document.ts"
@@ -206,6 +207,12 @@ describe.skipIf(!hasCorpus)("recall on identifiers planted into real abstracts",
     const { text, counts } = redactPii(code)
     expect(counts).toEqual({ SECRET: 3, EMAIL: 1 })
     expect(text).toBe(['AWS_ACCESS_KEY_ID = "<SECRET>"', 'token = "<SECRET>"', "<SECRET>", "# author: Ana Lima <<EMAIL>>"].join("\n"))
+  })
+
+  it("the bench's documents are redacted exactly where it planted identifiers (2 per planted document)", () => {
+    const [bare, redact] = benchPii({ abstractsDir: path.join(corpusDir, "text"), documents: 3000, plantEvery: 50 })
+    expect(bare!.step).toBe("bare read")
+    expect(redact).toMatchObject({ step: "redact", documents: 3000, planted: 60, replaced: 120 })
   })
 
   it("only the requested types are replaced", () => {
