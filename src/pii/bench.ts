@@ -47,7 +47,7 @@ export function benchPii(options: PiiBenchOptions): PiiBenchRow[] {
   for (let d = 0; d < documents; d++) {
     let text = abstracts[d % abstracts.length]!
     if (d % plantEvery === plantEvery - 1) {
-      text = `${text} Correspondence: author${d}@example.org, Tel.: +44 20 7946 ${String(d % 10000).padStart(4, "0")}.`
+      text = `${text} Correspondence: author${d}@univ-lab.fr, Tel.: +44 20 7946 ${String(d % 10000).padStart(4, "0")}.`
       planted++
     }
     texts.push(text)

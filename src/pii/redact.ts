@@ -7,7 +7,8 @@
  * reads as a phone number), DOIs, arXiv ids, CAS numbers, accession numbers, EC numbers and section
  * numbers (3.4.15.1 reads as an IPv4 address), dates, versions, and whole tables of numbers. So every
  * detector asks for evidence, not just a digit shape:
- * - EMAIL: local@domain with an alphabetic top-level label; retina image names (`icon@2x.png`) are not addresses.
+ * - EMAIL: local@domain with an alphabetic top-level label; retina image names (`icon@2x.png`) are not
+ *   addresses, and addresses at example.com / .example / .test / .invalid / localhost reach nobody.
  * - PHONE: an international number (`+` then 8–15 digits in separated groups), a US number written as
  *   `(555) 123-4567`, `555-123-4567` or `555.123.4567`, or any 7–15-digit number right after a label (Tel, Phone, Fax,
  *   Mobile, Telefon, ...). Unlabelled international numbers written with spaces on a line of numeric data
@@ -15,13 +16,14 @@
  * - IP_ADDRESS: IPv4 with octets ≤ 255 and no leading zeros, not part of a longer dotted run, not after
  *   "version"/"v"/"EC"/"Table"/"Section"/..., and, when every octet is a single digit (4.2.6.8), only
  *   with network words nearby; IPv6 in full or `::` form with at least one digit. Addresses that identify
- *   nobody (loopback, unspecified, private ranges, link-local, netmasks) are kept, as StarCoder does.
+ *   nobody (loopback, unspecified, private ranges, link-local, multicast, netmasks, network addresses,
+ *   the documentation and special-purpose ranges, CIDR ranges) are kept, as StarCoder keeps private ones.
  * - CREDIT_CARD: 13–19 digits with a card-network prefix and a valid Luhn checksum, in groups of 4
  *   (or Amex 4-6-5) with one kind of separator; an ungrouped run only after a card label; space-separated
  *   groups on a row of numeric data only after a label.
  * - IBAN: country code, check digits and BBAN of that country's exact length, valid mod-97 checksum.
  * - US_SSN: ddd-dd-dddd only after an SSN / social security label, with valid area/group/serial.
- * - SECRET: AWS access key ids, GitHub, Slack and Stripe-style tokens, PEM private key blocks.
+ * - SECRET: AWS access key ids, GitHub, Slack and Stripe-style tokens, PEM private key blocks with key material.
  * Before any detector runs, the spans of DOIs, arXiv ids, ORCIDs, ISBN/ISSN and CAS numbers are found,
  * and a candidate overlapping one of them is dropped.
  *
@@ -128,18 +130,21 @@ const before = (text: string, start: number, width: number): string => text.slic
 
 const EMAIL = /(?<![\w.%+-])[A-Za-z0-9][A-Za-z0-9._%+-]{0,63}@((?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,24})(?![\w-])/g
 
+const RESERVED_DOMAIN = /(?:^|\.)(?:example\.(?:com|org|net)|example|test|invalid|localhost)$/i
+
 function findEmails(text: string, out: PiiMatch[]): void {
   EMAIL.lastIndex = 0
   for (let m = EMAIL.exec(text); m !== null; m = EMAIL.exec(text)) {
-    // icon@2x.png, logo@3x.webp: image-density suffixes, not addresses.
-    if (/^\d+x\./i.test(m[1]!)) continue
+    // icon@2x.png, logo@3x.webp: image-density suffixes, not addresses; example.com and the other
+    // names reserved for documentation (RFC 2606) reach nobody.
+    if (/^\d+x\./i.test(m[1]!) || RESERVED_DOMAIN.test(m[1]!)) continue
     out.push({ type: "EMAIL", start: m.index, end: m.index + m[0].length })
   }
 }
 
 const PHONE_LABEL =
   /\b(?:tel(?:ephone)?|t[ée]l[ée]phone|telefon|phone|fax|telefax|mobile|mob|cell\s?phone|handy|tfn)\b\.?(?:\s*[/&,]\s*(?:fax|tel|phone)\b\.?)?\s*(?:\([A-Za-z ]{1,12}\))?\s*(?:no\.?|nr\.?|number|#)?\s*[:.]?\s*(\+?\(?\d[\d ().-]{5,22}\d)/gi
-const INTERNATIONAL = /(?<![\w.+/])\+\d{1,3}(?:[ .-]?\(\d{1,4}\)[ .-]?\d{1,8})?(?:[ .-]\d{1,8}){1,6}(?!\d|\.\d)/g
+const INTERNATIONAL = /(?<![\w.+/])\+\d{1,3}(?:[ .-]?\(\d{1,4}\)[ .-]?\d{1,8})?(?:[ .-]\d{1,8}){1,6}(?!\w|\.\d)/g
 const US_PAREN = /(?<![\w)])\([2-9]\d{2}\)[ ]?\d{3}[-. ]\d{4}(?![\d-])/g
 const US_SEPARATED = /(?<![\w.+-])(?:1([-.]))?[2-9]\d{2}([-.])\d{3}\2\d{4}(?![\w-]|\.\d)/g
 
@@ -158,6 +163,8 @@ function findPhones(text: string, out: PiiMatch[]): void {
       const end = m.index + m[0].length
       const digits = countDigits(m[0])
       if (digits < (re === INTERNATIONAL ? 8 : 10) || digits > 15) continue
+      // +1.12345679 is a signed decimal, not a phone number.
+      if (re === INTERNATIONAL && /^\+\d+\.\d+$/.test(m[0])) continue
       // Space-separated digit groups on a row of numbers are more numbers; dashes, dots and
       // parentheses in the US shapes are not how tables write numbers.
       if (re === INTERNATIONAL && / \d/.test(m[0]) && onNumericDataLine(text, m.index, end)) continue
@@ -166,26 +173,34 @@ function findPhones(text: string, out: PiiMatch[]): void {
   }
 }
 
-const IPV4 = /(?<![\w.])(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(?:\.(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}(?![\w]|\.\d)/g
+const IPV4 = /(?<![\w.-])(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(?:\.(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}(?![\w-]|\.\d)/g
 /** Words right before a dotted quad that make it a version, an enzyme or a section number. */
 const NOT_AN_ADDRESS_BEFORE =
-  /(?:\bv|\bver\.?|\bversion|\brelease|\brev\.?|\bec|\bec_number="?|\btables?|\bsec(?:tion|t)?\.?s?|§|\bfig(?:ure)?s?\.?|\beqs?\.?|\bchapter|\bstep|\bitem|\brule|\bclause|\bart(?:icle)?\.?|\bpart|\bno\.?|\bbuild|\bpara(?:graph)?\.?)\s*[(\[=:]?\s*$/
+  /(?:\bv|\bver\.?|\bversion|\brelease|\brev\.?|\bec|\bec_number="?|\btables?|\bsec(?:tion|t)?\.?s?|§|\bfig(?:ure)?s?\.?|\beqs?\.?|\bchapter|\bstep|\bitem|\brule|\bclause|\bart(?:icle)?\.?|\bpart|\bno\.?|\bbuild|\bpara(?:graph)?\.?|\boid|objectidentifier)\s*[(\[=:"'`]*\s*$/
 const NETWORK_CONTEXT = /\b(?:ip|ipv4|host|server|address|addr|dns|gateway|ping|ssh|client|proxy|router|inet|connect(?:ed|ion)?|from|port)\b/
 
 function keptIpv4(octets: ReadonlyArray<number>): boolean {
   const [a, b] = octets as [number, number, number, number]
-  return a === 127 || a === 0 || a === 10 || a === 255 || (a === 172 && b >= 16 && b <= 31) || (a === 192 && b === 168) || (a === 169 && b === 254)
+  const [, , c, d] = octets as [number, number, number, number]
+  // Reserved for documentation, special purposes (192.0.0/24), benchmarking (198.18/15), carrier NAT (100.64/10).
+  const special =
+    (a === 192 && b === 0 && (c === 2 || c === 0)) || (a === 198 && b === 51 && c === 100) || (a === 203 && b === 0 && c === 113) ||
+    (a === 198 && (b === 18 || b === 19)) || (a === 100 && b >= 64 && b <= 127)
+  // Loopback, "this network", private ranges, link-local, multicast and reserved (224+), network addresses (.0).
+  const local = a === 127 || a === 0 || a === 10 || a >= 224 || (a === 172 && b >= 16 && b <= 31) || (a === 192 && b === 168) || (a === 169 && b === 254)
+  return local || special || d === 0
 }
 
 const IPV6 =
-  /(?<![\w:.])(?:(?:[0-9a-f]{1,4}:){7}[0-9a-f]{1,4}|(?:[0-9a-f]{1,4}:){1,7}:|(?:[0-9a-f]{1,4}:){1,6}:[0-9a-f]{1,4}|(?:[0-9a-f]{1,4}:){1,5}(?::[0-9a-f]{1,4}){1,2}|(?:[0-9a-f]{1,4}:){1,4}(?::[0-9a-f]{1,4}){1,3}|(?:[0-9a-f]{1,4}:){1,3}(?::[0-9a-f]{1,4}){1,4}|(?:[0-9a-f]{1,4}:){1,2}(?::[0-9a-f]{1,4}){1,5}|[0-9a-f]{1,4}:(?::[0-9a-f]{1,4}){1,6}|:(?::[0-9a-f]{1,4}){1,7})(?![\w:])/gi
+  /(?<![\w:.])(?:(?:[0-9a-f]{1,4}:){7}[0-9a-f]{1,4}|(?:[0-9a-f]{1,4}:){1,7}:|(?:[0-9a-f]{1,4}:){1,6}:[0-9a-f]{1,4}|(?:[0-9a-f]{1,4}:){1,5}(?::[0-9a-f]{1,4}){1,2}|(?:[0-9a-f]{1,4}:){1,4}(?::[0-9a-f]{1,4}){1,3}|(?:[0-9a-f]{1,4}:){1,3}(?::[0-9a-f]{1,4}){1,4}|(?:[0-9a-f]{1,4}:){1,2}(?::[0-9a-f]{1,4}){1,5}|[0-9a-f]{1,4}:(?::[0-9a-f]{1,4}){1,6}|:(?::[0-9a-f]{1,4}){1,7})(?![\w:]|\.\d)/gi
 
 function findIpAddresses(text: string, out: PiiMatch[], hasColon: boolean): void {
   IPV4.lastIndex = 0
   for (let m = IPV4.exec(text); m !== null; m = IPV4.exec(text)) {
     const octets = m[0].split(".").map(Number)
-    if (keptIpv4(octets)) continue
     const end = m.index + m[0].length
+    // A range in CIDR notation (100.64.0.0/10) is a network, not a host.
+    if (keptIpv4(octets) || /^\/\d/.test(text.slice(end, end + 2))) continue
     const prefix = before(text, m.index, 24)
     if (NOT_AN_ADDRESS_BEFORE.test(prefix)) continue
     const context = `${before(text, m.index, 60)} ${text.slice(end, end + 30).toLowerCase()}`
@@ -199,13 +214,16 @@ function findIpAddresses(text: string, out: PiiMatch[], hasColon: boolean): void
   IPV6.lastIndex = 0
   for (let m = IPV6.exec(text); m !== null; m = IPV6.exec(text)) {
     const s = m[0]
-    // Needs a digit and, when compressed, two groups: keeps `std::` code and `a::b` paths out.
+    // Needs a digit and, when compressed, three groups one of which has 3+ hex digits: keeps `std::`
+    // code, `a::b` paths and Python slices (`x[1::2]`) out.
     if (!/\d/.test(s)) continue
     const groups = s.split(":").filter((g) => g.length > 0)
-    if (s.includes("::") ? groups.length < 2 : groups.length !== 8) continue
-    // fe80::/10 link-local and ::1 identify nobody.
-    if (/^fe[89ab]/i.test(s) || s === "::1") continue
-    out.push({ type: "IP_ADDRESS", start: m.index, end: m.index + s.length })
+    if (s.includes("::") ? groups.length < 3 || !groups.some((g) => g.length >= 3) : groups.length !== 8) continue
+    // fe80::/10 link-local, ::1 and the documentation prefix 2001:db8::/32 identify nobody.
+    // Netmasks (ffff:...) and ranges in CIDR notation (64:ff9b::/96) are not hosts either.
+    const end = m.index + s.length
+    if (/^fe[89ab]/i.test(s) || s === "::1" || /^2001:0?db8:/i.test(s) || /^ffff:/i.test(s) || /^\/\d/.test(text.slice(end, end + 2))) continue
+    out.push({ type: "IP_ADDRESS", start: m.index, end })
   }
 }
 
@@ -309,7 +327,8 @@ const SECRETS: ReadonlyArray<RegExp> = [
   /\bgithub_pat_[A-Za-z0-9_]{22,255}\b/g,
   /\bxox[abprs]-[A-Za-z0-9-]{10,}\b/g,
   /\b[sr]k_live_[A-Za-z0-9]{16,}\b/g,
-  /-----BEGIN (?:[A-Z]+ )?PRIVATE KEY-----[\s\S]*?-----END (?:[A-Z]+ )?PRIVATE KEY-----/g
+  // A whole PEM block with key material in it (not the bare BEGIN/END markers a parser names as constants).
+  /-----BEGIN (?:[A-Z]+ )?PRIVATE KEY-----(?:[\s"]*(?:[A-Za-z-]+: [^\n]*\n)*)[\s"]*[A-Za-z0-9+/=\s\\n]{40,}?-----END (?:[A-Z]+ )?PRIVATE KEY-----/g
 ]
 
 function findSecrets(text: string, out: PiiMatch[]): void {
