@@ -151,6 +151,25 @@ export function buildEvalIndex(sets: ReadonlyArray<EvalSet>, n: number): EvalInd
   }
 }
 
+/** Per evaluation set: items read, indexed and too short (for the stage's stats and the bundle manifest). */
+export interface EvalSetSummary {
+  readonly name: string
+  readonly items: number
+  readonly indexed: number
+  readonly too_short: number
+}
+
+export function evalIndexSummary(index: EvalIndex): { readonly n: number; readonly sets: ReadonlyArray<EvalSetSummary> } {
+  const indexed = new Array<number>(index.sets.length).fill(0)
+  for (const s of index.itemSet) indexed[s]!++
+  const short = new Map<string, number>()
+  for (const t of index.tooShort) short.set(t.set, (short.get(t.set) ?? 0) + 1)
+  return {
+    n: index.n,
+    sets: index.sets.map((name, s) => ({ name, items: indexed[s]! + (short.get(name) ?? 0), indexed: indexed[s]!, too_short: short.get(name) ?? 0 }))
+  }
+}
+
 /** What a scan of one document found, with the totals the judge scores. */
 export interface ContaminationScan {
   readonly matches: ReadonlyArray<ContaminationMatch>

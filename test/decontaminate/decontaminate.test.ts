@@ -11,7 +11,7 @@ import * as fs from "node:fs"
 import * as path from "node:path"
 import { beforeAll, describe, expect, it } from "vitest"
 import { splitmix32 } from "../../src/dedup/minhash/signature.ts"
-import { buildEvalIndex, findContamination, parseEvalSet, readEvalSet, type EvalIndex, type EvalSet } from "../../src/decontaminate/index.ts"
+import { buildEvalIndex, evalIndexSummary, findContamination, parseEvalSet, readEvalSet, type EvalIndex, type EvalSet } from "../../src/decontaminate/index.ts"
 import { benchDecontaminate } from "../../src/decontaminate/bench.ts"
 import { cutPassages, judgeDecontaminate } from "../../src/decontaminate/judge.ts"
 import { NgramBuffer, normalizedWords, tokenize } from "../../src/decontaminate/ngrams.ts"
@@ -231,6 +231,13 @@ describe("the index on small inline sets", () => {
       13
     )
     expect(index.tooShort).toEqual([{ set: "bio-qa", item: "short", words: 1 }])
+    expect(evalIndexSummary(index)).toEqual({
+      n: 13,
+      sets: [
+        { name: "bio-qa", items: 2, indexed: 1, too_short: 1 },
+        { name: "med-qa", items: 1, indexed: 1, too_short: 0 }
+      ]
+    })
     const text = `Background. ${answer} Methods follow.`
     const matches = findContamination(text, index)
     expect(matches.map((m) => [m.set, m.item, text.slice(m.start, m.end)])).toEqual([
