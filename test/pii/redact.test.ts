@@ -9,7 +9,7 @@ import * as path from "node:path"
 import { describe, expect, it } from "vitest"
 import { splitmix32 } from "../../src/dedup/minhash/signature.ts"
 import { benchPii } from "../../src/pii/bench.ts"
-import { judgePii } from "../../src/pii/judge.ts"
+import { judgePii, piiNotes } from "../../src/pii/judge.ts"
 import { findPii, placeholderOf, redactPii, type PiiType } from "../../src/pii/redact.ts"
 import type { QualityDocument } from "../../src/quality/document.ts"
 import { corpusDir, hasCorpus } from "../helpers.ts"
@@ -317,7 +317,9 @@ describe("judgePii", () => {
       text: "Correspondence: Mohammad A. Rashid, Tel.: <PHONE>, E-mail: <EMAIL> (ORCID 0000-0002-1825-0097).",
       facts: { pii: { PHONE: 1, EMAIL: 1 } }
     })
+    expect(piiNotes(judge(doc(text)))).toEqual({ "pii:PHONE": 1, "pii:EMAIL": 1 })
     expect(judge(doc("No identifiers here, only 10.1021/ja00051a040."))).toEqual({ keep: true })
+    expect(piiNotes({ keep: true })).toBeNull()
     expect(judgePii({ types: ["PHONE"] })(doc(text))).toMatchObject({ keep: true, facts: { pii: { PHONE: 1 } } })
   })
 })
