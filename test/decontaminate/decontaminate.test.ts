@@ -14,7 +14,7 @@ import { splitmix32 } from "../../src/dedup/minhash/signature.ts"
 import { buildEvalIndex, evalIndexSummary, findContamination, parseEvalSet, readEvalSet, type EvalIndex, type EvalSet } from "../../src/decontaminate/index.ts"
 import { benchDecontaminate } from "../../src/decontaminate/bench.ts"
 import { cutPassages, judgeDecontaminate } from "../../src/decontaminate/judge.ts"
-import { NgramBuffer, normalizedWords, tokenize } from "../../src/decontaminate/ngrams.ts"
+import { NgramBuffer, ngrams, normalizedWords, tokenize } from "../../src/decontaminate/ngrams.ts"
 import type { QualityDocument } from "../../src/quality/document.ts"
 import { corpusDir, hasCorpus, tempDir } from "../helpers.ts"
 
@@ -40,6 +40,29 @@ describe("normalisation", () => {
     expect(tokenize(text, buffer)).toBe(5)
     const ranges = Array.from({ length: 5 }, (_, w) => text.slice(buffer.wordStart[w], buffer.wordEnd[w]))
     expect(ranges).toEqual(["Résumé", "of", "the", "first", "run"])
+  })
+})
+
+describe("n-gram hashes", () => {
+  it("the rolling hash at every position equals the hash of those n words on their own, for any n", () => {
+    const text = "Mitochondrial dynamics were delineated into four categories (M1-M4) based on characteristics including distribution, " +
+      "motility, and membrane potential; a TUNEL assay showed fragmented nDNA in a gradient over these mitochondrial stages."
+    const whole = new NgramBuffer()
+    const part = new NgramBuffer()
+    for (const n of [1, 2, 5, 13]) {
+      const words = tokenize(text, whole)
+      const count = ngrams(whole, n)
+      expect(count).toBe(words - n + 1)
+      for (let i = 0; i < count; i++) {
+        tokenize(text.slice(whole.wordStart[i], whole.wordEnd[i + n - 1]), part)
+        expect(ngrams(part, n)).toBe(1)
+        expect([part.gramLo[0], part.gramHi[0]], `n=${n} i=${i}`).toEqual([whole.gramLo[i], whole.gramHi[i]])
+      }
+      // Distinct word runs, distinct hashes (no collision among this text's n-grams).
+      const keys = new Set(Array.from({ length: count }, (_, i) => `${whole.gramLo[i]}:${whole.gramHi[i]}`))
+      const runs = new Set(Array.from({ length: count }, (_, i) => normalizedWords(text).slice(i, i + n).join(" ")))
+      expect(keys.size).toBe(runs.size)
+    }
   })
 })
 
