@@ -2,8 +2,9 @@
  * The evaluation-set n-gram index and the scan of a document against it.
  *
  * buildEvalIndex hashes every n-gram of every evaluation item (ngrams.ts) into an open-addressing table
- * held in one typed array (linear probing, the slot from the low half, which is already mixed); each slot heads a linked list of postings (item numbers), so an n-gram shared by
- * several items or sets names all of them. An item with fewer than n words is not indexed: it is listed
+ * held in one typed array (linear probing, the slot from the low half, which is already mixed); each
+ * slot heads a linked list of postings (item numbers), so an n-gram shared by several items or sets
+ * names all of them. An item with fewer than n words is not indexed: it is listed
  * in `tooShort` (set, item, words) for the stage to report. A shorter whole-item "gram" would flag every
  * document that contains a short answer ("Yes.", "The mitochondria") and say nothing useful; a curator
  * who wants them checked lowers n.
@@ -328,7 +329,9 @@ export function parseEvalSet(name: string, content: string, fields: ReadonlyArra
     let id = String(lineNo)
     if (idField !== undefined) {
       const value = fieldOf(record as Record<string, unknown>, idField)
-      if (typeof value !== "string" && typeof value !== "number") throw new EvalSetError(file, lineNo, `id field "${idField}" is missing or not a string or number`)
+      if (typeof value !== "string" && typeof value !== "number") {
+        throw new EvalSetError(file, lineNo, `id field "${idField}" is missing or not a string or number`)
+      }
       id = String(value)
     }
     if (seen.has(id)) throw new EvalSetError(file, lineNo, `id "${id}" appears twice`)

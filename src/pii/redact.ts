@@ -142,8 +142,16 @@ function findEmails(text: string, out: PiiMatch[]): void {
   }
 }
 
-const PHONE_LABEL =
-  /\b(?:tel(?:ephone)?|t[ée]l[ée]phone|telefon|phone|fax|telefax|mobile|mob|cell\s?phone|handy|tfn)\b\.?(?:\s*[/&,]\s*(?:fax|tel|phone)\b\.?)?\s*(?:\([A-Za-z ]{1,12}\))?\s*(?:no\.?|nr\.?|number|#)?\s*[:.]?\s*(\+?\(?\d[\d ().-]{5,22}\d)/gi
+const PHONE_LABEL = new RegExp(
+  [
+    String.raw`\b(?:tel(?:ephone)?|t[ée]l[ée]phone|telefon|phone|fax|telefax|mobile|mob|cell\s?phone|handy|tfn)\b\.?`,
+    String.raw`(?:\s*[/&,]\s*(?:fax|tel|phone)\b\.?)?`, // Tel/Fax:
+    String.raw`\s*(?:\([A-Za-z ]{1,12}\))?`, // Phone (office):
+    String.raw`\s*(?:no\.?|nr\.?|number|#)?\s*[:.]?\s*`,
+    String.raw`(\+?\(?\d[\d ().-]{5,22}\d)`
+  ].join(""),
+  "gi"
+)
 const INTERNATIONAL = /(?<![\w.+/])\+\d{1,3}(?:[ .-]?\(\d{1,4}\)[ .-]?\d{1,8})?(?:[ .-]\d{1,8}){1,6}(?!\w|\.\d)/g
 const US_PAREN = /(?<![\w)])\([2-9]\d{2}\)[ ]?\d{3}[-. ]\d{4}(?![\d-])/g
 const US_SEPARATED = /(?<![\w.+-])(?:1([-.]))?[2-9]\d{2}([-.])\d{3}\2\d{4}(?![\w-]|\.\d)/g
@@ -175,24 +183,43 @@ function findPhones(text: string, out: PiiMatch[]): void {
 
 const IPV4 = /(?<![\w.-])(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(?:\.(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}(?![\w-]|\.\d)/g
 /** Words right before a dotted quad that make it a version, an enzyme or a section number. */
-const NOT_AN_ADDRESS_BEFORE =
-  /(?:\bv|\bver\.?|\bversion|\brelease|\brev\.?|\bec|\bec_number="?|\btables?|\bsec(?:tion|t)?\.?s?|§|\bfig(?:ure)?s?\.?|\beqs?\.?|\bchapter|\bstep|\bitem|\brule|\bclause|\bart(?:icle)?\.?|\bpart|\bno\.?|\bbuild|\bpara(?:graph)?\.?|\boid|objectidentifier)\s*[(\[=:"'`]*\s*$/
+const NOT_AN_ADDRESS_BEFORE = new RegExp(
+  String.raw`(?:\bv|\bver\.?|\bversion|\brelease|\brev\.?|\bbuild|\bec|\bec_number="?|\boid|objectidentifier` +
+    String.raw`|\btables?|\bsec(?:tion|t)?\.?s?|§|\bfig(?:ure)?s?\.?|\beqs?\.?|\bchapter|\bstep|\bitem|\brule|\bclause` +
+    String.raw`|\bart(?:icle)?\.?|\bpart|\bno\.?|\bpara(?:graph)?\.?)\s*[(\[=:"'\x60]*\s*$`
+)
 const NETWORK_CONTEXT = /\b(?:ip|ipv4|host|server|address|addr|dns|gateway|ping|ssh|client|proxy|router|inet|connect(?:ed|ion)?|from|port)\b/
 
 function keptIpv4(octets: ReadonlyArray<number>): boolean {
-  const [a, b] = octets as [number, number, number, number]
-  const [, , c, d] = octets as [number, number, number, number]
+  const [a, b, c, d] = octets as [number, number, number, number]
   // Reserved for documentation, special purposes (192.0.0/24), benchmarking (198.18/15), carrier NAT (100.64/10).
   const special =
     (a === 192 && b === 0 && (c === 2 || c === 0)) || (a === 198 && b === 51 && c === 100) || (a === 203 && b === 0 && c === 113) ||
     (a === 198 && (b === 18 || b === 19)) || (a === 100 && b >= 64 && b <= 127)
   // Loopback, "this network", private ranges, link-local, multicast and reserved (224+), network addresses (.0).
-  const local = a === 127 || a === 0 || a === 10 || a >= 224 || (a === 172 && b >= 16 && b <= 31) || (a === 192 && b === 168) || (a === 169 && b === 254)
+  const local =
+    a === 127 || a === 0 || a === 10 || a >= 224 || (a === 172 && b >= 16 && b <= 31) || (a === 192 && b === 168) || (a === 169 && b === 254)
   return local || special || d === 0
 }
 
-const IPV6 =
-  /(?<![\w:.])(?:(?:[0-9a-f]{1,4}:){7}[0-9a-f]{1,4}|(?:[0-9a-f]{1,4}:){1,7}:|(?:[0-9a-f]{1,4}:){1,6}:[0-9a-f]{1,4}|(?:[0-9a-f]{1,4}:){1,5}(?::[0-9a-f]{1,4}){1,2}|(?:[0-9a-f]{1,4}:){1,4}(?::[0-9a-f]{1,4}){1,3}|(?:[0-9a-f]{1,4}:){1,3}(?::[0-9a-f]{1,4}){1,4}|(?:[0-9a-f]{1,4}:){1,2}(?::[0-9a-f]{1,4}){1,5}|[0-9a-f]{1,4}:(?::[0-9a-f]{1,4}){1,6}|:(?::[0-9a-f]{1,4}){1,7})(?![\w:]|\.\d)/gi
+const H = "[0-9a-f]{1,4}"
+/** The full form and the `::` compressions of RFC 4291 (without an embedded IPv4 tail). */
+const IPV6 = new RegExp(
+  String.raw`(?<![\w:.])(?:` +
+    [
+      `(?:${H}:){7}${H}`,
+      `(?:${H}:){1,7}:`,
+      `(?:${H}:){1,6}:${H}`,
+      `(?:${H}:){1,5}(?::${H}){1,2}`,
+      `(?:${H}:){1,4}(?::${H}){1,3}`,
+      `(?:${H}:){1,3}(?::${H}){1,4}`,
+      `(?:${H}:){1,2}(?::${H}){1,5}`,
+      `${H}:(?::${H}){1,6}`,
+      `:(?::${H}){1,7}`
+    ].join("|") +
+    String.raw`)(?![\w:]|\.\d)`,
+  "gi"
+)
 
 function findIpAddresses(text: string, out: PiiMatch[], hasColon: boolean): void {
   IPV4.lastIndex = 0
