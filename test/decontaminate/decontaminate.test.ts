@@ -148,7 +148,8 @@ describe.skipIf(!hasCorpus)("planted copies of evaluation items in real abstract
     expect(sets[0]!.items[0]!.text).toBe(`${corpus.pubmedqa[0]!.QUESTION}\n${corpus.pubmedqa[0]!.LONG_ANSWER}`)
     for (const short of index.tooShort) expect(short.words).toBeLessThan(13)
     expect(index.itemIds.length + index.tooShort.length).toBe(2 * EVAL_ITEMS)
-    console.log(`[decontaminate] ${index.itemIds.length} items indexed (${index.distinctGrams} distinct 13-grams, ${index.bytes} bytes), ${index.tooShort.length} too short`)
+    const { itemIds, distinctGrams, bytes, tooShort } = index
+    console.log(`[decontaminate] ${itemIds.length} items indexed (${distinctGrams} distinct 13-grams, ${bytes} bytes), ${tooShort.length} too short`)
   })
 
   it("finds verbatim and lightly edited copies with the right set and item, and nothing else", () => {
@@ -187,7 +188,9 @@ describe.skipIf(!hasCorpus)("planted copies of evaluation items in real abstract
   })
 
   it("finds each PubMedQA abstract of the set contaminated by its own long answer: the real leak this stage exists for", () => {
-    const leaked = corpus.pubmedqa.slice(0, EVAL_ITEMS).filter((r) => findContamination(String(r.text), index).some((m) => m.set === "pubmedqa" && m.item === String(r.id)))
+    const leaked = corpus.pubmedqa
+      .slice(0, EVAL_ITEMS)
+      .filter((r) => findContamination(String(r.text), index).some((m) => m.set === "pubmedqa" && m.item === String(r.id)))
     // Items whose 13-grams all straddle the question and the answer have none inside the abstract.
     expect(leaked.length).toBeGreaterThan(EVAL_ITEMS * 0.95)
   })
@@ -292,7 +295,8 @@ describe("readEvalSet errors name the file and the line", () => {
   it("reads ids from the id field or the line number, and lists of texts one per line", () => {
     const file = write("qa.jsonl", [JSON.stringify({ q: "A question?", a: ["first", "second"] }), "", JSON.stringify({ q: "Another?", a: null })])
     expect(readEvalSet(file, ["q", "a"])).toEqual({ name: "qa", items: [{ id: "1", text: "A question?\nfirst\nsecond" }, { id: "3", text: "Another?" }] })
-    expect(parseEvalSet("x", JSON.stringify({ meta: { id: 4 }, q: { text: "nested" } }), ["q.text"], "meta.id", "x.jsonl").items).toEqual([{ id: "4", text: "nested" }])
+    const nested = parseEvalSet("x", JSON.stringify({ meta: { id: 4 }, q: { text: "nested" } }), ["q.text"], "meta.id", "x.jsonl")
+    expect(nested.items).toEqual([{ id: "4", text: "nested" }])
   })
 
   it.each([

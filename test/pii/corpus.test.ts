@@ -76,7 +76,8 @@ describe.skipIf(!hasCorpus)("PII redaction on the shared corpus", () => {
         }
       }
     }
-    console.log(`[pii on the shared corpus] ${rows.length} documents, ${report.length} replacements; kept intact: ${[...kept].map(([k, n]) => `${n} ${k}`).join(", ")}\n${report.join("\n")}`)
+    const intact = [...kept].map(([k, n]) => `${n} ${k}`).join(", ")
+    console.log(`[pii on the shared corpus] ${rows.length} documents, ${report.length} replacements; kept intact: ${intact}\n${report.join("\n")}`)
     // The corpus does carry authors' addresses (papers, LaTeX sources): the stage must find them.
     expect(report.some((r) => r.startsWith("EMAIL"))).toBe(true)
     expect(kept.get("DOI")).toBeGreaterThan(100)

@@ -130,7 +130,7 @@ function planted(rand: Draw, i: number): Planted {
       return { type: "PHONE", value: p.text, lead: p.lead }
     }
     case 3:
-      return { type: "IP_ADDRESS", value: ipAddress(rand), lead: pick(rand, ["The server at ", "Requests came from ", "Data were served from host ", "mirror "]) }
+      return { type: "IP_ADDRESS", value: ipAddress(rand), lead: pick(rand, ["The server at ", "Requests came from ", "Served from host ", "mirror "]) }
     case 4:
       return { type: "CREDIT_CARD", value: card(rand), lead: pick(rand, ["Card number ", "Payment with ", "Visa ", "charged to "]) }
     case 5:
