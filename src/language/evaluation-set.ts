@@ -94,7 +94,7 @@ export function unescapeRoff(line: string): string {
   const comment = line.indexOf('\\"')
   const s = comment >= 0 ? line.slice(0, comment) : line
   return s.replace(/\\(?:f(?:\[[^\]]*\]|\(..|.)|s[-+]?(?:\(\d\d|\d)|\*(?:\[[^\]]*\]|\(..|.)|\((..)|\[([^\]]*)\]|[nkgm](?:\[[^\]]*\]|\(..|.)|[hvwlLNDoXZbx]'[^']*'|(.))/g,
-    (whole: string, two?: string, bracket?: string, single?: string) => {
+    (_escape: string, two?: string, bracket?: string, single?: string) => {
       if (two !== undefined) return glyph(two)
       if (bracket !== undefined) {
         const code = /^u([0-9A-Fa-f]{4,6})(?:_|$)/.exec(bracket)
@@ -124,7 +124,7 @@ function macroArguments(rest: string): string[] {
 const FONT_MACROS = new Set(["B", "I", "SM", "SB"])
 const ALTERNATING_MACROS = new Set(["BR", "RB", "BI", "IB", "IR", "RI"])
 const BREAK_MACROS = new Set(["PP", "LP", "P", "IP", "TP", "TQ", "HP", "sp", "br", "SH", "SS", "RS", "RE", "in", "ti", "bp", "ne"])
-/** Sections with no prose of their own (name line, synopsis), matched on the first section only by position. */
+/** The first two sections (NAME and SYNOPSIS, under whatever translated heading) hold no prose: skipped by position. */
 const SKIPPED_SECTION_INDEXES = 2
 
 /**
