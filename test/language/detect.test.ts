@@ -7,6 +7,7 @@
 import * as fs from "node:fs"
 import * as path from "node:path"
 import { beforeAll, describe, expect, it } from "vitest"
+import { readDatasetDocuments } from "../../src/classify/accuracy.ts"
 import { accuracyRows, calibrationRows, readCorpusAbstracts, type Prediction } from "../../src/language/bench.ts"
 import {
   DEFAULT_EXEMPT_KINDS, REASON_NOT_KEPT, REASON_UNCERTAIN, UNDETERMINED, detectLanguage, judgeLanguage, loadLanguageModel,
@@ -14,7 +15,7 @@ import {
 } from "../../src/language/detect.ts"
 import { DEFAULT_READ, MANPAGE_PACKAGES, installedLocales, readManpageEvaluationSet } from "../../src/language/evaluation-set.ts"
 import type { QualityDocument } from "../../src/quality/document.ts"
-import { corpusDir, hasCorpus, requirePresent } from "../helpers.ts"
+import { cli, corpusDir, hasCorpus, requirePresent, tempDir } from "../helpers.ts"
 
 beforeAll(async () => {
   await loadLanguageModel()
@@ -121,6 +122,23 @@ describe.skipIf(!hasCorpus)("the shared corpus", () => {
     expect(abstracts.length).toBeGreaterThan(1000)
     const english = abstracts.filter((a) => detectLanguage(a).language === "en").length
     expect(english / abstracts.length).toBeGreaterThanOrEqual(0.99)
+  })
+
+  it("keeps every document of the ingested corpus under keep [en], and tags code and simulation exempt", async () => {
+    const out = path.join(tempDir(), "ingest")
+    const r = cli(["ingest", corpusDir, "--out", out, "--workers", "2"])
+    expect(r.status, r.stderr).toBe(0)
+    const docs = await readDatasetDocuments(out)
+    const judge = judgeLanguage({ keep: ["en"] })
+    const verdicts = docs.map((d, i) => ({ d, v: judge({ ...d, id: String(i), source_index: i, bundle: null, kind: d.kind as QualityDocument["kind"] }) }))
+    const removed = verdicts.filter(({ v }) => !v.keep).map(({ d, v }) => `${d.source_path}: ${v.keep ? "" : v.detail}`)
+    expect(removed).toEqual([])
+    const exempt = verdicts.filter(({ d }) => d.kind === "code" || d.kind === "simulation")
+    expect(exempt.length).toBeGreaterThan(10)
+    for (const { v } of exempt) expect(v).toEqual({ keep: true, facts: { language: { exempt: true } } })
+    const papers = verdicts.filter(({ d }) => d.kind === "paper")
+    expect(papers.length).toBeGreaterThan(5)
+    for (const { d, v } of papers) expect(v.facts, d.source_path).toMatchObject({ language: { code: "en" } })
   })
 
   it("reads a LaTeX paper as English and a SMILES list as und", () => {
