@@ -119,6 +119,9 @@ export function renderDatasetCard(m: Manifest): string {
       ? `Duplicates removed upstream whose kept copy is here: ${Object.entries(m.duplicates_removed).map(([k, v]) => `${fmt(v)} ${k}`).join(", ")}.`
       : "No duplicates of these documents were removed upstream.",
     "",
+    ...(m.quality
+      ? ["Quality stages the documents passed (removals per reason are in the accounting below and in `manifest.json`):", "", ...Object.entries(m.quality).map(([stage, q]) => `- **${stage}**: ${q.summary}`), ""]
+      : ["No quality stages (filter, language, pii, decontaminate) ran on these documents.", ""]),
     `Splits: ${m.split.rule} (fraction ${m.split.validation_fraction}). Rows are shuffled by ${m.split.order.replace("<seed>", String(m.split.seed))}.`,
     "",
     "Stage accounting for the whole run (all bundles):",
@@ -127,6 +130,7 @@ export function renderDatasetCard(m: Manifest): string {
     "| --- | ---: | ---: | ---: | ---: | ---: |",
     ...Object.entries(m.accounting).map(([s, a]) => `| ${s} | ${fmt(a.records_in)} | ${fmt(a.documents_out)} | ${fmt(a.filtered)} | ${fmt(a.duplicates)} | ${fmt(a.rejected)} |`),
     "",
+    ...filteredReasons(m),
     "## Using it",
     "",
     "```python",
@@ -149,4 +153,12 @@ export function renderDatasetCard(m: Manifest): string {
     ""
   ]
   return [...header, "", ...body.filter((line, i, all) => !(line === "" && all[i - 1] === ""))].join("\n")
+}
+
+/** The quality stages' removals per reason, as a table (none when nothing was filtered by reason). */
+function filteredReasons(m: Manifest): string[] {
+  const rows = Object.entries(m.accounting).flatMap(([stage, a]) =>
+    Object.entries(a.reasons).flatMap(([key, n]) => (key.startsWith("filtered:") && n > 0 ? [`| ${stage} | ${key.slice("filtered:".length)} | ${fmt(n)} |`] : []))
+  )
+  return rows.length === 0 ? [] : ["Documents left out on purpose, per stage and reason:", "", "| stage | reason | documents |", "| --- | --- | ---: |", ...rows, ""]
 }

@@ -107,6 +107,12 @@ export const Manifest = Schema.Struct({
       description: "Documents whose runner-up scored at least 80% of the chosen bundle's score (unrouted set: documents that scored at least 80% of the threshold): worth a curator's look"
     })
   }),
+  quality: Schema.optionalKey(
+    Schema.Record(Schema.String, Schema.Struct({ summary: Schema.String, facts: Schema.Record(Schema.String, Schema.Unknown) }))
+  ).annotate({
+    description:
+      "Per quality stage of the run (filter, language, pii, decontaminate): what it did to the data, e.g. its thresholds, the languages kept, the evaluation sets (file, sha256, items) the bundle was decontaminated against; the counts per reason are under accounting"
+  }),
   duplicates_removed: Schema.Record(Schema.String, Count).annotate({
     description: "Per dedup method (exact, minhash): documents removed as duplicates whose kept copy is in this bundle"
   }),

@@ -299,9 +299,22 @@ export function buildManifest(
       validation: split("validation")
     },
     ...summary,
+    ...upstreamQuality(plan),
     accounting: upstreamAccounting(plan)
   }
   return { ...withoutHash, content_sha256: manifestContentHash(withoutHash) }
+}
+
+/** What the stages this bundle descends from said they did to the data (see StageProvenance); absent when none did. */
+function upstreamQuality(plan: StagePlan): { quality?: NonNullable<Manifest["quality"]> } {
+  const out: Record<string, NonNullable<Manifest["quality"]>[string]> = {}
+  for (const dir of plan.lineage) {
+    const file = stageLayout(dir).planFile
+    if (!fs.existsSync(file)) continue
+    const p = readJson<StagePlan>(file)
+    if (p.provenance) out[p.stage] = { summary: p.provenance.summary, facts: p.provenance.facts }
+  }
+  return Object.keys(out).length > 0 ? { quality: out } : {}
 }
 
 /** Counts (never timings, so the manifest stays reproducible) of the stages this bundle descends from. */

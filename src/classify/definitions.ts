@@ -33,7 +33,18 @@ export const BundleDefinition = Schema.Struct({
     })
   ).annotate({ description: "License policy of the bundle" }),
   token_target: Schema.optionalKey(Schema.Int.check(Schema.isGreaterThanOrEqualTo(1))).annotate({ description: "Tokens the bundle aims for" }),
-  sampling_weight: Schema.Finite.check(Schema.isGreaterThanOrEqualTo(0)).annotate({ description: "Relative weight of the bundle in a training mixture" })
+  sampling_weight: Schema.Finite.check(Schema.isGreaterThanOrEqualTo(0)).annotate({ description: "Relative weight of the bundle in a training mixture" }),
+  quality: Schema.optionalKey(
+    Schema.Struct({
+      thresholds: Schema.optionalKey(Schema.Record(Schema.String, Schema.Finite)).annotate({
+        description: "Filter rule thresholds for this bundle's documents, by rule name (see `scicurate quality-report`); the pipeline's for the others"
+      }),
+      disabled: Schema.optionalKey(Schema.Array(Schema.String)).annotate({ description: "Filter rules not applied to this bundle's documents" }),
+      languages: Schema.optionalKey(Schema.Array(Schema.String)).annotate({
+        description: "Languages kept in this bundle (ISO 639-1 codes), instead of the language stage's keep list"
+      })
+    })
+  ).annotate({ description: "Quality settings for the documents this bundle would receive, over the pipeline's filter and language stages" })
 }).annotate({ title: "BundleDefinition", description: "A domain bundle: what belongs in it and what it is for" })
 export type BundleDefinition = typeof BundleDefinition.Type
 

@@ -131,7 +131,7 @@ const singleStage = (definition: StageDefinition) => {
         if (Option.isSome(args.tasks)) params.tasks = args.tasks.value
         for (const key of Object.keys(extraFlags)) {
           const v = (args as unknown as Record<string, Option.Option<string>>)[key]!
-          if (Option.isSome(v)) params[key] = v.value
+          if (Option.isSome(v)) params[key] = definition.cli.listFlags?.includes(key) ? v.value.split(",").map((x) => x.trim()).filter((x) => x !== "") : v.value
         }
         const plan = yield* planSingleStage({ stage: definition.name, inputs: args.inputs, out: args.out, configFile: Option.getOrUndefined(args.config), params })
         yield* withLock(plan.dir, executeStage(plan, { workers: yield* workerCount(args.workers), log }))

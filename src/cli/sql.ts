@@ -27,7 +27,7 @@ const quoteIdent = (name: string): string => `"${name.replaceAll('"', '""')}"`
 const parquetOver = (files: ReadonlyArray<string>): string => `SELECT * FROM read_parquet([${files.map(sqlString).join(", ")}], union_by_name = true)`
 const jsonLinesOver = (files: ReadonlyArray<string>): string =>
   `SELECT * FROM read_json([${files.map(sqlString).join(", ")}], format = 'newline_delimited', ` +
-  `columns = {source_path: 'VARCHAR', stage: 'VARCHAR', reason: 'VARCHAR', detail: 'VARCHAR', location: 'VARCHAR'})`
+  `columns = {source_path: 'VARCHAR', stage: 'VARCHAR', reason: 'VARCHAR', detail: 'VARCHAR', location: 'VARCHAR', id: 'VARCHAR', scores: 'JSON'})`
 
 const filesIn = (dir: string, pattern: RegExp): string[] =>
   fs.existsSync(dir) && fs.statSync(dir).isDirectory()
@@ -40,7 +40,8 @@ const filesIn = (dir: string, pattern: RegExp): string[] =>
 
 /**
  * The views of one dataset folder under `name`: its shards, and `<name>_removed` (dedup's removal
- * records), `<name>_rejects` and `<name>_filtered` when the stage wrote any.
+ * records), `<name>_filtered_documents` (the quality stages' removed documents), `<name>_rejects` and
+ * `<name>_filtered` when the stage wrote any.
  */
 function datasetViews(dir: string, name: string): SqlView[] {
   const views: SqlView[] = []
@@ -48,6 +49,9 @@ function datasetViews(dir: string, name: string): SqlView[] {
   if (shards.length > 0) views.push({ name, sql: parquetOver(shards), source: dir })
   const removed = filesIn(path.join(dir, "_removed"), /^part-\d+\.parquet$/)
   if (removed.length > 0) views.push({ name: `${name}_removed`, sql: parquetOver(removed), source: path.join(dir, "_removed") })
+  // The quality stages keep the documents they left out, whole, with reason, detail and scores.
+  const filteredDocuments = filesIn(path.join(dir, "_filtered"), /^part-\d+\.parquet$/)
+  if (filteredDocuments.length > 0) views.push({ name: `${name}_filtered_documents`, sql: parquetOver(filteredDocuments), source: path.join(dir, "_filtered") })
   for (const ledger of ["rejects", "filtered"]) {
     const files = filesIn(path.join(dir, `_${ledger}`), /^part-\d+\.jsonl$/)
     if (files.length > 0) views.push({ name: `${name}_${ledger}`, sql: jsonLinesOver(files), source: path.join(dir, `_${ledger}`) })

@@ -9,6 +9,7 @@
  *   <dir>/_done/<rank>                     completion marker: a task with a marker is never rerun
  *   <dir>/_rejects/part-<rank>.jsonl       rejected inputs, one JSON line each
  *   <dir>/_filtered/part-<rank>.jsonl      inputs left out on purpose (e.g. too short), with the reason
+ *   <dir>/_filtered/part-<rank>.parquet    (quality stages) the documents left out, whole, with reason and scores
  *   <dir>/_removed/part-<rank>.parquet     documents removed as duplicates, with their cluster (dedup)
  *   <dir>/_published/<rank>.json           files a task published outside the folder (bundle: manifests)
  *   <dir>/_tmp/<rank>/                     scratch space (DuckDB spill); removed when the task ends
@@ -29,6 +30,7 @@ export interface StageLayout {
   done(rank: number): string
   rejects(rank: number): string
   filtered(rank: number): string
+  filteredDocuments(rank: number): string
   removed(rank: number): string
   tmp(rank: number): string
   poisoned(rank: number): string
@@ -44,6 +46,7 @@ export function stageLayout(dir: string): StageLayout {
     done: (rank) => path.join(dir, "_done", `${rank}`),
     rejects: (rank) => path.join(dir, "_rejects", `part-${pad(rank)}.jsonl`),
     filtered: (rank) => path.join(dir, "_filtered", `part-${pad(rank)}.jsonl`),
+    filteredDocuments: (rank) => path.join(dir, "_filtered", `part-${pad(rank)}.parquet`),
     removed: (rank) => path.join(dir, "_removed", `part-${pad(rank)}.parquet`),
     tmp: (rank) => path.join(dir, "_tmp", `${rank}`),
     poisoned: (rank) => path.join(dir, "_poisoned", `${rank}.jsonl`)

@@ -85,6 +85,8 @@ export interface StagePlan {
   readonly lineage: ReadonlyArray<string>
   /** The tokenizer of the documents' `n_tokens`, from the tokenize stage on. */
   readonly tokenizer?: string
+  /** What the stage did to the data, for the manifests of the bundles that descend from it (see StageProvenance). */
+  readonly provenance?: StageProvenance
   /**
    * What the hash covers besides params, world and tokenizer, kept so that a rerun can say what changed:
    * the scicurate version, the stage's input identity (ingest: every file's place, size and time) and
@@ -153,6 +155,10 @@ export interface ExcludedInput {
   readonly reason: string
   readonly detail: string
   readonly location?: string
+  /** The document's id, when the input left out is a document (the quality stages). */
+  readonly id?: string
+  /** The measured values behind the decision (the quality stages), for curators to check the threshold. */
+  readonly scores?: Readonly<Record<string, number>>
 }
 
 /** What a running task may use besides DuckDB. */
@@ -264,6 +270,18 @@ export interface StagePlanning {
   readonly identity?: unknown
   /** The tokenizer of the output's `n_tokens`, when the stage counts tokens itself. */
   readonly tokenizer?: string
+  /** What the stage did to the data, said in the manifest of every bundle that descends from it. */
+  readonly provenance?: StageProvenance
+}
+
+/**
+ * A stage's account of what it did to the data (the quality stages: thresholds, languages kept,
+ * evaluation sets decontaminated against), copied into the `quality` section of bundle manifests.
+ */
+export interface StageProvenance {
+  /** One sentence for the dataset card. */
+  readonly summary: string
+  readonly facts: Readonly<Record<string, unknown>>
 }
 
 /** Columns a stage reads from its input, and the stage (and command) that makes them. */
@@ -299,6 +317,8 @@ export interface StageDefinition {
     readonly argument: readonly [string, string]
     /** Extra string flags, passed as settings of the same name. */
     readonly flags?: Readonly<Record<string, string>>
+    /** Those of `flags` whose setting is a list: the flag's value is split at commas. */
+    readonly listFlags?: ReadonlyArray<string>
     /** The stage's folder for `--out OUT` (default OUT itself). */
     readonly stageDir?: (out: string) => string
     /** Folders of what the command made, to print after its status (bundle: its bundle table). */

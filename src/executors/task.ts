@@ -111,7 +111,15 @@ export const runTask = (
       },
       filter: (r: ExcludedInput) => {
         counter.count("filtered", r.reason)
-        filtered.write({ source_path: r.source_path, stage: plan.stage, reason: r.reason, detail: r.detail, ...(r.location ? { location: r.location } : {}) })
+        filtered.write({
+          source_path: r.source_path,
+          stage: plan.stage,
+          reason: r.reason,
+          detail: r.detail,
+          ...(r.location ? { location: r.location } : {}),
+          ...(r.id ? { id: r.id } : {}),
+          ...(r.scores ? { scores: r.scores } : {})
+        })
       },
       progress: onProgress,
       watch: onWatch

@@ -72,6 +72,7 @@ export function planStage(
     world,
     input,
     ...(tokenizer ? { tokenizer } : {}),
+    ...(planning.provenance ? { provenance: planning.provenance } : {}),
     outputs: definition.outputs,
     version: SCICURATE_VERSION,
     identity: planning.identity ?? null,

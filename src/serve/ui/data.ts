@@ -158,6 +158,11 @@ export interface LeftOutRecord {
   readonly reason: string
   readonly detail: string
   readonly location?: string
+  /** The quality stages name the document they left out and the scores behind the decision. */
+  readonly id?: string
+  readonly scores?: Readonly<Record<string, number>>
+  /** The stage folder the record came from (where the removed documents themselves are kept). */
+  readonly dir?: string
 }
 
 export type LeftOutKind = "rejects" | "filtered"
@@ -184,12 +189,33 @@ export function forEachLeftOut(ctx: ServeContext, kind: LeftOutKind, visit: (r: 
           source_path: String(r.source_path ?? ""),
           reason: String(r.reason ?? "(no reason)"),
           detail: String(r.detail ?? ""),
-          ...(r.location !== undefined ? { location: String(r.location) } : {})
+          ...(r.location !== undefined ? { location: String(r.location) } : {}),
+          ...(typeof r.id === "string" ? { id: r.id } : {}),
+          ...(r.scores !== undefined && r.scores !== null && typeof r.scores === "object" ? { scores: r.scores } : {}),
+          dir: stage.dir
         }
         if (visit(record, stage.name) === false) return
       }
     }
   }
+}
+
+/**
+ * The beginnings of the texts of documents a quality stage left out (kept whole in its
+ * `_filtered/*.parquet`), by id: what a curator needs to agree or disagree with a removal.
+ */
+export async function filteredExcerpts(records: ReadonlyArray<LeftOutRecord>, chars = 400): Promise<Map<string, string>> {
+  const out = new Map<string, string>()
+  const byDir = new Map<string, string[]>()
+  for (const r of records) if (r.id !== undefined && r.dir !== undefined) byDir.set(r.dir, [...(byDir.get(r.dir) ?? []), r.id])
+  for (const [dir, ids] of byDir) {
+    const src = parquetSource(parquetFilesIn(path.join(dir, "_filtered")))
+    if (src === null) continue
+    const unique = [...new Set(ids)]
+    const rows = await query(`SELECT id, substring(text, 1, ${chars}) AS excerpt FROM ${src} WHERE id IN (${unique.map(() => "?").join(", ")})`, unique)
+    for (const row of rows) out.set(String(row.id), String(row.excerpt ?? ""))
+  }
+  return out
 }
 
 /** dedup's removed documents (`_removed/*.parquet`): one row per removed copy, with its cluster and kept copy. */

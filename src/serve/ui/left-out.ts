@@ -5,7 +5,7 @@
  */
 import type { Context } from "hono"
 import { clip, href, intParam, num, pager, uiPage } from "./common.ts"
-import { BadRequest, bundleSource, dedupInputSource, findBundle, forEachLeftOut, NotFound, query, removedSource, type LeftOutKind, type LeftOutRecord } from "./data.ts"
+import { BadRequest, bundleSource, dedupInputSource, filteredExcerpts, findBundle, forEachLeftOut, NotFound, query, removedSource, type LeftOutKind, type LeftOutRecord } from "./data.ts"
 import { diffWords } from "./diff.ts"
 import { html, type SafeHtml } from "./html.ts"
 import type { ServeContext } from "../context.ts"
@@ -33,10 +33,22 @@ function summarize(ctx: ServeContext, kind: LeftOutKind): ReasonSummary[] {
   return [...byKey.values()].sort((a, b) => b.count - a.count || a.reason.localeCompare(b.reason))
 }
 
-const recordRow = (r: LeftOutRecord): SafeHtml =>
-  html`<tr><td>${clip(r.source_path, 120)}${r.location !== undefined ? html` <span class="muted">${r.location}</span>` : ""}</td><td>${clip(r.detail, 240)}</td></tr>`
+/** Scores as a curator reads them: `name value` pairs, the measure that decided first when known. */
+const scoresText = (scores: Readonly<Record<string, number>> | undefined): string =>
+  scores === undefined ? "" : Object.entries(scores).map(([k, v]) => `${k} ${v}`).join(" · ")
 
-function reasonSection(kind: LeftOutKind, summaries: ReasonSummary[]): SafeHtml {
+const recordRow =
+  (excerpts: ReadonlyMap<string, string>) =>
+  (r: LeftOutRecord): SafeHtml => {
+    const excerpt = r.id !== undefined ? excerpts.get(r.id) : undefined
+    return html`<tr><td>${clip(r.source_path, 120)}${r.location !== undefined ? html` <span class="muted">${r.location}</span>` : ""}</td><td>${clip(r.detail, 240)}${
+      r.scores !== undefined ? html`<div class="muted scores">${clip(scoresText(r.scores), 400)}</div>` : ""
+    }</td>${excerpts.size > 0 ? html`<td class="excerpt">${excerpt === undefined ? "" : clip(excerpt, 400)}</td>` : ""}</tr>`
+  }
+
+const recordHead = (excerpts: ReadonlyMap<string, string>): SafeHtml => html`<thead><tr><th>input</th><th>detail</th>${excerpts.size > 0 ? html`<th>text</th>` : ""}</tr></thead>`
+
+function reasonSection(kind: LeftOutKind, summaries: ReasonSummary[], excerpts: ReadonlyMap<string, string> = new Map()): SafeHtml {
   const title = kind === "rejects" ? "Rejected inputs" : "Filtered inputs"
   if (summaries.length === 0) return html`<section id="${kind}"><h2>${title}</h2><p class="muted">None.</p></section>`
   const total = summaries.reduce((n, s) => n + s.count, 0)
@@ -46,14 +58,14 @@ function reasonSection(kind: LeftOutKind, summaries: ReasonSummary[]): SafeHtml 
     )}</tbody></table>
     ${summaries.map(
       (s) => html`<h3>${s.stage}: ${s.reason} <span class="muted">(${num(s.count)})</span></h3>
-        <table class="samples"><thead><tr><th>input</th><th>detail</th></tr></thead><tbody>${s.samples.map(recordRow)}</tbody></table>${
+        <table class="samples">${recordHead(excerpts)}<tbody>${s.samples.map(recordRow(excerpts))}</tbody></table>${
           s.count > s.samples.length ? html`<p><a href="${href("/ui/left-out", { kind, stage: s.stage, reason: s.reason })}">all ${num(s.count)}</a></p>` : ""
         }`
     )}</section>`
 }
 
 /** One reason's inputs, paged. */
-function reasonListPage(ctx: ServeContext, kind: LeftOutKind, stage: string, reason: string, pageNo: number): string {
+async function reasonListPage(ctx: ServeContext, kind: LeftOutKind, stage: string, reason: string, pageNo: number): Promise<string> {
   const first = (pageNo - 1) * LIST_PAGE
   const shown: LeftOutRecord[] = []
   let count = 0
@@ -64,10 +76,11 @@ function reasonListPage(ctx: ServeContext, kind: LeftOutKind, stage: string, rea
   })
   const pages = Math.max(1, Math.ceil(count / LIST_PAGE))
   const paging = pager("/ui/left-out", { kind, stage, reason }, pageNo, pages)
+  const excerpts = await filteredExcerpts(shown)
   return uiPage(
     `${kind === "rejects" ? "Rejected" : "Filtered"}: ${reason}`,
     html`<p><a href="/ui/left-out">← everything left out</a></p><p>${num(count)} input(s) of stage ${stage || "any"}.</p>${paging}
-    <table class="samples"><thead><tr><th>input</th><th>detail</th></tr></thead><tbody>${shown.map(recordRow)}</tbody></table>${paging}`
+    <table class="samples">${recordHead(excerpts)}<tbody>${shown.map(recordRow(excerpts))}</tbody></table>${paging}`
   )
 }
 
@@ -102,6 +115,12 @@ async function duplicateSection(ctx: ServeContext, bundle: string | undefined): 
     )}</tbody></table></section>`
 }
 
+/** The filtered inputs per reason; a quality stage's samples show the beginning of the removed text. */
+async function filteredSection(ctx: ServeContext): Promise<SafeHtml> {
+  const summaries = summarize(ctx, "filtered")
+  return reasonSection("filtered", summaries, await filteredExcerpts(summaries.flatMap((s) => s.samples)))
+}
+
 export async function leftOutPage(ctx: ServeContext, c: Context): Promise<string> {
   const kind = c.req.query("kind")
   const reason = c.req.query("reason")
@@ -116,7 +135,7 @@ export async function leftOutPage(ctx: ServeContext, c: Context): Promise<string
     html`<p>Every input that did not become a document of a bundle: rejected (could not be read), filtered (left out on purpose) or removed as a duplicate.</p>
     <p><a href="#rejects">rejected</a> · <a href="#filtered">filtered</a> · <a href="#duplicates">duplicates</a></p>
     ${reasonSection("rejects", summarize(ctx, "rejects"))}
-    ${reasonSection("filtered", summarize(ctx, "filtered"))}
+    ${await filteredSection(ctx)}
     ${await duplicateSection(ctx, c.req.query("bundle"))}`
   )
 }
