@@ -208,3 +208,9 @@ export function judgeLanguage(config: LanguageJudgeConfig): Judge {
     return { keep: true, facts }
   }
 }
+
+/** Loads the model (once per process) and builds the judge: the stage's `judge` hook in one call. */
+export async function createLanguageJudge(config: LanguageJudgeConfig): Promise<Judge> {
+  await loadLanguageModel()
+  return judgeLanguage(config)
+}

@@ -10,7 +10,7 @@ import { beforeAll, describe, expect, it } from "vitest"
 import { readDatasetDocuments } from "../../src/classify/accuracy.ts"
 import { accuracyRows, calibrationRows, readCorpusAbstracts, type Prediction } from "../../src/language/bench.ts"
 import {
-  DEFAULT_EXEMPT_KINDS, REASON_NOT_KEPT, REASON_UNCERTAIN, UNDETERMINED, detectLanguage, judgeLanguage, loadLanguageModel,
+  DEFAULT_EXEMPT_KINDS, REASON_NOT_KEPT, createLanguageJudge, REASON_UNCERTAIN, UNDETERMINED, detectLanguage, judgeLanguage, loadLanguageModel,
   proseForDetection, sampleWindows
 } from "../../src/language/detect.ts"
 import { DEFAULT_READ, MANPAGE_PACKAGES, installedLocales, readManpageEvaluationSet } from "../../src/language/evaluation-set.ts"
@@ -159,8 +159,8 @@ describe("judgeLanguage", () => {
     expect(judgeLanguage({ keep: ["en"], exempt_kinds: [] })(doc(GERMAN, "code"))).toMatchObject({ keep: false, reason: REASON_NOT_KEPT })
   })
 
-  it("without a keep list only tags", () => {
-    const judge = judgeLanguage({})
+  it("without a keep list only tags", async () => {
+    const judge = await createLanguageJudge({})
     for (const [text, code] of [[GERMAN, "de"], [FRENCH, "fr"], [ENGLISH, "en"]] as const) {
       const verdict = judge(doc(text, "paper"))
       expect(verdict.keep).toBe(true)
