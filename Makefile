@@ -29,7 +29,7 @@ help:
 	@echo "make schemas regenerate schemas/*.json from the Effect Schemas"
 	@echo "make slurm   start the one-node Slurm cluster of ../shared/slurm on localhost (root; the Slurm tests start it themselves when it is down)"
 	@echo "make setup   install Node 24 (if the system Node is older) and the npm dependencies"
-	@echo "make system-deps  apt-get the missing tools (pdftotext, tesseract, qpdf, zip, numpy, torch) the tests and bench use"
+	@echo "make system-deps  apt-get the missing tools (pdftotext, tesseract, qpdf, zip, numpy, torch, translated manual pages) the tests and bench use"
 
 $(CURDIR)/.tools/node_modules/node-$(OS)-$(ARCH)/bin/node:
 	@echo "system Node is $$(node --version 2>/dev/null || echo missing); installing Node $(NODE_VERSION) from the npm registry into .tools/"
@@ -41,12 +41,16 @@ node_modules/.installed: package.json package-lock.json $(NODE_STAMP)
 
 setup: $(NODE_STAMP) node_modules/.installed
 
-# Debian packages the PDF tests, the archive tests (zip), the browser tests (chromium), the HTTP tests (curl) and the bench use, as "command:package ...", plus Debian's python3-numpy
+# Debian packages the PDF tests, the archive tests (zip), the browser tests (chromium), the HTTP tests (curl), the language tests (manual pages) and the bench use, as "command:package ...", plus Debian's python3-numpy
 # and python3-torch (the independent readers of Megatron token shards in the tests). Only missing commands are
 # installed, so a machine that has them all never touches the network (and CI pays nothing after the
 # first run). Without root or apt-get this prints what is missing and carries on: the tests that need a
 # tool skip with a visible message instead, and under CI=true those skips fail `make test`.
 SYSTEM_DEPS := pdftotext:poppler-utils pdfinfo:poppler-utils tesseract:tesseract-ocr qpdf:qpdf zip:zip chromium:chromium curl:curl
+# Debian's translated manual pages: the offline multilingual text the language stage's accuracy is measured on
+# (test/language, make bench). Data only; checked by package, since they install no command.
+MANPAGE_PACKAGES := manpages manpages-de manpages-fr manpages-es manpages-it manpages-nl manpages-pl manpages-pt-br manpages-ru \
+  manpages-uk manpages-cs manpages-sv manpages-fi manpages-hu manpages-ja manpages-zh manpages-tr manpages-vi manpages-da manpages-ro manpages-id
 
 system-deps:
 	@missing=""; \
@@ -54,6 +58,7 @@ system-deps:
 	  command -v "$${dep%%:*}" >/dev/null 2>&1 || missing="$$missing $${dep#*:}"; \
 	done; \
 	case "$$missing" in *tesseract-ocr*) missing="$$missing tesseract-ocr-eng";; esac; \
+	for p in $(MANPAGE_PACKAGES); do dpkg -s "$$p" >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	/usr/bin/python3 -c 'import numpy' >/dev/null 2>&1 || missing="$$missing python3-numpy"; \
 	/usr/bin/python3 -c 'import torch' >/dev/null 2>&1 || missing="$$missing python3-torch"; \
 	missing=$$(printf '%s\n' $$missing | sort -u | tr '\n' ' '); \
