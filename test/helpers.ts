@@ -3,6 +3,7 @@ import { spawn, spawnSync, type SpawnSyncReturns } from "node:child_process"
 import * as fs from "node:fs"
 import * as os from "node:os"
 import * as path from "node:path"
+import { openDuckDB } from "../src/core/duckdb.ts"
 import { fileURLToPath } from "node:url"
 import { expect } from "vitest"
 
@@ -177,4 +178,15 @@ export function expectNothingRedone(work: string, before: { markers: Map<string,
   const redone = [...before.markers].filter(([marker, mtime]) => after.get(marker) !== mtime).map(([marker]) => marker)
   expect(redone, "tasks finished before the kill ran again (their _done markers were rewritten or removed)").toEqual([])
   for (const stage of before.stages) expect(output, `${stage} was complete before the kill`).toMatch(new RegExp(`^${stage}: .*already done`, "m"))
+}
+
+/** The rows of one query over files (read_parquet, read_json, ...) in a fresh in-memory DuckDB. */
+export async function query<T>(sql: string): Promise<T[]> {
+  const { instance, connection } = await openDuckDB()
+  try {
+    return (await connection.runAndReadAll(sql)).getRowObjectsJS() as T[]
+  } finally {
+    connection.closeSync()
+    instance.closeSync()
+  }
 }

@@ -28,6 +28,7 @@ import { loadPublicKey } from "../release/sign.ts"
 import { releaseFoldersIn, verifyRelease } from "../release/verify.ts"
 import { releaseCommand, renderReleaseVerify } from "./release.ts"
 import { curatorsCommand, keygenCommand, namingFile, reviewCommand } from "./review.ts"
+import { qualityReportCommand } from "./quality-report.ts"
 import { serveCommand } from "./serve.ts"
 import { sqlCommand } from "./sql.ts"
 import { readManifest, readWorkStatus, renderBundleTable, renderLock, renderManifestSummary, renderReviewTable, renderStatus, renderVerify } from "./report.ts"
@@ -220,7 +221,7 @@ const inspect = Command.make(
 
 const scicurate = Command.make("scicurate").pipe(
   Command.withDescription("Curate scientific papers, code and simulation outputs into training bundles"),
-  Command.withSubcommands([run, ...STAGES.map(singleStage), status, cancel, verify, inspect, formats, sqlCommand, serveCommand, reviewCommand, curatorsCommand, keygenCommand, releaseCommand, pullCommand])
+  Command.withSubcommands([run, ...STAGES.map(singleStage), status, cancel, verify, inspect, formats, sqlCommand, qualityReportCommand, serveCommand, reviewCommand, curatorsCommand, keygenCommand, releaseCommand, pullCommand])
 )
 
 /** effect/cli's own parse errors: already shown to the user, one line each (see tersePresenter). */

@@ -7,11 +7,25 @@
 import type { Stage, StageDefinition } from "../core/stage.ts"
 import { ingestDefinition } from "../ingest/definition.ts"
 import { dedupDefinition } from "../dedup/definition.ts"
+import { filterDefinition } from "../filter/definition.ts"
+import { languageDefinition } from "../language/definition.ts"
+import { piiDefinition } from "../pii/definition.ts"
+import { decontaminateDefinition } from "../decontaminate/definition.ts"
 import { tokenizeDefinition } from "../tokenize/definition.ts"
 import { classifyDefinition } from "../classify/definition.ts"
 import { bundleDefinition } from "../bundle/definition.ts"
 
-export const STAGES: ReadonlyArray<StageDefinition> = [ingestDefinition, dedupDefinition, tokenizeDefinition, classifyDefinition, bundleDefinition]
+export const STAGES: ReadonlyArray<StageDefinition> = [
+  ingestDefinition,
+  dedupDefinition,
+  filterDefinition,
+  languageDefinition,
+  piiDefinition,
+  decontaminateDefinition,
+  tokenizeDefinition,
+  classifyDefinition,
+  bundleDefinition
+]
 
 export const STAGE_NAMES: ReadonlyArray<string> = STAGES.map((s) => s.name)
 

@@ -7,24 +7,13 @@
 import * as fs from "node:fs"
 import * as path from "node:path"
 import { describe, expect, it } from "vitest"
-import { openDuckDB } from "../../src/core/duckdb.ts"
 import { evaluateClusters, type TruthRecord } from "../../src/dedup/planted.ts"
 import { plantedRemovals } from "../../src/dedup/score.ts"
 import { loadAbstracts, writePlantedCorpus } from "../../scripts/planted-corpus.ts"
 import { plantedConfig } from "../../src/dedup/planted.ts"
-import { cli, corpusDir, filesUnder, hasCorpus, tempDir } from "../helpers.ts"
+import { cli, corpusDir, filesUnder, hasCorpus, tempDir, query } from "../helpers.ts"
 
 if (!hasCorpus) console.warn("[scicurate tests] ../shared/corpus absent: the dedup tests on a planted corpus are skipped")
-
-async function query<T>(sql: string): Promise<T[]> {
-  const { instance, connection } = await openDuckDB()
-  try {
-    return (await connection.runAndReadAll(sql)).getRowObjectsJS() as T[]
-  } finally {
-    connection.closeSync()
-    instance.closeSync()
-  }
-}
 
 const readTruth = (dir: string): TruthRecord[] =>
   fs.readFileSync(path.join(dir, "truth.jsonl"), "utf8").trim().split("\n").map((l) => JSON.parse(l) as TruthRecord)

@@ -1,0 +1,32 @@
+/**
+ * The language stage's tasks: the quality document stage (see quality/document-stage.ts) with the
+ * detector's judge; a bundle with its own keep list gets a judge of its own.
+ */
+import type { BundleDefinition } from "../classify/definitions.ts"
+import type { DocumentKind } from "../core/document.ts"
+import type { Judge } from "../quality/document.ts"
+import { bundleRouter } from "../quality/bundles.ts"
+import { documentStage } from "../quality/document-stage.ts"
+import { judgeLanguage, loadLanguageModel } from "./detect.ts"
+
+interface LanguageParams {
+  readonly keep?: ReadonlyArray<string>
+  readonly min_confidence?: number
+  readonly foreign_min_confidence?: number
+  readonly exempt_kinds?: ReadonlyArray<DocumentKind>
+  readonly bundle_keep?: Readonly<Record<string, ReadonlyArray<string>>>
+}
+
+export const languageStage = documentStage({
+  name: "language",
+  judge: async (plan) => {
+    // The fastText model (lid.176.ftz, shipped in the package) loads once per worker process.
+    await loadLanguageModel()
+    const { bundle_keep, ...config } = plan.params as LanguageParams
+    const pipelineJudge = judgeLanguage(config)
+    const perBundle = new Map<string, Judge>(Object.entries(bundle_keep ?? {}).map(([name, keep]) => [name, judgeLanguage({ ...config, keep })]))
+    if (perBundle.size === 0) return pipelineJudge
+    return (doc) => (perBundle.get(doc.bundle ?? "") ?? pipelineJudge)(doc)
+  },
+  router: (plan) => bundleRouter(plan.params.definitions as ReadonlyArray<BundleDefinition> | undefined)
+})
