@@ -12,6 +12,7 @@ import { PositiveInt, tasksSetting, slurmSetting } from "../core/settings.ts"
 import { sha256Hex } from "../core/text.ts"
 import { beforeTokenize } from "../quality/text-changes.ts"
 import { parseEvalSet } from "./index.ts"
+import { resolveEvalFiles, type PlannedEvalSet } from "./sets.ts"
 import { DEFAULT_MIN_MATCHES, DEFAULT_REMOVE_ABOVE } from "./judge.ts"
 import { DEFAULT_NGRAM } from "./ngrams.ts"
 
@@ -35,28 +36,6 @@ export const DecontaminateStage = Schema.Struct({
     description: "In cut mode, a document with more than this share of its words in matched passages is removed whole (default 0.5)"
   })
 }).annotate({ title: "DecontaminateStage", description: "Remove documents (or passages) that overlap evaluation sets by long n-grams" })
-
-/** One evaluation set as planned: what the tasks read, and what the bundle manifests state. */
-export interface PlannedEvalSet {
-  readonly name: string
-  readonly file: string
-  readonly sha256: string
-  readonly bytes: number
-  readonly items: number
-}
-
-
-/** The files `against` names, in a stable order; a pattern that matches nothing is a configuration error. */
-export function resolveEvalFiles(patterns: ReadonlyArray<string>, base: string): string[] | string {
-  const files = new Set<string>()
-  for (const pattern of patterns) {
-    const absolute = path.resolve(base, pattern)
-    const matches = /[*?[{]/.test(pattern) ? fs.globSync(absolute).filter((f) => fs.statSync(f).isFile()) : fs.existsSync(absolute) ? [absolute] : []
-    if (matches.length === 0) return `decontaminate: ${pattern} (from ${base}) matches no evaluation set file`
-    for (const f of matches) files.add(path.resolve(f))
-  }
-  return [...files].sort()
-}
 
 export const decontaminateDefinition = qualityStageDefinition({
   name: "decontaminate",

@@ -6,7 +6,7 @@
 import * as fs from "node:fs"
 import { sha256Hex } from "../core/text.ts"
 import { documentStage } from "../quality/document-stage.ts"
-import type { PlannedEvalSet } from "./definition.ts"
+import type { PlannedEvalSet } from "./sets.ts"
 import { buildEvalIndex, parseEvalSet } from "./index.ts"
 import { judgeDecontaminate } from "./judge.ts"
 import { DEFAULT_NGRAM } from "./ngrams.ts"

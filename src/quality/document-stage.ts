@@ -74,6 +74,7 @@ export function documentStage(spec: DocumentStageSpec): Stage {
           try: () => ShardWriter.open(removedConnection, [...columns, ...FILTERED_EXTRA_COLUMNS], `${ctx.tmpDir}/filtered`),
           catch: fail("open filtered writer")
         })
+        let removedRows = 0
         if (mine.length > 0) {
           const cols = columns.map(([c]) => `"${c}"`).join(", ")
           yield* Stream.fromAsyncIterable(readBatches(db.connection, slicesSql(input.shards, mine, cols)), fail("read input shards")).pipe(
@@ -83,6 +84,7 @@ export function documentStage(spec: DocumentStageSpec): Stage {
                 try: async () => {
                   if (out.kept.rowCount > 0) await kept.append(out.kept.batch, out.kept.rowCount)
                   if (out.removed.rowCount > 0) await removed.append(out.removed.batch, out.removed.rowCount)
+                  removedRows += out.removed.rowCount
                 },
                 catch: fail("append to shard")
               })
@@ -90,7 +92,12 @@ export function documentStage(spec: DocumentStageSpec): Stage {
           )
         }
         // The removed documents first: a shard is never in place without the record of what it left out.
-        yield* Effect.tryPromise({ try: () => removed.finish(ctx.layout.filteredDocuments(ctx.rank)), catch: fail("write filtered documents") })
+        // A task that removed nothing leaves no file (as its empty ledger leaves none).
+        const removedTarget = ctx.layout.filteredDocuments(ctx.rank)
+        yield* Effect.tryPromise({
+          try: () => (removedRows > 0 ? removed.finish(removedTarget) : removed.finish(`${ctx.tmpDir}/filtered/none.parquet`)),
+          catch: fail("write filtered documents")
+        })
         yield* Effect.tryPromise({ try: () => kept.finish(target), catch: fail(`write ${spec.name} shard`) })
       }).pipe(Effect.scoped)
   }

@@ -240,13 +240,14 @@ describe("resume never trusts what another plan left", () => {
   it("fails a stage that reads fewer documents than its input dataset holds", async () => {
     const { work, run } = await demoWorkspace()
     expect(run().status).toBe(0)
-    const statsFile = path.join(work, "dedup/_stats/0.json")
+    // pii is the stage tokenize reads in the demo pipeline.
+    const statsFile = path.join(work, "pii/_stats/0.json")
     const stats = JSON.parse(fs.readFileSync(statsFile, "utf8"))
     stats.documents_out += 5
     fs.writeFileSync(statsFile, JSON.stringify(stats))
     const r = run("--from", "tokenize")
     expect(r.status).toBe(1)
-    expect(r.stderr).toMatch(/stage tokenize does not account for every input: it read (\d+) documents but .*dedup holds (\d+)/)
+    expect(r.stderr).toMatch(/stage tokenize does not account for every input: it read (\d+) documents but .*pii holds (\d+)/)
   })
 
   it("keeps a moved work folder's finished tasks, and status reads it where it now is", async () => {

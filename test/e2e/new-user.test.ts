@@ -164,7 +164,7 @@ describe("a new user's run of the demo pipeline", () => {
       expect(r.stderr, query).not.toMatch(/\n\s+at /)
     }
     expect(fs.existsSync(target)).toBe(false)
-    expect(cli(["sql", work, "select * from ingset"]).stderr).toContain("views: classify, dedup, dedup_removed, ingest, ingest_rejects, tokenize")
+    expect(cli(["sql", work, "select * from ingset"]).stderr).toContain("views: classify, dedup, dedup_removed, filter, ingest, ingest_rejects, language, pii, tokenize")
     const plain = tempDir()
     fs.writeFileSync(path.join(plain, "notes.txt"), "not a dataset")
     const notData = cli(["sql", plain, "select 1"])

@@ -34,7 +34,7 @@ describe("pipeline config", () => {
 
   it("says which stage name is unknown", async () => {
     const msg = await parseError("name: demo\ninputs: [a]\nstages:\n  - stage: ingest\n  - stage: dedupe\n")
-    expect(msg).toMatch(/^p\.yaml:5: stages\[1\]\.stage: unknown stage "dedupe", expected one of ingest, dedup, tokenize, classify, bundle$/)
+    expect(msg).toMatch(/^p\.yaml:5: stages\[1\]\.stage: unknown stage "dedupe", expected one of ingest, dedup, filter, language, pii, decontaminate, tokenize, classify, bundle$/)
   })
 
   it("reports YAML syntax errors with their position", async () => {
