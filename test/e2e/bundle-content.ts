@@ -3,10 +3,11 @@
  * agree while a stage garbles a text, so these read the rows and token ids themselves.
  *
  * - `textMismatches`: every document of every later stage and of the bundles has, by id, exactly its
- *   text after ingest, and the bundles hold exactly the classified documents.
+ *   text after ingest (after the text tokenize read, for the stages from tokenize on: pii may replace
+ *   identifiers, and then the id follows the new text), and the bundles hold exactly the classified documents.
  * - `tokenShardMismatches`: each bundle's token shards, read here from the raw .idx/.bin bytes (not
  *   through scicurate's writer), hold for each Parquet row, in order, the tokenizer's ids of the
- *   document's ingest text followed by EOS.
+ *   document's text as tokenize read it, followed by EOS.
  * - `readTokenShardsWith`: the same bundles through an independent Python reader (test/fixtures).
  *
  * Each returns a list of problems (empty when all agree), so a test can also show that a tampered copy
@@ -20,8 +21,18 @@ import type { TokenizerName } from "../../src/pipeline/config.ts"
 import { openTokenizer } from "../../src/tokenize/tokenizer.ts"
 import { PYTHON, repoRoot } from "../helpers.ts"
 
-/** The stages after ingest whose outputs carry each document's text, in pipeline order. */
-export const LATER_STAGES = ["dedup", "tokenize", "classify"] as const
+/** The stages after ingest whose outputs carry each document's text, in pipeline order (those a run has). */
+export const LATER_STAGES = ["dedup", "filter", "language", "pii", "decontaminate", "tokenize", "classify"] as const
+
+/** The later stages a work folder holds. */
+export const laterStagesIn = (work: string): string[] => LATER_STAGES.filter((s) => fs.existsSync(path.join(work, s, "_plan.json")))
+
+/** The stage whose texts tokenize read (the folder its plan names), or ingest when there is no tokenize stage. */
+function textsTokenizeRead(work: string): string {
+  const plan = path.join(work, "tokenize", "_plan.json")
+  if (!fs.existsSync(plan)) return "ingest"
+  return path.basename((JSON.parse(fs.readFileSync(plan, "utf8")) as { input: { dir: string } }).input.dir)
+}
 
 const bundleNames = (work: string): string[] =>
   fs
@@ -41,24 +52,33 @@ export async function textMismatches(work: string): Promise<string[]> {
     const ingest = `(SELECT DISTINCT id, text FROM ${parquetOf(path.join(work, "ingest"))})`
     const [dup] = await rows(`SELECT count(*) - count(DISTINCT id) AS n FROM ${ingest}`)
     if (Number(dup!.n) !== 0) problems.push(`ingest: ${dup!.n} ids with two different texts`)
+    const stages = laterStagesIn(work)
+    const read = textsTokenizeRead(work)
     const sources: Array<[string, string]> = [
-      ...LATER_STAGES.map((s): [string, string] => [s, parquetOf(path.join(work, s))]),
+      ...stages.map((s): [string, string] => [s, parquetOf(path.join(work, s))]),
       ["bundles", `read_parquet(${sqlString(path.join(work, "bundles", "*", "data", "*.parquet"))}, filename = true)`]
     ]
+    const referenceOf = (stage: string): string => (stage === "bundles" || stages.indexOf(stage) > stages.indexOf(read) ? read : "ingest")
     for (const [stage, table] of sources) {
+      const reference = referenceOf(stage)
+      const texts = reference === "ingest" ? ingest : `(SELECT DISTINCT id, text FROM ${parquetOf(path.join(work, reference))})`
+      // Up to the text tokenize read, a document pii changed has a new id (its new text's hash) and says so in its metadata.
+      const changedByPii = reference === "ingest" ? " AND json_extract(s.metadata, '$.pii') IS NULL" : ""
       const bad = await rows(
-        `SELECT s.id, s.filename, i.id IS NULL AS unknown FROM ${table} s LEFT JOIN ${ingest} i ON s.id = i.id ` +
-          `WHERE i.id IS NULL OR s.text IS DISTINCT FROM i.text ORDER BY s.id LIMIT 5`
+        `SELECT s.id, s.filename, i.id IS NULL AS unknown FROM ${table} s LEFT JOIN ${texts} i ON s.id = i.id ` +
+          `WHERE (i.id IS NULL${changedByPii}) OR (i.id IS NOT NULL AND s.text IS DISTINCT FROM i.text) ORDER BY s.id LIMIT 5`
       )
-      for (const b of bad) problems.push(`${stage}: ${b.unknown ? "id not in ingest" : "text differs from ingest"}: ${b.id} (${path.relative(work, String(b.filename))})`)
+      for (const b of bad) problems.push(`${stage}: ${b.unknown ? `id not in ${reference}` : `text differs from ${reference}`}: ${b.id} (${path.relative(work, String(b.filename))})`)
       const [n] = await rows(`SELECT count(*) AS n, count(DISTINCT id) AS ids FROM ${table}`)
       if (Number(n!.n) === 0) problems.push(`${stage}: no documents`)
       if (Number(n!.n) !== Number(n!.ids)) problems.push(`${stage}: ${Number(n!.n) - Number(n!.ids)} repeated ids`)
     }
     // The bundles hold exactly the classified documents: none lost on the way, none added.
+    const classified = sources.find(([s]) => s === "classify")![1]
+    const bundled = sources.find(([s]) => s === "bundles")![1]
     const [diff] = await rows(
-      `SELECT (SELECT count(*) FROM (SELECT id FROM ${sources[2]![1]} EXCEPT SELECT id FROM ${sources[3]![1]})) AS lost, ` +
-        `(SELECT count(*) FROM (SELECT id FROM ${sources[3]![1]} EXCEPT SELECT id FROM ${sources[2]![1]})) AS added`
+      `SELECT (SELECT count(*) FROM (SELECT id FROM ${classified} EXCEPT SELECT id FROM ${bundled})) AS lost, ` +
+        `(SELECT count(*) FROM (SELECT id FROM ${bundled} EXCEPT SELECT id FROM ${classified})) AS added`
     )
     if (Number(diff!.lost) + Number(diff!.added) !== 0) problems.push(`bundles: ${diff!.lost} classified documents missing, ${diff!.added} not classified`)
   } finally {
@@ -94,7 +114,7 @@ async function shardIdsAndIngestTexts(work: string): Promise<{ shardIds: Map<str
   const { connection } = await openDuckDB()
   try {
     const ingestText = new Map<string, string>()
-    for (const r of (await connection.runAndReadAll(`SELECT id, text FROM ${parquetOf(path.join(work, "ingest"))}`)).getRows()) ingestText.set(String(r[0]), String(r[1]))
+    for (const r of (await connection.runAndReadAll(`SELECT id, text FROM ${parquetOf(path.join(work, textsTokenizeRead(work)))}`)).getRows()) ingestText.set(String(r[0]), String(r[1]))
     const shardIds = new Map<string, string[]>()
     for (const b of bundleNames(work))
       for (const shard of manifestOf(work, b).shards as Array<{ path: string }>) {
@@ -135,7 +155,7 @@ export async function tokenShardMismatches(
           const got = sequences[k] ?? []
           documents++
           if (got.length !== want.length || got.some((x, j) => x !== want[j])) {
-            if (shown++ < 3) problems.push(`${b}/${m.token_shards[i].prefix}: sequence ${k} (${id}) is not the tokenizer's ids of its ingest text + EOS`)
+            if (shown++ < 3) problems.push(`${b}/${m.token_shards[i].prefix}: sequence ${k} (${id}) is not the tokenizer's ids of its text + EOS`)
           }
         }
       }

@@ -13,7 +13,7 @@ import * as fs from "node:fs"
 import * as path from "node:path"
 import { createHash } from "node:crypto"
 import { describe, expect, it } from "vitest"
-import { cli, completedStages, corpusDir, doneMarkers, expectNothingRedone, hasCorpus, tempDir, query } from "../helpers.ts"
+import { cli, completedStages, corpusDir, doneMarkers, expectNothingRedone, hasCorpus, query, repoRoot, tempDir } from "../helpers.ts"
 
 if (!hasCorpus) console.warn("[scicurate tests] ../shared/corpus absent: the quality pipeline tests are skipped")
 
@@ -243,5 +243,36 @@ describe.skipIf(!hasCorpus)("the quality stages in a pipeline (needs ../shared/c
     const r = cli(["run", bad])
     expect(r.status).toBe(2)
     expect(r.stderr).toContain("put the pii stage before tokenize")
+  })
+})
+
+describe.skipIf(!hasCorpus)("per-bundle quality settings (needs ../shared/corpus)", () => {
+  it("a bundle definition's thresholds apply to the documents routed to it, before classify as after", async () => {
+    const root = tempDir()
+    const { docs } = writeCorpus(root)
+    const ingested = path.join(root, "ingested")
+    expect(cli(["ingest", docs, "--out", ingested, "--workers", "2"]).status).toBe(0)
+    // The shipped definitions, with computer science asking for abstracts of at least 150 words.
+    const bundles = path.join(root, "bundles")
+    fs.cpSync(path.join(repoRoot, "bundles"), bundles, { recursive: true })
+    const cs = path.join(bundles, "computer-science-hpc.yaml")
+    fs.appendFileSync(cs, "quality:\n  thresholds:\n    gopher.min_words: 150\n")
+    const out = path.join(root, "filtered")
+    const r = cli(["filter", ingested, "--out", out, "--bundles", bundles, "--workers", "2"])
+    expect(r.status, r.stderr).toBe(0)
+    const removed = ledger(out).filter((l) => l.reason === "too-few-words")
+    expect(removed.length).toBeGreaterThan(10)
+    for (const l of removed) expect(l.scores!.words).toBeLessThan(150)
+    // Short documents of other bundles stay: the override is computer science's alone.
+    const routed = path.join(root, "classified")
+    expect(cli(["classify", out, "--out", routed, "--bundles", bundles, "--workers", "2"]).status).toBe(0)
+    const short = await query<{ bundle: string; n: bigint }>(
+      `SELECT bundle, count(*) AS n FROM read_parquet('${path.join(routed, "*.parquet")}') WHERE len(string_split(trim(text), ' ')) < 120 GROUP BY 1 ORDER BY 1`
+    )
+    expect(short.filter((s) => s.bundle === "computer-science-hpc")).toEqual([])
+    expect(short.reduce((n, s) => n + Number(s.n), 0)).toBeGreaterThan(0)
+    // The manifest of the plan says which bundles override what.
+    const plan = JSON.parse(fs.readFileSync(path.join(out, "_plan.json"), "utf8"))
+    expect(plan.provenance.summary).toContain("bundle computer-science-hpc overrides")
   })
 })

@@ -15,7 +15,7 @@ import { formatAccuracyReport, readRoutedDocuments, scoreRouting } from "../../s
 import { readSourceLabels } from "../../src/classify/labels.ts"
 import { openDuckDB, sqlString } from "../../src/core/duckdb.ts"
 import { cli, cliDetached, completedStages, corpusDir, doneMarkers, expectNothingRedone, filesUnder, hasCorpus, hasPythonModule, repoRoot, requirePresent, tempDir } from "../helpers.ts"
-import { LATER_STAGES, readTokenShardsWith, textMismatches, tokenShardMismatches } from "./bundle-content.ts"
+import { laterStagesIn, readTokenShardsWith, textMismatches, tokenShardMismatches } from "./bundle-content.ts"
 
 const pipeline = path.join(repoRoot, "pipelines/shared-corpus.yaml")
 const env = { SOURCE_DATE_EPOCH: "1700000000" }
@@ -43,12 +43,19 @@ describe.skipIf(!hasCorpus)("shared corpus pipeline (needs ../shared/corpus)", (
 
   it("accounts for every abstract, paper and simulation file and yields bundles that verify", () => {
     const [manifest] = manifests(first)
-    const { ingest, dedup, classify } = manifest.accounting
+    const { ingest, dedup, filter, language, pii, tokenize, classify } = manifest.accounting
     // 1,992 + 1,000 JSONL records, 16 PDFs and 36 simulation files.
     expect(ingest.records_in).toBe(1992 + 1000 + 16 + 36)
     expect(ingest.reasons["rejected:no-text-layer"]).toBe(1)
     expect(ingest.records_in).toBe(ingest.documents_out + ingest.filtered + ingest.rejected)
     expect(dedup.records_in).toBe(dedup.documents_out + dedup.duplicates)
+    // The quality stages each read what the stage before wrote; on this real corpus (all of it wanted)
+    // they remove nothing: no abstract, paper or simulation output fails a filter rule or is not English.
+    expect(filter.records_in).toBe(dedup.documents_out)
+    expect(language.records_in).toBe(filter.documents_out)
+    expect(pii.records_in).toBe(language.documents_out)
+    expect(filter.filtered + language.filtered + pii.filtered).toBe(0)
+    expect(tokenize.records_in).toBe(pii.documents_out)
     expect(classify.records_in).toBe(dedup.documents_out)
     // Every document is in exactly one bundle; the routed ones in a bundle of their science.
     expect(sum(first, (m) => m.totals.documents)).toBe(dedup.documents_out)
@@ -98,7 +105,7 @@ describe.skipIf(!hasCorpus)("shared corpus pipeline (needs ../shared/corpus)", (
 
   it("catches, in a copy, one document's text altered in classify's output and one token id altered in a shard", async () => {
     const copy = path.join(root, "tampered")
-    for (const d of ["ingest", ...LATER_STAGES, "bundles"]) fs.cpSync(path.join(first, d), path.join(copy, d), { recursive: true })
+    for (const d of ["ingest", ...laterStagesIn(first), "bundles"]) fs.cpSync(path.join(first, d), path.join(copy, d), { recursive: true })
     // One text changed in one classify part file (ids unchanged): every count still agrees.
     const part = path.join(copy, "classify", fs.readdirSync(path.join(copy, "classify")).filter((f) => f.endsWith(".parquet")).sort()[0]!)
     const { connection } = await openDuckDB()
@@ -110,7 +117,7 @@ describe.skipIf(!hasCorpus)("shared corpus pipeline (needs ../shared/corpus)", (
     connection.closeSync()
     fs.renameSync(`${part}.new`, part)
     const textProblems = await textMismatches(copy)
-    expect(textProblems).toEqual([`classify: text differs from ingest: ${id} (classify/${path.basename(part)})`])
+    expect(textProblems).toEqual([`classify: text differs from pii: ${id} (classify/${path.basename(part)})`])
     expect(textProblems.join("\n")).toContain(id)
     // One token id changed in the first bundle's first token shard (its last sequence's first token).
     const [bundle] = manifests(copy)
