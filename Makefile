@@ -25,7 +25,7 @@ help:
 	@echo "make demo    run pipelines/demo.yaml on a built-in sample corpus and show the bundle"
 	@echo "make test    type-check, check schemas, run the test suite"
 	@echo "make fuzz    many more cases of the ingest fuzz test than make test runs (FUZZ_RUNS=20000, FUZZ_SEED=N to replay)"
-	@echo "make bench   throughput and peak memory per stage on the shared corpus (BENCH_ARGS=--only=text|pdf|families|dedup|bundles|release|generalisation|serve-pull for one section)"
+	@echo "make bench   throughput and peak memory per stage on the shared corpus (BENCH_ARGS=--only=text|pdf|families|dedup|bundles|release|generalisation|serve-pull|quality for one section)"
 	@echo "make schemas regenerate schemas/*.json from the Effect Schemas"
 	@echo "make slurm   start the one-node Slurm cluster of ../shared/slurm on localhost (root; the Slurm tests start it themselves when it is down)"
 	@echo "make setup   install Node 24 (if the system Node is older) and the npm dependencies"

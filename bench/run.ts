@@ -20,6 +20,7 @@ import { benchDedup } from "./dedup.ts"
 import { benchFamilies } from "./families.ts"
 import { benchGeneralisation } from "./generalisation.ts"
 import { benchPdf } from "./pdf.ts"
+import { benchQuality } from "./quality.ts"
 import { benchRelease } from "./release.ts"
 import { benchServePull } from "./serve-pull.ts"
 
@@ -28,7 +29,7 @@ const corpus = path.resolve(repoRoot, process.env.SCICURATE_CORPUS ?? "../shared
 const benchDir = path.join(repoRoot, ".bench")
 const scale = Number(process.argv.find((a) => a.startsWith("--scale="))?.split("=")[1] ?? 10)
 const STAGES = ["ingest", "dedup", "tokenize", "classify", "bundle"] as const
-/** `--only=text|pdf|families|dedup|bundles|release|generalisation|serve-pull` (families: code and simulation; release: ingest against the previous release; generalisation: routing accuracy on held-out files; serve-pull: a 1 GB release pulled over localhost against cp) runs one section; the default runs all. */
+/** `--only=text|pdf|families|dedup|bundles|release|generalisation|serve-pull|quality` (families: code and simulation; release: ingest against the previous release; generalisation: routing accuracy on held-out files; serve-pull: a 1 GB release pulled over localhost against cp; quality: the filter, language, pii and decontaminate stages against the bare read) runs one section; the default runs all. */
 const only = process.argv.find((a) => a.startsWith("--only="))?.split("=")[1]
 
 if (!fs.existsSync(path.join(corpus, "text"))) {
@@ -219,6 +220,7 @@ if (only === undefined || only === "bundles") Object.assign(results, await bench
 if (only === undefined || only === "release") Object.assign(results, await benchRelease({ repoRoot, corpus, benchDir, say }))
 if (only === undefined || only === "generalisation") Object.assign(results, await benchGeneralisation({ repoRoot, benchDir, say }))
 if (only === undefined || only === "serve-pull") Object.assign(results, await benchServePull({ repoRoot, corpus, benchDir, say }))
+if (only === undefined || only === "quality") Object.assign(results, await benchQuality({ repoRoot, corpus, benchDir, say }))
 fs.writeFileSync(path.join(benchDir, "results.json"), JSON.stringify(results, null, 2))
 fs.writeFileSync(path.join(benchDir, "results.txt"), lines.join("\n") + "\n")
 console.log(`\nwritten to ${path.relative(repoRoot, path.join(benchDir, "results.txt"))}`)

@@ -49,7 +49,7 @@ const jobIds = (work: string): string[] => readSubmission(work).jobs.flatMap((j)
 /** Every `part-*` file of every stage folder, by relative path: the datasets each stage wrote. */
 function stageShards(work: string): Map<string, Buffer> {
   const out = new Map<string, Buffer>()
-  for (const stage of ["ingest", "dedup", "tokenize", "classify"]) {
+  for (const stage of ["ingest", "dedup", "filter", "language", "pii", "tokenize", "classify"]) {
     for (const name of fs.readdirSync(path.join(work, stage)).filter((n) => n.startsWith("part-"))) out.set(`${stage}/${name}`, fs.readFileSync(path.join(work, stage, name)))
   }
   return out
@@ -97,7 +97,7 @@ describe.skipIf(!hasSlurm)("the Slurm executor on a real cluster", () => {
     expect(r.stdout).toMatch(/^bundle\s+2\/2/m)
     expect(r.stdout).not.toContain("UNBALANCED")
     // Every stage's wall time, from Slurm's start and end times of its jobs.
-    for (const stage of ["ingest", "dedup", "tokenize", "classify", "bundle"]) expect(r.stdout).toMatch(new RegExp(`^${stage}\\s+\\d+/\\d+ .* \\d+\\.\\d s\\s+ok$`, "m"))
+    for (const stage of ["ingest", "dedup", "filter", "language", "pii", "tokenize", "classify", "bundle"]) expect(r.stdout).toMatch(new RegExp(`^${stage}\\s+\\d+/\\d+ .* \\d+\\.\\d s\\s+ok$`, "m"))
     expect(filesUnder(path.join(work, "bundles"))).toEqual(filesUnder(path.join(local, "bundles")))
     expect(stageShards(work)).toEqual(stageShards(local))
     const submission = readSubmission(work)
@@ -107,7 +107,7 @@ describe.skipIf(!hasSlurm)("the Slurm executor on a real cluster", () => {
       [0, [0, 1, 2]],
       [3, [0]]
     ])
-    expect(submission.jobs.map((j) => j.name)).toEqual(["ingest", "plan-dedup", "dedup-exact", "minhash-signatures", "minhash-buckets", "minhash-clusters", "dedup", "plan-tokenize", "tokenize", "plan-classify", "classify", "plan-bundle", "bundle-shards", "bundle"])
+    expect(submission.jobs.map((j) => j.name)).toEqual(["ingest", "plan-dedup", "dedup-exact", "minhash-signatures", "minhash-buckets", "minhash-clusters", "dedup", "plan-filter", "filter", "plan-language", "language", "plan-pii", "pii", "plan-tokenize", "tokenize", "plan-classify", "classify", "plan-bundle", "bundle-shards", "bundle"])
     // The clusters task's memory follows the documents, known once ingest has run: the planning job raised it.
     const raised = /minhash-clusters \(job \d+\): --mem (\d+)M for (\d+) documents/.exec(fs.readFileSync(path.join(work, "_slurm/logs/dedup/plan.log"), "utf8"))
     expect(raised, "the planning job's log names the raised --mem").not.toBeNull()
@@ -116,7 +116,7 @@ describe.skipIf(!hasSlurm)("the Slurm executor on a real cluster", () => {
     expect(fs.readFileSync(path.join(work, "_slurm/logs/ingest/3.log"), "utf8")).toMatch(new RegExp(`ingest task 3 of 4, job \\d+_0 on .*, scratch ${scratch}`))
     // The tasks' temporaries went to the scratch folder (made by the first task, emptied by each), never to the stage folders.
     expect(fs.readdirSync(scratch)).toEqual([])
-    for (const stage of ["ingest", "dedup", "tokenize", "classify"]) expect(fs.existsSync(path.join(work, stage, "_tmp")), stage).toBe(false)
+    for (const stage of ["ingest", "dedup", "filter", "language", "pii", "tokenize", "classify"]) expect(fs.existsSync(path.join(work, stage, "_tmp")), stage).toBe(false)
     const status = cli(["status", work])
     expect(status.stdout).toMatch(/^ingest\s+\d+,\d+\s+4\s+4\s+0\s+0\s+0\s+0$/m)
     expect(status.stdout).toMatch(/^bundle\s+\d+\s+2\s+2\s/m)
@@ -218,7 +218,7 @@ describe.skipIf(!hasSlurm)("the Slurm executor on a real cluster", () => {
     expect(r.status, r.stderr).toBe(0)
     expect(fs.existsSync(work) && fs.readdirSync(work).length > 0).toBe(false)
     const script = r.stdout
-    expect(script.match(/\$\(sbatch --parsable/g)).toHaveLength(14)
+    expect(script.match(/\$\(sbatch --parsable/g)).toHaveLength(20)
     const block = (name: string) => script.slice(script.indexOf(`# ${name}:`), script.indexOf("SBATCH\n)", script.indexOf(`# ${name}:`)))
     const expected: Array<[string, string]> = [
       ["ingest", "#SBATCH --array=0-3%2"],

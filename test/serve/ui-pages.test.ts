@@ -51,6 +51,7 @@ const NEAR_BASE = chemistryText(30, 3)
 const NEAR_COPY = NEAR_BASE.replace("Zeolite catalysts", "Zeolitic catalysts").replace("run 3.", "run 3 indeed.").replace(/methane/, "propane")
 const INJECTION = `Notes on zeolite catalysts and methanol oxidation studied by Raman spectroscopy. <script>window.__injected = 1</script><img src="/x-injected" onerror="window.__injected = 2"> The catalysts were characterised by infrared spectroscopy & mass spectrometry.`
 
+const LOREM = "Lorem ipsum dolor sit amet, consectetur adipiscing elit, sed do eiusmod tempor incididunt ut labore et dolore magna aliqua."
 const jsonl = (records: Array<Record<string, unknown>>) => records.map((r) => JSON.stringify(r)).join("\n") + "\n"
 
 /** Files added to the demo sample for these pages (relative to the sample root). */
@@ -62,7 +63,9 @@ function extraFiles(): Record<string, string> {
       { id: "inject", title: "Injection <b>title</b>", text: INJECTION }
     ]),
     "ui/long-review.txt": climateText(700),
-    "ui/tiny.txt": "too short\n"
+    "ui/tiny.txt": "too short\n",
+    // Left out by the filter stage (lorem-ipsum): the page shows its text and the scores behind the decision.
+    "ui/placeholder.txt": `${LOREM} ${LOREM}\n`
   }
 }
 
@@ -345,6 +348,11 @@ describe.skipIf(!hasChromium("the browser tests of the curators' pages"))("curat
     expect(await page.locator("#rejects .samples").first().textContent()).toContain("sample/")
     expect(await page.locator('#filtered tr[data-reason="too-short"]').count()).toBe(1)
     expect(await page.locator("#filtered").textContent()).toContain("ui/tiny.txt")
+    // A quality stage's removal: its reason, the removed document's text and its scores.
+    expect(await page.locator('#filtered tr[data-reason="lorem-ipsum"]').count()).toBe(1)
+    const loremRow = page.locator("#filtered .samples tr", { hasText: "ui/placeholder.txt" })
+    expect(await loremRow.locator("td.excerpt").textContent()).toContain("Lorem ipsum dolor sit amet")
+    expect(await loremRow.locator(".scores").textContent()).toMatch(/lorem_ipsum [1-9]/)
     const removed = sqlString(path.join(work, "dedup", "_removed", "*.parquet"))
     const { clusters, minhash } = await one<{ clusters: number; minhash: number }>(
       `SELECT count(DISTINCT cluster_id) AS clusters, count(*) FILTER (WHERE method = 'minhash') AS minhash FROM read_parquet(${removed})`
