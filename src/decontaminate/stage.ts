@@ -23,6 +23,9 @@ interface DecontaminateParams {
 
 export const decontaminateStage = documentStage({
   name: "decontaminate",
+  // In cut mode a document keeps going with passages cut: counted as noted:decontamination-cut, so the
+  // stats (and the manifests' accounting) say how many documents lost text, not only how many went.
+  notes: (verdict) => (verdict.keep && verdict.facts?.decontamination !== undefined ? { "decontamination-cut": 1 } : null),
   judge: (plan) => {
     const p = plan.params as unknown as DecontaminateParams
     const sets = p.sets.map((set) => {

@@ -194,6 +194,27 @@ describe.skipIf(!hasCorpus)("the quality stages in a pipeline (needs ../shared/c
     expect(removed.filter((r) => r.source_path.endsWith("scitldr.jsonl"))).toHaveLength(0)
   })
 
+  it("decontaminate in cut mode (the per-stage command) cuts the long answers out of the abstracts and keeps the rest", async () => {
+    const out = path.join(root, "cut")
+    const evalFile = path.join(corpusDir, "text/pubmedqa_ori_pqal.jsonl")
+    const r = cli(["decontaminate", path.join(work, "pii"), "--out", out, "--against", evalFile, "--fields", "QUESTION,LONG_ANSWER", "--id_field", "id", "--mode", "cut"])
+    expect(r.status, r.stderr).toBe(0)
+    const s = stats(out)
+    const cut = s.reduce((n, x) => n + (x.reasons["noted:decontamination-cut"] ?? 0), 0)
+    const removed = s.reduce((n, x) => n + x.filtered, 0)
+    expect(cut + removed).toBe(ledger(path.join(work, "decontaminate")).length)
+    expect(cut).toBeGreaterThan(removed)
+    const items = lines(evalFile, 60).map((l) => JSON.parse(l) as { id: string; LONG_ANSWER: string })
+    const rows = await query<{ text: string; metadata: string }>(`SELECT text, metadata FROM read_parquet('${path.join(out, "*.parquet")}') WHERE json_extract(metadata, '$.decontamination') IS NOT NULL`)
+    expect(rows).toHaveLength(cut)
+    for (const row of rows) {
+      const own = items.find((it) => row.metadata.includes(`"item":"${it.id}"`))!
+      expect(own, "each cut abstract names its item").toBeDefined()
+      expect(row.text).not.toContain(own.LONG_ANSWER.slice(0, 60))
+      expect(row.text.length).toBeGreaterThan(100)
+    }
+  })
+
   it("the manifests and cards state what the quality stages did, with the evaluation set's sha256, and count removals per reason", () => {
     const removedPubmed = ledger(path.join(work, "decontaminate")).length
     expect(removedPubmed).toBeGreaterThanOrEqual(55)
