@@ -18,10 +18,11 @@ import { listShards, writeFileAtomic } from "../core/layout.ts"
 import { readBatches, readParquetSql } from "../core/parquet.ts"
 import { FILTER_RULES, judgeFilter, resolveFilterConfig, thresholdOf, type FilterConfig } from "../filter/rules.ts"
 import { measureDocument } from "../filter/measures.ts"
-import { judgeLanguage, loadLanguageModel } from "../language/detect.ts"
+import { loadLanguageModel } from "../language/detect.ts"
+import { languageJudgeByBundle } from "../language/stage.ts"
 import { loadPipeline } from "../pipeline/config.ts"
 import type { Judge, QualityDocument } from "../quality/document.ts"
-import { qualityByBundle } from "../quality/bundles.ts"
+import { filterOverrides, languageOverrides } from "../quality/bundles.ts"
 import { QualityReportBuilder, type QualityReport } from "../quality/report.ts"
 import { renderReportHtml, renderReportMarkdown } from "../quality/report-render.ts"
 
@@ -57,11 +58,7 @@ const settingsFrom = (configFile: string | undefined, bundlesFlag: string | unde
     }
     const dir = bundles ?? DEFAULT_BUNDLES_DIR
     const definitions = yield* Effect.try({ try: () => loadBundleDefinitions(dir), catch: (e) => new ConfigError({ file: dir, message: (e as Error).message }) })
-    const perBundle = Object.fromEntries(
-      Object.entries(qualityByBundle(definitions)).flatMap(([name, q]) =>
-        q.thresholds || q.disabled ? [[name, { ...(q.thresholds ? { thresholds: q.thresholds } : {}), ...(q.disabled ? { disabled: q.disabled } : {}) }] as const] : []
-      )
-    )
+    const perBundle = filterOverrides(definitions)
     const settings: ReportSettings = {
       filter: {
         ...(filter.thresholds ? { thresholds: filter.thresholds as Record<string, number> } : {}),
@@ -84,17 +81,13 @@ export async function buildQualityReport(shards: ReadonlyArray<string>, settings
   if (typeof resolved === "string") return resolved
   const filterJudge = judgeFilter(resolved)
   if (options.languages) await loadLanguageModel()
-  const quality = qualityByBundle(settings.definitions)
-  const languageJudges = new Map<string, Judge>(
-    options.languages ? Object.entries(quality).flatMap(([name, q]) => (q.languages ? [[name, judgeLanguage({ ...settings.language, keep: q.languages })] as const] : [])) : []
-  )
-  const pipelineLanguage = options.languages ? judgeLanguage(settings.language) : null
+  const languageJudge = options.languages ? languageJudgeByBundle(settings.language, languageOverrides(settings.definitions)) : null
   const builder = new QualityReportBuilder({
     rules: FILTER_RULES,
     thresholdOf: (rule, bundle) => thresholdOf(resolved, rule.name, bundle),
     measure: measureDocument,
     judgeFilter: filterJudge,
-    judgeLanguage: pipelineLanguage === null ? null : (doc) => (languageJudges.get(doc.bundle ?? "") ?? pipelineLanguage)(doc)
+    judgeLanguage: languageJudge
   })
   const { compileClassifier } = await import("../classify/route.ts")
   const classifier = options.route ? compileClassifier(settings.definitions) : null

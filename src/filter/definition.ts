@@ -7,7 +7,7 @@
 import { Schema } from "effect"
 import { qualityStageDefinition } from "../quality/definition.ts"
 import { tasksSetting, slurmSetting } from "../core/settings.ts"
-import { definitionsWithQuality, qualityByBundle } from "../quality/bundles.ts"
+import { definitionsWithQuality, filterOverrides } from "../quality/bundles.ts"
 import { FILTER_RULES, resolveFilterConfig, type FilterConfig } from "./rules.ts"
 
 export const FilterStage = Schema.Struct({
@@ -34,11 +34,7 @@ export const filterDefinition = qualityStageDefinition({
     const { bundles, thresholds, disabled, ...rest } = ctx.settings as { bundles?: string; thresholds?: Record<string, number>; disabled?: string[] }
     const definitions = definitionsWithQuality(bundles, ctx.base, "filter")
     if (typeof definitions === "string") return definitions
-    const perBundle = Object.fromEntries(
-      Object.entries(qualityByBundle(definitions)).flatMap(([name, q]) =>
-        q.thresholds || q.disabled ? [[name, { ...(q.thresholds ? { thresholds: q.thresholds } : {}), ...(q.disabled ? { disabled: q.disabled } : {}) }] as const] : []
-      )
-    )
+    const perBundle = filterOverrides(definitions)
     const config: FilterConfig = {
       ...(thresholds ? { thresholds } : {}),
       ...(disabled ? { disabled } : {}),

@@ -8,7 +8,7 @@ import { Schema } from "effect"
 import { DocumentKind } from "../core/document.ts"
 import { qualityStageDefinition } from "../quality/definition.ts"
 import { tasksSetting, slurmSetting } from "../core/settings.ts"
-import { definitionsWithQuality, qualityByBundle } from "../quality/bundles.ts"
+import { definitionsWithQuality, languageOverrides } from "../quality/bundles.ts"
 
 const LanguageCode = Schema.String.check(Schema.isPattern(/^[a-z]{2,3}$/)).annotate({ description: "ISO 639-1 code (639-3 where there is none), e.g. en" })
 
@@ -40,7 +40,7 @@ export const languageDefinition = qualityStageDefinition({
     const { bundles, ...rest } = ctx.settings as { bundles?: string }
     const definitions = definitionsWithQuality(bundles, ctx.base, "language")
     if (typeof definitions === "string") return definitions
-    const perBundle = Object.fromEntries(Object.entries(qualityByBundle(definitions)).flatMap(([name, q]) => (q.languages ? [[name, q.languages] as const] : [])))
+    const perBundle = languageOverrides(definitions)
     const { keep, min_confidence, exempt_kinds } = rest as { keep?: string[]; min_confidence?: number; exempt_kinds?: string[] }
     const exempt = exempt_kinds ?? ["code", "simulation"]
     const bundleLists = Object.entries(perBundle).map(([name, list]) => `${name}: ${list.join(", ")}`)

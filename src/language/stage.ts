@@ -7,7 +7,7 @@ import type { DocumentKind } from "../core/document.ts"
 import type { Judge } from "../quality/document.ts"
 import { bundleRouter } from "../quality/bundles.ts"
 import { documentStage } from "../quality/document-stage.ts"
-import { judgeLanguage, loadLanguageModel } from "./detect.ts"
+import { judgeLanguage, loadLanguageModel, type LanguageJudgeConfig } from "./detect.ts"
 
 interface LanguageParams {
   readonly keep?: ReadonlyArray<string>
@@ -23,10 +23,15 @@ export const languageStage = documentStage({
     // The fastText model (lid.176.ftz, shipped in the package) loads once per worker process.
     await loadLanguageModel()
     const { bundle_keep, ...config } = plan.params as LanguageParams
-    const pipelineJudge = judgeLanguage(config)
-    const perBundle = new Map<string, Judge>(Object.entries(bundle_keep ?? {}).map(([name, keep]) => [name, judgeLanguage({ ...config, keep })]))
-    if (perBundle.size === 0) return pipelineJudge
-    return (doc) => (perBundle.get(doc.bundle ?? "") ?? pipelineJudge)(doc)
+    return languageJudgeByBundle(config, bundle_keep ?? {})
   },
   router: (plan) => bundleRouter(plan.params.definitions as ReadonlyArray<BundleDefinition> | undefined)
 })
+
+/** The language judge of the pipeline's settings, with the keep list of the document's bundle where it has one (the model must be loaded). */
+export function languageJudgeByBundle(config: LanguageJudgeConfig, bundleKeep: Readonly<Record<string, ReadonlyArray<string>>>): Judge {
+  const pipelineJudge = judgeLanguage(config)
+  const perBundle = new Map<string, Judge>(Object.entries(bundleKeep).map(([name, keep]) => [name, judgeLanguage({ ...config, keep })]))
+  if (perBundle.size === 0) return pipelineJudge
+  return (doc) => (perBundle.get(doc.bundle ?? "") ?? pipelineJudge)(doc)
+}

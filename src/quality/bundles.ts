@@ -37,3 +37,17 @@ export async function bundleRouter(definitions: ReadonlyArray<BundleDefinition> 
 /** The quality section of each definition that has one, by bundle name. */
 export const qualityByBundle = (definitions: ReadonlyArray<BundleDefinition>): Record<string, BundleQuality> =>
   Object.fromEntries(definitions.flatMap((d) => (d.quality ? [[d.name, d.quality] as const] : [])))
+
+/** The filter settings the definitions override, by bundle (thresholds and disabled rules). */
+export const filterOverrides = (
+  definitions: ReadonlyArray<BundleDefinition>
+): Record<string, { thresholds?: Readonly<Record<string, number>>; disabled?: ReadonlyArray<string> }> =>
+  Object.fromEntries(
+    Object.entries(qualityByBundle(definitions)).flatMap(([name, q]) =>
+      q.thresholds || q.disabled ? [[name, { ...(q.thresholds ? { thresholds: q.thresholds } : {}), ...(q.disabled ? { disabled: q.disabled } : {}) }] as const] : []
+    )
+  )
+
+/** The languages the definitions keep instead of the language stage's list, by bundle. */
+export const languageOverrides = (definitions: ReadonlyArray<BundleDefinition>): Record<string, ReadonlyArray<string>> =>
+  Object.fromEntries(Object.entries(qualityByBundle(definitions)).flatMap(([name, q]) => (q.languages ? [[name, q.languages] as const] : [])))
